@@ -1,0 +1,261 @@
+// Host end of the host<->guest channel (PROTOCOL.md): credit-windowed sends of
+// at most one guest buffer each, request/response matching, stream routing.
+import { Attrs, encodeAttrs, type AttrList } from './protocol/attrs.js';
+import { concat, encodeMessage, FrameDecoder, FrameType, MessageAssembler, type Message } from './protocol/frame.js';
+
+/** One virtio send fills exactly one guest receive buffer (4 KiB in Linux). */
+export const SEND_SIZE = 4096;
+/** Un-acknowledged sends allowed; the guest posts 16 buffers per port. */
+export const WINDOW = 8;
+
+export class GuestError extends Error {
+  constructor(message: string, readonly errno?: number) {
+    super(message);
+    this.name = 'GuestError';
+  }
+}
+
+export class ChannelClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChannelClosedError';
+  }
+}
+
+export interface HelloInfo {
+  version: string;
+  kernel: string;
+  machine: string;
+  memKb: number;
+}
+
+interface Pending {
+  resolve(a: Attrs): void;
+  reject(e: Error): void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+export interface ChannelOptions {
+  /** Hands one chunk (≤ SEND_SIZE bytes) to the guest's port. */
+  write(chunk: Uint8Array): void;
+  onHello?(hello: HelloInfo): void;
+}
+
+export class HostChannel {
+  private readonly decoder = new FrameDecoder();
+  private readonly assembler = new MessageAssembler((id) => this.fail(id, new GuestError('guest message over 16 MiB dropped')));
+  private readonly pending = new Map<number, Pending>();
+  private readonly streamHandlers = new Map<number, (stream: number, data: Uint8Array) => void>();
+  private readonly pongs = new Map<number, (payload: Uint8Array) => void>();
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  /** end offsets (bytes since HELLO) of sends not yet acknowledged */
+  private inflight: number[] = [];
+  private sent = 0;
+  private acked = 0;
+  private nextId = 1;
+  private hello: HelloInfo | undefined;
+  private helloWaiters: Array<(h: HelloInfo) => void> = [];
+  private closedWith: Error | undefined;
+
+  constructor(private readonly opts: ChannelOptions) {}
+
+  /** Bytes the guest wrote to its end of the port. */
+  receive(bytes: Uint8Array): void {
+    for (const f of this.decoder.push(bytes)) {
+      if (f.type === FrameType.CREDIT) {
+        if (f.payload.length === 4) this.credit(new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true));
+        continue;
+      }
+      const m = this.assembler.push(f);
+      if (m) this.dispatch(m);
+    }
+  }
+
+  get ready(): HelloInfo | undefined {
+    return this.hello;
+  }
+
+  waitHello(): Promise<HelloInfo> {
+    if (this.hello) return Promise.resolve(this.hello);
+    return new Promise((resolve) => this.helloWaiters.push(resolve));
+  }
+
+  stats(): { skipped: number; badHeaders: number; badPayloads: number; queuedBytes: number; inflightSends: number } {
+    return { ...this.decoder.stats, queuedBytes: this.queued, inflightSends: this.inflight.length };
+  }
+
+  request(fields: AttrList, opts: { timeoutMs?: number } = {}): Promise<Attrs> {
+    return this.call(FrameType.REQUEST, encodeAttrs(fields), opts.timeoutMs);
+  }
+
+  /** Registers the receiver of STREAM frames for request `id` (stdio, #3). */
+  onStream(id: number, handler: (stream: number, data: Uint8Array) => void): () => void {
+    this.streamHandlers.set(id, handler);
+    return () => this.streamHandlers.delete(id);
+  }
+
+  ping(payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    const id = this.allocId();
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pongs.set(id, resolve);
+      this.track(id, { resolve: () => {}, reject }, timeoutMs);
+      this.enqueue(encodeMessage(FrameType.PING, id, payload));
+    }).finally(() => {
+      this.pongs.delete(id);
+      this.untrack(id);
+    });
+  }
+
+  /** Fails every outstanding call; later calls fail at once. */
+  close(reason: Error): void {
+    this.closedWith = reason;
+    for (const id of [...this.pending.keys()]) this.fail(id, reason);
+    this.queue = [];
+    this.queued = 0;
+  }
+
+  private call(type: number, payload: Uint8Array, timeoutMs?: number): Promise<Attrs> {
+    const id = this.allocId();
+    return new Promise<Attrs>((resolve, reject) => {
+      this.track(id, { resolve, reject }, timeoutMs);
+      this.enqueue(encodeMessage(type, id, payload));
+    });
+  }
+
+  private allocId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
+    return id;
+  }
+
+  private track(id: number, p: Pending, timeoutMs?: number): void {
+    if (this.closedWith) {
+      p.reject(this.closedWith);
+      return;
+    }
+    if (timeoutMs !== undefined) {
+      p.timer = setTimeout(() => this.fail(id, new ChannelClosedError(`guest did not answer within ${timeoutMs} ms`)), timeoutMs);
+    }
+    this.pending.set(id, p);
+  }
+
+  private untrack(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (p) {
+      if (p.timer !== undefined) clearTimeout(p.timer);
+      this.pending.delete(id);
+    }
+    return p;
+  }
+
+  private fail(id: number, e: Error): void {
+    this.untrack(id)?.reject(e);
+  }
+
+  private dispatch(m: Message): void {
+    switch (m.type) {
+      case FrameType.HELLO:
+        return this.onHello(m.payload);
+      case FrameType.RESPONSE:
+      case FrameType.ERROR: {
+        const p = this.untrack(m.id);
+        if (!p) return;
+        let attrs: Attrs;
+        try {
+          attrs = Attrs.decode(m.payload);
+        } catch (e) {
+          p.reject(e as Error);
+          return;
+        }
+        if (m.type === FrameType.RESPONSE) p.resolve(attrs);
+        else p.reject(new GuestError(attrs.get('message') ?? 'guest error', attrs.int('errno')));
+        return;
+      }
+      case FrameType.PONG:
+        this.pongs.get(m.id)?.(m.payload);
+        return;
+      case FrameType.STREAM:
+        this.streamHandlers.get(m.id)?.(m.stream, m.payload);
+        return;
+    }
+  }
+
+  private onHello(payload: Uint8Array): void {
+    let a: Attrs;
+    try {
+      a = Attrs.decode(payload);
+    } catch {
+      return;
+    }
+    const restarted = this.hello !== undefined;
+    this.hello = {
+      version: a.get('version') ?? '',
+      kernel: a.get('kernel') ?? '',
+      machine: a.get('machine') ?? '',
+      memKb: a.int('mem_kb') ?? 0,
+    };
+    // A new HELLO means a fresh daemon: its byte count starts at zero and
+    // whatever it had half-received is gone.
+    this.sent = 0;
+    this.acked = 0;
+    this.inflight = [];
+    this.assembler.reset();
+    if (restarted) {
+      for (const id of [...this.pending.keys()]) this.fail(id, new ChannelClosedError('the guest daemon restarted'));
+      this.queue = [];
+      this.queued = 0;
+    }
+    this.opts.onHello?.(this.hello);
+    for (const w of this.helloWaiters.splice(0)) w(this.hello);
+    this.pump();
+  }
+
+  private credit(total: number): void {
+    // the guest counts modulo 2^32
+    const delta = (total - (this.acked % 0x100000000) + 0x100000000) % 0x100000000;
+    if (this.acked + delta > this.sent) return; // nonsense credit: ignore
+    this.acked += delta;
+    while (this.inflight.length > 0 && this.inflight[0]! <= this.acked) this.inflight.shift();
+    this.pump();
+  }
+
+  private enqueue(frames: Uint8Array[]): void {
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queued += f.length;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (!this.hello) return;
+    while (this.queued > 0 && this.inflight.length < WINDOW) {
+      const chunk = this.take(SEND_SIZE);
+      this.sent += chunk.length;
+      this.inflight.push(this.sent);
+      this.opts.write(chunk);
+    }
+  }
+
+  /** Up to n bytes from the front of the queue, coalescing small frames into one send. */
+  private take(n: number): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    while (size < n && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const room = n - size;
+      if (head.length <= room) {
+        parts.push(head);
+        size += head.length;
+        this.queue.shift();
+      } else {
+        parts.push(head.subarray(0, room));
+        this.queue[0] = head.subarray(room);
+        size += room;
+      }
+    }
+    this.queued -= size;
+    return parts.length === 1 ? parts[0]! : concat(parts, size);
+  }
+}

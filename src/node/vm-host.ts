@@ -1,0 +1,74 @@
+// Runs workers/vm.worker.ts (bundled) in a worker_thread and talks to it with
+// comlink's node adapter — the same worker module a browser page uses.
+import { wrap, proxy, releaseProxy, transfer, type Remote } from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Worker } from 'node:worker_threads';
+import type { BootOptions, BootResult, VmApi, VmListener } from '../common/vm-api.js';
+import type { VmBackend } from '../runtime/backend.js';
+import { loadArtifacts } from './artifacts.js';
+
+export interface NodeVm extends VmBackend {
+  readonly worker: Worker;
+}
+
+export function startVmWorker(workerPath: string): NodeVm {
+  const worker = new Worker(workerPath);
+  const remote: Remote<VmApi> = wrap<VmApi>(nodeEndpoint(worker));
+  let closed = false;
+  const crashed = new Promise<never>((_, reject) => {
+    worker.once('error', (e) => reject(new Error(`the VM worker crashed: ${e.message}`)));
+  });
+  crashed.catch(() => {});
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, crashed]);
+  return {
+    worker,
+    boot: (opts: BootOptions, listener: VmListener = {}): Promise<BootResult> =>
+      guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd]), proxy(listener))),
+    request: (fields, timeoutMs) => guard(remote.request(fields, timeoutMs)),
+    ping: (payload, timeoutMs) => guard(remote.ping(payload, timeoutMs)),
+    consoleWrite: (port, data) => guard(remote.consoleWrite(port, data)),
+    resizeConsole: (port, cols, rows) => guard(remote.resizeConsole(port, cols, rows)),
+    async shutdown() {
+      if (closed) return;
+      closed = true;
+      try {
+        await Promise.race([remote.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
+      } catch {
+        // the worker is going away regardless
+      }
+      remote[releaseProxy]();
+      await worker.terminate();
+    },
+  };
+}
+
+export interface NodeBootOptions {
+  root: string;
+  workerPath: string;
+  listener?: VmListener;
+  timeoutMs?: number;
+}
+
+/** Verifies the artifacts, starts the worker and boots the guest to daemon-ready. */
+export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot: BootResult }> {
+  const a = await loadArtifacts(o.root);
+  const vm = startVmWorker(o.workerPath);
+  try {
+    const boot = await vm.boot(
+      {
+        wasmPath: a.wasmPath,
+        bios: a.bytes.bios,
+        kernel: a.bytes.kernel,
+        initrd: a.bytes.initrd,
+        cmdline: a.manifest.cmdline,
+        memoryMB: a.manifest.memoryMB,
+        timeoutMs: o.timeoutMs,
+      },
+      o.listener,
+    );
+    return { vm, boot };
+  } catch (e) {
+    await vm.shutdown();
+    throw e;
+  }
+}

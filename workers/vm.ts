@@ -1,0 +1,126 @@
+// The VM the worker owns: boots v86 from verified artifacts, bridges the
+// virtio console ports and the serial console, runs the protocol channel on
+// port 1 (PROTOCOL.md). Realm: Web Worker / worker_threads — no DOM.
+import { HostChannel, SEND_SIZE } from '../src/common/channel.js';
+import type { AttrList } from '../src/common/protocol/attrs.js';
+import type { BootOptions, BootResult, ChannelStats, VmApi, VmListener, WireAttrs } from '../src/common/vm-api.js';
+import { createEmulator, type Emulator } from './emulator.js';
+
+export const PROTOCOL_PORT = 1;
+export const SHELL_PORT = 0;
+
+export class VmError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VmError';
+  }
+}
+
+export class Vm implements VmApi {
+  private emulator: Emulator | undefined;
+  private channel: HostChannel | undefined;
+  private serialTail = '';
+
+  async boot(opts: BootOptions, listener: VmListener = {}): Promise<BootResult> {
+    if (this.emulator) throw new VmError('the VM is already running');
+    const t0 = performance.now();
+    const emulator = createEmulator({
+      wasm_path: opts.wasmPath,
+      bios: { buffer: opts.bios },
+      bzimage: { buffer: opts.kernel },
+      initrd: { buffer: opts.initrd },
+      cmdline: opts.cmdline,
+      memory_size: opts.memoryMB * 1024 * 1024,
+      virtio_console: true,
+      filesystem: {},
+      autostart: true,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+    });
+    this.emulator = emulator;
+    const channel = new HostChannel({
+      write: (chunk) => emulator.bus.send(`virtio-console${PROTOCOL_PORT}-input-bytes`, chunk),
+    });
+    this.channel = channel;
+    emulator.bus.register(`virtio-console${PROTOCOL_PORT}-output-bytes`, (b) => channel.receive(b), this);
+    for (const port of [0, 2, 3]) {
+      emulator.bus.register(`virtio-console${port}-output-bytes`, (b) => listener.console?.(port, b), this);
+    }
+    // the kernel log arrives a byte at a time: batch it per tick
+    let pending: number[] = [];
+    emulator.add_listener('serial0-output-byte', (byte: number) => {
+      if (pending.length === 0) {
+        queueMicrotask(() => {
+          const chunk = Uint8Array.from(pending);
+          pending = [];
+          this.serialTail = (this.serialTail + new TextDecoder().decode(chunk)).slice(-2000);
+          listener.serial?.(chunk);
+        });
+      }
+      pending.push(byte);
+    });
+
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const hello = await Promise.race([
+        channel.waitHello(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new VmError(`the guest did not become ready within ${timeoutMs / 1000} s; last kernel output:\n${this.serialTail.trim().split('\n').slice(-5).join('\n')}`)), timeoutMs);
+        }),
+      ]);
+      return { hello, bootMs: performance.now() - t0 };
+    } catch (e) {
+      await this.shutdown();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async request(fields: AttrList, timeoutMs?: number): Promise<WireAttrs> {
+    const a = await this.ready().request(fields, { timeoutMs });
+    return a.fields.map(([k, v]) => [k, v]);
+  }
+
+  ping(payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return this.ready().ping(payload, timeoutMs);
+  }
+
+  /** Types into a plain console port (0: the VM's shell). */
+  consoleWrite(port: number, data: Uint8Array): void {
+    if (port === PROTOCOL_PORT) throw new VmError('port 1 is reserved for the protocol');
+    const emulator = this.running();
+    // one send fills one guest buffer of 4 KiB: never send more at once
+    for (let off = 0; off < data.length; off += SEND_SIZE) {
+      emulator.bus.send(`virtio-console${port}-input-bytes`, data.subarray(off, off + SEND_SIZE));
+    }
+  }
+
+  resizeConsole(port: number, cols: number, rows: number): void {
+    this.running().bus.send(`virtio-console${port}-resize`, [cols, rows]);
+  }
+
+  channelStats(): ChannelStats {
+    return this.ready().stats();
+  }
+
+  async shutdown(): Promise<void> {
+    const e = this.emulator;
+    this.emulator = undefined;
+    this.channel?.close(new VmError('the VM was shut down'));
+    this.channel = undefined;
+    if (e) await e.destroy();
+  }
+
+  private running(): Emulator {
+    if (!this.emulator) throw new VmError('the VM is not running');
+    return this.emulator;
+  }
+
+  private ready(): HostChannel {
+    if (!this.channel?.ready) throw new VmError('the VM is not ready');
+    return this.channel;
+  }
+}

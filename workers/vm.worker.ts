@@ -1,0 +1,27 @@
+// Worker entry: one `expose`. The same module runs as a browser module Worker
+// and under Node worker_threads (comlink's node adapter on parentPort).
+import { expose, type Endpoint } from 'comlink';
+import type { VmApi } from '../src/common/vm-api.js';
+import { Vm } from './vm.js';
+
+const vm = new Vm();
+
+const api: VmApi = {
+  boot: vm.boot.bind(vm),
+  request: vm.request.bind(vm),
+  ping: vm.ping.bind(vm),
+  consoleWrite: vm.consoleWrite.bind(vm),
+  resizeConsole: vm.resizeConsole.bind(vm),
+  channelStats: vm.channelStats.bind(vm),
+  shutdown: vm.shutdown.bind(vm),
+};
+
+async function endpoint(): Promise<Endpoint | undefined> {
+  if (typeof process === 'undefined' || !process.versions?.node) return undefined; // browser Worker: self
+  const { parentPort } = await import('node:worker_threads');
+  const { default: nodeEndpoint } = await import('comlink/dist/esm/node-adapter.mjs');
+  if (!parentPort) throw new Error('vm.worker must run in a worker thread');
+  return nodeEndpoint(parentPort);
+}
+
+expose(api, await endpoint());
