@@ -4,6 +4,7 @@
 import { HostChannel, SEND_SIZE } from '../src/common/channel.js';
 import type { AttrList } from '../src/common/protocol/attrs.js';
 import type { BootOptions, BootResult, ChannelStats, VmApi, VmListener, WireAttrs } from '../src/common/vm-api.js';
+import { sha256Hex } from '../src/common/manifest.js';
 import { createEmulator, type Emulator } from './emulator.js';
 
 export const PROTOCOL_PORT = 1;
@@ -45,7 +46,7 @@ export class Vm implements VmApi {
     this.channel = channel;
     emulator.bus.register(`virtio-console${PROTOCOL_PORT}-output-bytes`, (b) => channel.receive(b), this);
     for (const port of [0, 2, 3]) {
-      emulator.bus.register(`virtio-console${port}-output-bytes`, (b) => listener.console?.(port, b), this);
+      emulator.bus.register(`virtio-console${port}-output-bytes`, (b) => notify(() => listener.console?.(port, b)), this);
     }
     // the kernel log arrives a byte at a time: batch it per tick
     let pending: number[] = [];
@@ -55,7 +56,7 @@ export class Vm implements VmApi {
           const chunk = Uint8Array.from(pending);
           pending = [];
           this.serialTail = (this.serialTail + new TextDecoder().decode(chunk)).slice(-2000);
-          listener.serial?.(chunk);
+          notify(() => listener.serial?.(chunk));
         });
       }
       pending.push(byte);
@@ -106,6 +107,17 @@ export class Vm implements VmApi {
     return this.ready().stats();
   }
 
+  async writeFile(path: string, data: Uint8Array, opts: { gunzip?: boolean } = {}): Promise<{ size: number; sha256: string }> {
+    const emulator = this.running();
+    const bytes = opts.gunzip ? await gunzip(data) : data;
+    await emulator.create_file(path, bytes);
+    return { size: bytes.length, sha256: await sha256Hex(bytes) };
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    return this.running().read_file(path);
+  }
+
   async shutdown(): Promise<void> {
     const e = this.emulator;
     this.emulator = undefined;
@@ -122,5 +134,28 @@ export class Vm implements VmApi {
   private ready(): HostChannel {
     if (!this.channel?.ready) throw new VmError('the VM is not ready');
     return this.channel;
+  }
+}
+
+export class GzipError extends Error {}
+
+async function gunzip(data: Uint8Array): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new GzipError(`layer is not valid gzip: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Calls a host listener. Across threads it is a comlink proxy whose calls
+ * return promises; a host that throws must not take the VM down with it.
+ */
+function notify(call: () => unknown): void {
+  try {
+    void Promise.resolve(call()).catch(() => {});
+  } catch {
+    // ignored: see above
   }
 }

@@ -4,17 +4,7 @@ import { expose, type Endpoint } from 'comlink';
 import type { VmApi } from '../src/common/vm-api.js';
 import { Vm } from './vm.js';
 
-const vm = new Vm();
-
-const api: VmApi = {
-  boot: vm.boot.bind(vm),
-  request: vm.request.bind(vm),
-  ping: vm.ping.bind(vm),
-  consoleWrite: vm.consoleWrite.bind(vm),
-  resizeConsole: vm.resizeConsole.bind(vm),
-  channelStats: vm.channelStats.bind(vm),
-  shutdown: vm.shutdown.bind(vm),
-};
+const api: VmApi = new Vm();
 
 async function endpoint(): Promise<Endpoint | undefined> {
   if (typeof process === 'undefined' || !process.versions?.node) return undefined; // browser Worker: self

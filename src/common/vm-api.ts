@@ -42,5 +42,13 @@ export interface VmApi {
   consoleWrite(port: number, data: Uint8Array): void;
   resizeConsole(port: number, cols: number, rows: number): void;
   channelStats(): ChannelStats;
+  /**
+   * Puts a file into the VM's 9p filesystem (the guest sees it under
+   * /mnt/host). With `gunzip`, `data` is decompressed first — off the page's
+   * thread. Returns the size and sha256 of what was written.
+   */
+  writeFile(path: string, data: Uint8Array, opts?: { gunzip?: boolean }): Promise<{ size: number; sha256: string }>;
+  /** Reads (and with `remove`, deletes) a file the guest left in the 9p filesystem. */
+  readFile(path: string): Promise<Uint8Array>;
   shutdown(): Promise<void>;
 }

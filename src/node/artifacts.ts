@@ -29,7 +29,7 @@ export async function readManifest(root: string): Promise<Manifest> {
 export function v86Version(root: string): string {
   const require = createRequire(join(root, 'package.json'));
   const pkg = require('v86/package.json') as { version: string };
-  return pkg.version.replace(/\+.*$/, '');
+  return pkg.version;
 }
 
 export async function loadArtifacts(root: string): Promise<LoadedArtifacts> {

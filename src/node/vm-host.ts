@@ -9,6 +9,7 @@ import { loadArtifacts } from './artifacts.js';
 
 export interface NodeVm extends VmBackend {
   readonly worker: Worker;
+  boot(opts: BootOptions, listener?: VmListener): Promise<BootResult>;
 }
 
 export function startVmWorker(workerPath: string): NodeVm {
@@ -23,11 +24,13 @@ export function startVmWorker(workerPath: string): NodeVm {
   return {
     worker,
     boot: (opts: BootOptions, listener: VmListener = {}): Promise<BootResult> =>
-      guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd]), proxy(listener))),
+      guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd]), proxy(completeListener(listener)))),
     request: (fields, timeoutMs) => guard(remote.request(fields, timeoutMs)),
     ping: (payload, timeoutMs) => guard(remote.ping(payload, timeoutMs)),
     consoleWrite: (port, data) => guard(remote.consoleWrite(port, data)),
     resizeConsole: (port, cols, rows) => guard(remote.resizeConsole(port, cols, rows)),
+    writeFile: (path, data, opts) => guard(remote.writeFile(path, data, opts)),
+    readFile: (path) => guard(remote.readFile(path)),
     async shutdown() {
       if (closed) return;
       closed = true;
@@ -71,4 +74,9 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot
     await vm.shutdown();
     throw e;
   }
+}
+
+/** The worker sees a proxy and cannot tell which callbacks exist: give it all. */
+export function completeListener(l: VmListener): Required<VmListener> {
+  return { console: l.console?.bind(l) ?? (() => {}), serial: l.serial?.bind(l) ?? (() => {}) };
 }
