@@ -1,7 +1,7 @@
 // Host end of the host<->guest channel (PROTOCOL.md): credit-windowed sends of
 // at most one guest buffer each, request/response matching, stream routing.
 import { Attrs, encodeAttrs, type AttrList } from './protocol/attrs.js';
-import { concat, encodeMessage, FrameDecoder, FrameType, MessageAssembler, type Message } from './protocol/frame.js';
+import { concat, encodeFrame, encodeMessage, FrameDecoder, FrameType, MAX_FRAME_PAYLOAD, MessageAssembler, type Message } from './protocol/frame.js';
 
 /** One virtio send fills exactly one guest receive buffer (4 KiB in Linux). */
 export const SEND_SIZE = 4096;
@@ -89,7 +89,34 @@ export class HostChannel {
     return this.call(FrameType.REQUEST, encodeAttrs(fields), opts.timeoutMs);
   }
 
-  /** Registers the receiver of STREAM frames for request `id` (stdio, #3). */
+  /**
+   * Starts a long-running request (a task's run, an exec, logs -f): STREAM
+   * frames for its id go to `onStream` until the RESPONSE/ERROR settles `done`.
+   */
+  open(fields: AttrList, onStream: (stream: number, data: Uint8Array) => void): { id: number; done: Promise<Attrs> } {
+    const id = this.allocId();
+    this.streamHandlers.set(id, onStream);
+    const done = new Promise<Attrs>((resolve, reject) => {
+      this.track(id, { resolve, reject });
+      this.enqueue(encodeMessage(FrameType.REQUEST, id, encodeAttrs(fields)));
+    }).finally(() => this.streamHandlers.delete(id));
+    return { id, done };
+  }
+
+  /** Sends stdin bytes of request `id`; an empty `data` means EOF. */
+  sendStream(id: number, stream: number, data: Uint8Array): void {
+    if (this.closedWith) throw this.closedWith;
+    const frames: Uint8Array[] = [];
+    let off = 0;
+    do {
+      const end = Math.min(off + MAX_FRAME_PAYLOAD, data.length);
+      frames.push(encodeFrame({ type: FrameType.STREAM, flags: 0, stream, id, payload: data.subarray(off, end) }));
+      off = end;
+    } while (off < data.length);
+    this.enqueue(frames);
+  }
+
+  /** Registers the receiver of STREAM frames for request `id`. */
   onStream(id: number, handler: (stream: number, data: Uint8Array) => void): () => void {
     this.streamHandlers.set(id, handler);
     return () => this.streamHandlers.delete(id);

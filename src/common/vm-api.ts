@@ -34,10 +34,21 @@ export type WireAttrs = Array<[string, Uint8Array]>;
 
 export type ChannelStats = ReturnType<HostChannel['stats']>;
 
+/** Receives a long-running request's output and its end (a comlink proxy across threads). */
+export interface StreamSink {
+  data(stream: number, bytes: Uint8Array): void;
+  end(attrs: WireAttrs): void;
+  fail(message: string, errno?: number): void;
+}
+
 export interface VmApi {
   boot(opts: BootOptions, listener?: VmListener): Promise<BootResult>;
   request(fields: AttrList, timeoutMs?: number): Promise<WireAttrs>;
   ping(payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array>;
+  /** Starts a streaming request; returns its id (for `sendStream`). */
+  open(fields: AttrList, sink: StreamSink): number;
+  /** stdin bytes for request `id` (stream 0); empty = EOF. */
+  sendStream(id: number, stream: number, data: Uint8Array): void;
   /** Types into a plain console port (0: the VM's shell). */
   consoleWrite(port: number, data: Uint8Array): void;
   resizeConsole(port: number, cols: number, rows: number): void;

@@ -1,53 +1,155 @@
-// The `dockyard` command (bin/dockyard.mjs bundles and runs this).
+// The `dockyard` command (bin/dockyard.mjs bundles and runs this):
+//   dockyard <docker args>        one command in a fresh VM
+//   dockyard < script             docker commands one per line, one VM
+//   dockyard                      (on a TTY) an interactive docker prompt
+import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
-import { createDockyard, formatInfo } from './index.js';
+import type { CliIO, Ctx, Terminal } from '../cli/context.js';
+import { execute, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
+import { layoutSource } from '../runtime/registry.js';
+import { Dockyard } from '../runtime/dockyard.js';
+import { bootNodeVm } from './vm-host.js';
 
 export interface CliContext {
   root: string;
   workerPath: string;
-  stdout?: (s: string) => void;
-  stderr?: (s: string) => void;
+  stdout?: (s: string | Uint8Array) => void;
+  stderr?: (s: string | Uint8Array) => void;
+  stdin?: NodeJS.ReadStream;
 }
 
-const USAGE = `Usage:  dockyard COMMAND
+export function registryDir(root: string): string {
+  return join(root, 'images', 'dist', 'registry');
+}
 
-Docker in an emulated i386 Linux VM, no daemon on the host.
+export async function startDockyard(root: string, workerPath: string): Promise<Dockyard> {
+  const { vm, boot } = await bootNodeVm({ root, workerPath });
+  const dir = registryDir(root);
+  return new Dockyard(vm, boot, layoutSource((rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined)));
+}
 
-Commands:
-  info        Display system-wide information (boots the VM)
-`;
+function nodeTerminal(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Terminal {
+  return {
+    get cols() {
+      return stdout.columns ?? 80;
+    },
+    get rows() {
+      return stdout.rows ?? 24;
+    },
+    setRaw: (on) => stdin.setRawMode?.(on),
+    onData(cb) {
+      const f = (d: Buffer) => cb(new Uint8Array(d));
+      stdin.on('data', f);
+      stdin.resume();
+      return () => {
+        stdin.off('data', f);
+        stdin.pause();
+      };
+    },
+    onResize(cb) {
+      const f = () => cb(stdout.columns ?? 80, stdout.rows ?? 24);
+      stdout.on('resize', f);
+      return () => stdout.off('resize', f);
+    },
+  };
+}
 
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const out = ctx.stdout ?? ((s) => process.stdout.write(s));
   const err = ctx.stderr ?? ((s) => process.stderr.write(s));
-  const [cmd, ...rest] = argv[0] === 'docker' ? argv.slice(1) : argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    out(USAGE);
+  const stdin = ctx.stdin ?? process.stdin;
+  let keepGoing = false;
+  const args = [...argv];
+  if (args[0] === '--keep-going') {
+    keepGoing = true;
+    args.shift();
+  }
+  if (args[0] === '--help' || args[0] === '-h') {
+    out(`Usage:  dockyard [--keep-going] [COMMAND]\n\nWith a command: runs it in a fresh VM. Without: reads docker commands from\nstdin, one per line (a leading "docker" is optional), or prompts on a TTY.\n\n${USAGE}`);
     return 0;
   }
-  if (cmd !== 'info') {
-    err(`dockyard: '${cmd}' is not a dockyard command.\nSee 'dockyard --help'\n`);
-    return 125;
-  }
-  if (rest.length > 0) {
-    err(`dockyard: "info" accepts no arguments.\nSee 'dockyard info --help'\n`);
-    return 125;
-  }
-  let d;
-  try {
-    d = await createDockyard({ root: ctx.root, workerPath: ctx.workerPath });
-  } catch (e) {
-    const msg = e instanceof ArtifactError ? e.message : `failed to start the VM: ${(e as Error).message}`;
-    err(`dockyard: ${msg}\n`);
+  if (args.length > 0 && COMMAND_NAMES.indexOf(args[0] === 'docker' ? (args[1] ?? '') : args[0]!) < 0) {
+    err(`docker: '${args[0]}' is not a docker command.\nSee 'dockyard --help'\n`);
     return 1;
   }
+  let d: Dockyard;
   try {
-    out(formatInfo(await d.info()));
-    return 0;
+    d = await startDockyard(ctx.root, ctx.workerPath);
   } catch (e) {
-    err(`dockyard: ${(e as Error).message}\n`);
+    err(`dockyard: ${e instanceof ArtifactError ? e.message : `failed to start the VM: ${(e as Error).message}`}\n`);
     return 1;
+  }
+  const io: CliIO = {
+    out,
+    err,
+    readFile: async (p) => new Uint8Array(await readFile(p)),
+    writeFile: (p, data) => writeFile(p, data),
+    env: process.env,
+  };
+  const c: Ctx = { d, io };
+  try {
+    if (args.length > 0) {
+      if (stdin.isTTY) io.terminal = nodeTerminal(stdin, process.stdout);
+      return await execute(c, args);
+    }
+    if (stdin.isTTY) return await interactive(c, stdin);
+    return await script(c, stdin, keepGoing);
   } finally {
     await d.close();
   }
+}
+
+const COMMAND_NAMES = ['run', 'exec', 'ps', 'images', 'pull', 'rmi', 'tag', 'rm', 'stop', 'kill', 'logs', 'load', 'save', 'volume', 'info', 'version', 'container', 'image', 'help'];
+
+async function script(c: Ctx, stdin: NodeJS.ReadStream, keepGoing: boolean): Promise<number> {
+  const rl = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
+  let status = 0;
+  let lineNo = 0;
+  for await (const line of rl) {
+    lineNo++;
+    let argv: string[] | undefined;
+    try {
+      argv = parseLine(line);
+    } catch (e) {
+      c.io.err(`dockyard: line ${lineNo}: ${(e as ShellSyntaxError).message}\n`);
+      status = 2;
+      if (!keepGoing) break;
+      continue;
+    }
+    if (!argv) continue;
+    status = await execute(c, argv);
+    if (status !== 0 && !keepGoing) break;
+  }
+  rl.close();
+  return status;
+}
+
+async function interactive(c: Ctx, stdin: NodeJS.ReadStream): Promise<number> {
+  c.io.terminal = nodeTerminal(stdin, process.stdout);
+  c.io.out(`Dockyard: docker on an emulated Linux ${c.d.hello.kernel} (${c.d.hello.machine}). Type docker commands; Ctrl-D to quit.\n`);
+  let status = 0;
+  for (;;) {
+    const line = await new Promise<string | undefined>((resolve) => {
+      const rl = createInterface({ input: stdin, output: process.stdout, terminal: true });
+      rl.once('line', (l) => {
+        rl.close();
+        resolve(l);
+      });
+      rl.once('close', () => resolve(undefined));
+      rl.on('SIGINT', () => rl.write('\n'));
+      rl.setPrompt('docker$ ');
+      rl.prompt();
+    });
+    if (line === undefined) break;
+    try {
+      const argv = parseLine(line);
+      if (argv) status = await execute(c, argv);
+    } catch (e) {
+      c.io.err(`${(e as Error).message}\n`);
+    }
+  }
+  c.io.out('\n');
+  return status;
 }

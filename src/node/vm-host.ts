@@ -27,6 +27,8 @@ export function startVmWorker(workerPath: string): NodeVm {
       guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd]), proxy(completeListener(listener)))),
     request: (fields, timeoutMs) => guard(remote.request(fields, timeoutMs)),
     ping: (payload, timeoutMs) => guard(remote.ping(payload, timeoutMs)),
+    open: (fields, sink) => guard(remote.open(fields, proxy(sink))),
+    sendStream: (id, stream, data) => guard(remote.sendStream(id, stream, data)),
     consoleWrite: (port, data) => guard(remote.consoleWrite(port, data)),
     resizeConsole: (port, cols, rows) => guard(remote.resizeConsole(port, cols, rows)),
     writeFile: (path, data, opts) => guard(remote.writeFile(path, data, opts)),

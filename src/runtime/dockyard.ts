@@ -1,9 +1,12 @@
 // The runtime API: what the CLI, the playground and tutorial pages call.
 // Realm-neutral: it talks to the VM only through a VmBackend.
 import type { HelloInfo } from '../common/channel.js';
-import type { AttrList } from '../common/protocol/attrs.js';
+import { Attrs, type AttrList } from '../common/protocol/attrs.js';
 import type { BootResult, WireAttrs } from '../common/vm-api.js';
 import type { VmBackend } from './backend.js';
+import { Containers } from './containers.js';
+import { ImageStore, type PullEvent } from './images.js';
+import type { RegistrySource } from './registry.js';
 
 export interface DockerInfo {
   kernelVersion: string;
@@ -32,10 +35,31 @@ export function dockerArch(machine: string): string {
 }
 
 export class Dockyard {
+  readonly images: ImageStore;
+  readonly containers: Containers;
+
   constructor(
     private readonly vm: VmBackend,
     readonly boot: BootResult,
-  ) {}
+    readonly registry: RegistrySource,
+  ) {
+    this.images = new ImageStore({
+      call: async (fields) => Attrs.of(await vm.request(fields)),
+      writeFile: (path, data, opts) => vm.writeFile(path, data, opts),
+      readFile: (path) => vm.readFile(path),
+    });
+    this.containers = new Containers(vm, this.images, (ref) => this.pull(ref));
+  }
+
+  /** `docker pull` from the bundled registry. */
+  pull(ref: string, onEvent?: (e: PullEvent) => void) {
+    return this.images.pull(this.registry, ref, onEvent);
+  }
+
+  /** The VM itself, for consoles (port 0: a shell on the VM). */
+  get backend(): VmBackend {
+    return this.vm;
+  }
 
   get hello(): HelloInfo {
     return this.boot.hello;

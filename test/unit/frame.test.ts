@@ -66,7 +66,7 @@ describe('frame codec', () => {
 
   it('rejects a bad header checksum and resyncs to the next frame', () => {
     const bad = encodeFrame(frame(bytes('bad')));
-    bad[8] ^= 0xff; // corrupt the id: header crc fails
+    bad[8]! ^= 0xff; // corrupt the id: header crc fails
     const good = frame(bytes('good'));
     const d = new FrameDecoder();
     expect(d.push(new Uint8Array([...bad, ...encodeFrame(good)]))).toEqual([good]);
@@ -88,7 +88,7 @@ describe('frame codec', () => {
     const inner = frame(bytes('inner'), { id: 9 });
     const innerWire = encodeFrame(inner);
     const outer = encodeFrame(frame(new Uint8Array([...bytes('..'), ...innerWire, ...bytes('..')]), { id: 3 }));
-    outer[outer.length - 1] ^= 1; // payload crc of the outer frame fails
+    outer[outer.length - 1]! ^= 1; // payload crc of the outer frame fails
     const d = new FrameDecoder();
     expect(d.push(outer)).toEqual([inner]);
     expect(d.stats.badPayloads).toBe(1);

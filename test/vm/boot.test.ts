@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bootNodeVm, type NodeVm } from '../../src/node/vm-host.js';
 import { Dockyard } from '../../src/runtime/dockyard.js';
+import { layoutSource } from '../../src/runtime/registry.js';
 import type { BootResult } from '../../src/common/vm-api.js';
 
 const root = inject('root');
@@ -68,7 +69,7 @@ describe('the VM in a worker thread', () => {
   });
 
   it('reports docker-info facts from inside the guest', async () => {
-    const info = await new Dockyard(vm, boot).info();
+    const info = await new Dockyard(vm, boot, layoutSource(async () => undefined)).info();
     expect(info.kernelVersion).toBe(boot.hello.kernel);
     expect(info.architecture).toBe('i386');
     expect(info.operatingSystem).toMatch(/Dockyard/);

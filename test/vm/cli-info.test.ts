@@ -69,7 +69,7 @@ describe('dockyard info', () => {
 
   it('rejects an unknown command the way docker does', async () => {
     const r = await dockyard(['frob']);
-    expect(r.code).toBe(125);
-    expect(r.stderr).toContain("'frob' is not a dockyard command");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("docker: 'frob' is not a docker command.\nSee 'dockyard --help'\n");
   });
 });

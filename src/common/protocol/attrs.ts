@@ -36,6 +36,11 @@ export class AttrsError extends Error {}
 export class Attrs {
   private constructor(readonly fields: ReadonlyArray<readonly [string, Uint8Array]>) {}
 
+  /** Wraps fields that were already parsed (e.g. after crossing postMessage). */
+  static of(fields: ReadonlyArray<readonly [string, Uint8Array]>): Attrs {
+    return new Attrs(fields);
+  }
+
   static decode(payload: Uint8Array): Attrs {
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     const fields: Array<readonly [string, Uint8Array]> = [];

@@ -1,0 +1,32 @@
+import { DockerError } from '../../runtime/errors.js';
+import { attachTo } from '../attach.js';
+import type { Ctx } from '../context.js';
+import { bool, list, parseFlags, str } from '../flags.js';
+
+export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
+  const p = parseFlags(
+    argv,
+    [
+      { long: 'interactive', short: 'i', kind: 'bool' },
+      { long: 'tty', short: 't', kind: 'bool' },
+      { long: 'env', short: 'e', kind: 'list' },
+      { long: 'workdir', short: 'w', kind: 'string' },
+      { long: 'user', short: 'u', kind: 'string' },
+    ],
+    { stopAtPositional: true },
+  );
+  if (p.args.length < 2) throw new DockerError(`"docker exec" requires at least 2 arguments.\nSee 'docker exec --help'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container`, 1);
+  const tty = bool(p, 'tty');
+  const interactive = bool(p, 'interactive');
+  if (tty && interactive && !ctx.io.terminal) {
+    ctx.io.err('the input device is not a TTY\n');
+    return 1;
+  }
+  const proc = await ctx.d.containers.exec(
+    p.args[0]!,
+    p.args.slice(1),
+    { tty, interactive, env: list(p, 'env'), ...(str(p, 'workdir') !== undefined ? { workdir: str(p, 'workdir')! } : {}), ...(str(p, 'user') !== undefined ? { user: str(p, 'user')! } : {}) },
+    { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) },
+  );
+  return attachTo(ctx, proc, { tty, interactive });
+}

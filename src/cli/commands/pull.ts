@@ -1,0 +1,35 @@
+import { familiarString, parseReference } from '../../common/oci/reference.js';
+import type { PullEvent } from '../../runtime/images.js';
+import type { Ctx } from '../context.js';
+import { parseFlags } from '../flags.js';
+
+/** Prints pull progress the way docker does (non-TTY form). */
+export function pullPrinter(ctx: Ctx, input: string): (e: PullEvent) => void {
+  return (e) => {
+    if (e.kind === 'resolving') {
+      const r = parseReference(input);
+      if (!input.includes(':') && !input.includes('@')) ctx.io.out('Using default tag: latest\n');
+      ctx.io.out(`${r.tag ?? r.digest}: Pulling from ${r.path}\n`);
+    } else if (e.kind === 'layer' && e.status !== 'Download complete' && e.status !== 'Pulling fs layer') {
+      ctx.io.out(`${e.id}: ${e.status}\n`);
+    }
+  };
+}
+
+export async function pull(ctx: Ctx, argv: string[]): Promise<number> {
+  const p = parseFlags(argv, [{ long: 'quiet', short: 'q', kind: 'bool' }]);
+  if (p.args.length !== 1) {
+    ctx.io.err(`"docker pull" requires exactly 1 argument.\nSee 'docker pull --help'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n`);
+    return 1;
+  }
+  const input = p.args[0]!;
+  const quiet = p.flags.get('quiet') === true;
+  const img = await ctx.d.pull(input, quiet ? undefined : pullPrinter(ctx, input));
+  const r = parseReference(input);
+  if (!quiet) {
+    ctx.io.out(`Digest: ${img.repoDigest.split('@')[1]}\n`);
+    ctx.io.out(`Status: Downloaded newer image for ${familiarString(r)}\n`);
+  }
+  ctx.io.out(`${r.domain}/${r.path}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}\n`);
+  return 0;
+}

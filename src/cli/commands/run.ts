@@ -1,0 +1,90 @@
+import { familiarString, parseReference } from '../../common/oci/reference.js';
+import { DockerError } from '../../runtime/errors.js';
+import { StartError, type RunOptions } from '../../runtime/containers.js';
+import { parseBytes, parseEnvFile } from '../../runtime/spec.js';
+import { attachTo } from '../attach.js';
+import type { Ctx } from '../context.js';
+import { bool, list, parseFlags, str, type FlagSpec } from '../flags.js';
+import { pullPrinter } from './pull.js';
+
+export const RUN_FLAGS: FlagSpec[] = [
+  { long: 'interactive', short: 'i', kind: 'bool' },
+  { long: 'tty', short: 't', kind: 'bool' },
+  { long: 'detach', short: 'd', kind: 'bool' },
+  { long: 'rm', kind: 'bool' },
+  { long: 'name', kind: 'string' },
+  { long: 'env', short: 'e', kind: 'list' },
+  { long: 'env-file', kind: 'list' },
+  { long: 'workdir', short: 'w', kind: 'string' },
+  { long: 'hostname', short: 'h', kind: 'string' },
+  { long: 'user', short: 'u', kind: 'string' },
+  { long: 'entrypoint', kind: 'string' },
+  { long: 'memory', short: 'm', kind: 'string' },
+  { long: 'pids-limit', kind: 'string' },
+  { long: 'volume', short: 'v', kind: 'list' },
+  { long: 'tmpfs', kind: 'list' },
+];
+
+export async function runOptions(ctx: Ctx, argv: string[]): Promise<{ opts: RunOptions; detach: boolean }> {
+  const p = parseFlags(argv, RUN_FLAGS, { stopAtPositional: true });
+  if (p.args.length === 0) throw new DockerError('"docker run" requires at least 1 argument.\nSee \'docker run --help\'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image', 125);
+  const env: string[] = [];
+  for (const f of list(p, 'env-file')) {
+    if (!ctx.io.readFile) throw new DockerError('--env-file: no files can be read here');
+    const bytes = await ctx.io.readFile(f).catch(() => {
+      throw new DockerError(`open ${f}: no such file or directory`);
+    });
+    env.push(...parseEnvFile(new TextDecoder().decode(bytes), f));
+  }
+  env.push(...list(p, 'env'));
+  const pids = str(p, 'pids-limit');
+  if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new DockerError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
+  const mem = str(p, 'memory');
+  const opts: RunOptions = {
+    image: p.args[0]!,
+    cmd: p.args.slice(1),
+    env,
+    hostEnv: ctx.io.env ?? {},
+    tty: bool(p, 'tty'),
+    interactive: bool(p, 'interactive'),
+    rm: bool(p, 'rm'),
+    volumes: list(p, 'volume'),
+    tmpfs: list(p, 'tmpfs'),
+    ...(str(p, 'name') !== undefined ? { name: str(p, 'name')! } : {}),
+    ...(str(p, 'workdir') !== undefined ? { workdir: str(p, 'workdir')! } : {}),
+    ...(str(p, 'hostname') !== undefined ? { hostname: str(p, 'hostname')! } : {}),
+    ...(str(p, 'user') !== undefined ? { user: str(p, 'user')! } : {}),
+    ...(str(p, 'entrypoint') !== undefined ? { entrypoint: str(p, 'entrypoint')! } : {}),
+    ...(mem !== undefined ? { memory: parseBytes(mem) } : {}),
+    ...(pids !== undefined ? { pidsLimit: Number(pids) } : {}),
+  };
+  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new DockerError(`the working directory '${opts.workdir}' is invalid, it needs to be an absolute path`);
+  return { opts, detach: bool(p, 'detach') };
+}
+
+export async function run(ctx: Ctx, argv: string[]): Promise<number> {
+  const { opts, detach } = await runOptions(ctx, argv);
+  if (opts.tty && opts.interactive && !ctx.io.terminal && !detach) {
+    ctx.io.err('the input device is not a TTY\n');
+    return 1;
+  }
+  if (!(await ctx.d.images.find(opts.image))) {
+    // as docker run does: say so, and show the pull on stderr
+    const ref = opts.image;
+    ctx.io.err(`Unable to find image '${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}' locally\n`);
+    const img = await ctx.d.pull(ref, pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref));
+    ctx.io.err(`Digest: ${img.repoDigest.split('@')[1]}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
+  }
+  const { id } = await ctx.d.containers.create(opts);
+  if (detach) {
+    try {
+      await ctx.d.containers.start(id);
+    } catch (e) {
+      throw e instanceof StartError ? e : new DockerError((e as Error).message);
+    }
+    ctx.io.out(`${id}\n`);
+    return 0;
+  }
+  const proc = await ctx.d.containers.attach(id, { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) });
+  return attachTo(ctx, proc, { tty: opts.tty ?? false, interactive: opts.interactive ?? false });
+}

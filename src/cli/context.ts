@@ -1,0 +1,31 @@
+// What a command gets: the runtime, and the user's terminal or streams.
+import type { Dockyard } from '../runtime/dockyard.js';
+
+/** An interactive terminal (xterm.js in a page, the TTY under Node). */
+export interface Terminal {
+  readonly cols: number;
+  readonly rows: number;
+  /** raw mode while a container owns the terminal */
+  setRaw(on: boolean): void;
+  onData(cb: (data: Uint8Array) => void): () => void;
+  onResize(cb: (cols: number, rows: number) => void): () => void;
+}
+
+export interface CliIO {
+  out(s: string | Uint8Array): void;
+  err(s: string | Uint8Array): void;
+  /** present when the user sits at a terminal (`-t` needs one) */
+  terminal?: Terminal;
+  /** files on the user's side, for `load -i` / `save -o` / `--env-file` */
+  readFile?(path: string): Promise<Uint8Array>;
+  writeFile?(path: string, data: Uint8Array): Promise<void>;
+  /** the client's environment, for `-e NAME` without a value */
+  env?: Record<string, string | undefined>;
+}
+
+export interface Ctx {
+  d: Dockyard;
+  io: CliIO;
+}
+
+export type Command = (ctx: Ctx, args: string[]) => Promise<number>;

@@ -1,0 +1,124 @@
+// The docker command interpreter shared by the `dockyard` CLI and the
+// playground: argv in, docker's output and exit status out.
+import { ReferenceError } from '../common/oci/reference.js';
+import { ImageError } from '../common/oci/verify.js';
+import { StartError } from '../runtime/containers.js';
+import { DockerError } from '../runtime/errors.js';
+import type { Command, Ctx } from './context.js';
+import { FlagError } from './flags.js';
+import { exec } from './commands/exec.js';
+import { images } from './commands/images.js';
+import { info, version } from './commands/info.js';
+import { kill, rm, stop } from './commands/lifecycle.js';
+import { load, save } from './commands/loadsave.js';
+import { logs } from './commands/logs.js';
+import { ps } from './commands/ps.js';
+import { pull } from './commands/pull.js';
+import { rmi } from './commands/rmi.js';
+import { run } from './commands/run.js';
+import { tag } from './commands/tag.js';
+import { volume } from './commands/volume.js';
+import { shellSplit, ShellSyntaxError } from './shellwords.js';
+
+export const COMMANDS: Record<string, Command> = {
+  run,
+  exec,
+  ps,
+  images,
+  pull,
+  rmi,
+  tag,
+  rm,
+  stop,
+  kill,
+  logs,
+  load,
+  save,
+  volume,
+  info,
+  version,
+  // docker's management-command spellings
+  'container ls': (c, a) => ps(c, a),
+  'image ls': (c, a) => images(c, a),
+  'image rm': (c, a) => rmi(c, a),
+  'image pull': (c, a) => pull(c, a),
+  'container rm': (c, a) => rm(c, a),
+};
+
+export const USAGE = `Usage:  docker [OPTIONS] COMMAND
+
+Docker in a browser tab: containers on one emulated Linux kernel.
+
+Commands:
+  run         Create and run a new container from an image
+  exec        Execute a command in a running container
+  ps          List containers
+  images      List images
+  pull        Download an image from the bundled registry
+  logs        Fetch the logs of a container
+  stop        Stop one or more running containers
+  kill        Kill one or more running containers
+  rm          Remove one or more containers
+  rmi         Remove one or more images
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  load        Load an image from a tar archive (OCI layout)
+  save        Save one or more images to a tar archive (OCI layout)
+  volume      Manage volumes (ls, rm)
+  info        Display system-wide information
+  version     Show the Docker version information
+`;
+
+/** Runs one docker command line (already split); returns docker's exit status. */
+export async function execute(ctx: Ctx, argv: string[]): Promise<number> {
+  const args = argv[0] === 'docker' ? argv.slice(1) : argv;
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === 'help' || name === '-h') {
+    ctx.io.out(USAGE);
+    return 0;
+  }
+  const two = `${name} ${rest[0] ?? ''}`;
+  const cmd = COMMANDS[two] ?? COMMANDS[name];
+  const cmdArgs = COMMANDS[two] ? rest.slice(1) : rest;
+  if (!cmd || name.startsWith('-')) {
+    ctx.io.err(`docker: '${name}' is not a docker command.\nSee 'docker --help'\n`);
+    return 1;
+  }
+  if (cmdArgs.includes('--help')) {
+    ctx.io.out(`See 'docker ${name} --help' in Docker's documentation; Dockyard supports the flags docker users use most.\n`);
+    return 0;
+  }
+  try {
+    return await cmd(ctx, cmdArgs);
+  } catch (e) {
+    return report(ctx, name, e);
+  }
+}
+
+function report(ctx: Ctx, name: string, e: unknown): number {
+  const msg = (e as Error).message ?? String(e);
+  const runLike = name === 'run' || name === 'create';
+  if (e instanceof FlagError) {
+    ctx.io.err(`${msg}\nSee 'docker ${name} --help'.\n`);
+    return runLike ? 125 : 1;
+  }
+  if (e instanceof StartError) {
+    ctx.io.err(`docker: Error response from daemon: failed to create task for container: ${msg}: unknown.\n`);
+    return e.status;
+  }
+  if (e instanceof DockerError || e instanceof ReferenceError || e instanceof ImageError) {
+    const status = e instanceof DockerError ? e.status : runLike ? 125 : 1;
+    if (msg.startsWith('"docker ')) ctx.io.err(`${runLike ? 'docker: ' : ''}${msg}\n`);
+    else ctx.io.err(`${runLike ? 'docker: ' : ''}Error response from daemon: ${msg}${runLike ? "\n\nRun 'docker run --help' for more information" : ''}\n`);
+    return runLike ? 125 : status === 125 ? 1 : status;
+  }
+  ctx.io.err(`${runLike ? 'docker: ' : ''}Error: ${msg}\n`);
+  return runLike ? 125 : 1;
+}
+
+/** Splits one typed line; blank lines and comments give undefined. */
+export function parseLine(line: string): string[] | undefined {
+  const argv = shellSplit(line);
+  return argv.length === 0 ? undefined : argv;
+}
+
+export { ShellSyntaxError };

@@ -1,0 +1,285 @@
+// Containers and their tasks: create from an image, run attached (streams and
+// an exit promise) or detached, exec, list, logs, stop, kill, remove.
+import { encodeAttrs, Attrs, type AttrList } from '../common/protocol/attrs.js';
+import { DockerError, NoSuchContainerError, NoSuchImageError } from './errors.js';
+import type { ImageRecord, ImageStore } from './images.js';
+import { randomId, randomName } from './names.js';
+import { mergeArgs, mergeEnv, parseTmpfs, parseVolume, type MountSpec } from './spec.js';
+import type { VmBackend } from './backend.js';
+import type { WireAttrs } from '../common/vm-api.js';
+
+export interface RunOptions {
+  image: string;
+  /** arguments after the image name */
+  cmd?: string[];
+  entrypoint?: string;
+  env?: string[];
+  hostEnv?: Record<string, string | undefined>;
+  workdir?: string;
+  hostname?: string;
+  user?: string;
+  name?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  rm?: boolean;
+  memory?: number;
+  pidsLimit?: number;
+  volumes?: string[];
+  tmpfs?: string[];
+}
+
+export interface Output {
+  stdout(data: Uint8Array): void;
+  stderr(data: Uint8Array): void;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  oom: boolean;
+}
+
+/** A running, attached process (container or exec). */
+export interface Attached {
+  readonly id: string;
+  readonly exit: Promise<ExitStatus>;
+  write(data: Uint8Array): Promise<void>;
+  closeStdin(): Promise<void>;
+  resize(cols: number, rows: number): Promise<void>;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  command: string;
+  status: 'created' | 'running' | 'exited';
+  exitCode: number;
+  oom: boolean;
+  created: number;
+  started: number;
+  finished: number;
+  pid: number;
+  autoRemove: boolean;
+}
+
+interface ContainerRecord {
+  name: string;
+  image: string;
+  imageId: string;
+  command: string;
+  created: number;
+  autoRemove: boolean;
+}
+
+const enc = new TextEncoder();
+
+/** Maps an exec failure to docker's exit status: 127 not found, 126 not executable. */
+export function startFailureStatus(errno: number | undefined): number {
+  return errno === 2 ? 127 : errno === 13 ? 126 : 125;
+}
+
+export class StartError extends DockerError {}
+
+export class Containers {
+  constructor(
+    private readonly vm: VmBackend,
+    private readonly images: ImageStore,
+    private readonly pull: (ref: string) => Promise<ImageRecord>,
+  ) {}
+
+  private async call(fields: AttrList): Promise<Attrs> {
+    return Attrs.of(await this.vm.request(fields));
+  }
+
+  async list(all = true): Promise<ContainerInfo[]> {
+    const r = await this.call([['op', 'container.list']]);
+    const out: ContainerInfo[] = [];
+    for (const [k, v] of r.fields) {
+      if (k !== 'container') continue;
+      const c = Attrs.decode(v);
+      const rec = JSON.parse(c.get('record') ?? '{}') as Partial<ContainerRecord>;
+      const info: ContainerInfo = {
+        id: c.get('id') ?? '',
+        name: c.get('name') ?? rec.name ?? '',
+        image: rec.image ?? c.get('image') ?? '',
+        imageId: rec.imageId ?? '',
+        command: rec.command ?? '',
+        status: (c.get('status') as ContainerInfo['status']) ?? 'created',
+        exitCode: c.int('exit_code') ?? 0,
+        oom: c.get('oom') === '1',
+        created: c.int('created') ?? rec.created ?? 0,
+        started: c.int('started') ?? 0,
+        finished: c.int('finished') ?? 0,
+        pid: c.int('pid') ?? 0,
+        autoRemove: rec.autoRemove ?? false,
+      };
+      if (all || info.status === 'running') out.push(info);
+    }
+    return out.sort((a, b) => b.created - a.created);
+  }
+
+  /** By full id, unique id prefix, or name (Docker's lookup order). */
+  async find(ref: string): Promise<ContainerInfo> {
+    const all = await this.list();
+    const exact = all.find((c) => c.id === ref || c.name === ref || `/${c.name}` === ref);
+    if (exact) return exact;
+    const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw new DockerError(`Multiple IDs found with provided prefix: ${ref}`);
+    throw new NoSuchContainerError(ref);
+  }
+
+  /** `docker create` (and the first half of run): pulls the image if missing. */
+  async create(o: RunOptions, onPull?: (ref: string) => void): Promise<{ id: string; name: string; image: ImageRecord }> {
+    let image = await this.images.find(o.image);
+    if (!image) {
+      onPull?.(o.image);
+      image = await this.pull(o.image).catch((e: Error) => {
+        throw e instanceof DockerError ? e : new NoSuchImageError(o.image);
+      });
+    }
+    const id = randomId();
+    const existing = await this.list();
+    if (o.name !== undefined) {
+      if (!/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw new DockerError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const clash = existing.find((c) => c.name === o.name!.replace(/^\//, ''));
+      if (clash) throw new DockerError(`Conflict. The container name "/${o.name.replace(/^\//, '')}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const name = o.name?.replace(/^\//, '') ?? randomName(new Set(existing.map((c) => c.name)));
+    const args = mergeArgs(image.runConfig, o.cmd ?? [], o.entrypoint);
+    if (args.length === 0) throw new DockerError('no command specified');
+    const hostname = o.hostname ?? id.slice(0, 12);
+    const env = mergeEnv(image.runConfig.Env ?? [], o.env ?? [], hostname, o.tty ?? false, o.hostEnv);
+    const mounts: MountSpec[] = [...(o.volumes ?? []).map(parseVolume), ...(o.tmpfs ?? []).map(parseTmpfs)];
+    const record: ContainerRecord = {
+      name,
+      image: o.image,
+      imageId: image.id,
+      command: args.join(' '),
+      created: Date.now(),
+      autoRemove: o.rm ?? false,
+    };
+    await this.call([
+      ['op', 'container.create'],
+      ['id', id],
+      ['name', name],
+      ['image', image.name],
+      ['snapshot', image.chainIds[image.chainIds.length - 1]!],
+      ...args.map((a) => ['arg', a] as const),
+      ...env.map((e) => ['env', e] as const),
+      ['cwd', o.workdir ?? (image.runConfig.WorkingDir || '/')],
+      ['user', o.user ?? image.runConfig.User ?? ''],
+      ['hostname', hostname],
+      ['tty', o.tty ? '1' : '0'],
+      ['stdin', o.interactive ? '1' : '0'],
+      ['memory', String(o.memory ?? 0)],
+      ['pids', String(o.pidsLimit ?? 0)],
+      ...mounts.map((m) => ['mount', encodeAttrs([['type', m.type], ['source', m.source], ['target', m.target], ['ro', m.readonly ? '1' : '0']])] as const),
+      ['auto_remove', o.rm ? '1' : '0'],
+      ['record', enc.encode(JSON.stringify(record))],
+    ]);
+    return { id, name, image };
+  }
+
+  /** Starts the container's task attached: output streams to `out`. */
+  attach(id: string, out: Output): Promise<Attached> {
+    return this.openTask([['op', 'task.run'], ['id', id]], id, out);
+  }
+
+  async start(id: string): Promise<void> {
+    await this.call([['op', 'task.start'], ['id', id]]);
+  }
+
+  exec(ref: string, args: string[], o: { tty?: boolean; interactive?: boolean; env?: string[]; workdir?: string; user?: string }, out: Output): Promise<Attached> {
+    return this.find(ref).then((c) => {
+      if (c.status !== 'running') throw new DockerError(`container ${c.id} is not running`);
+      return this.openTask(
+        [
+          ['op', 'exec.run'],
+          ['id', c.id],
+          ...args.map((a) => ['arg', a] as const),
+          ...(o.env ?? []).map((e) => ['env', e] as const),
+          ...(o.workdir !== undefined ? [['cwd', o.workdir] as const] : []),
+          ['user', o.user ?? ''],
+          ['tty', o.tty ? '1' : '0'],
+          ['stdin', o.interactive ? '1' : '0'],
+        ],
+        c.id,
+        out,
+      );
+    });
+  }
+
+  private async openTask(fields: AttrList, id: string, out: Output): Promise<Attached> {
+    let settle!: { resolve(s: ExitStatus): void; reject(e: Error): void };
+    const exit = new Promise<ExitStatus>((resolve, reject) => (settle = { resolve, reject }));
+    const reqId = await this.vm.open(fields, {
+      data: (stream, bytes) => (stream === 2 ? out.stderr(bytes) : out.stdout(bytes)),
+      end: (attrs: WireAttrs) => {
+        const a = Attrs.of(attrs);
+        settle.resolve({ exitCode: a.int('exit_code') ?? 0, oom: a.get('oom') === '1' });
+      },
+      fail: (message, errno) => settle.reject(new StartError(message, startFailureStatus(errno))),
+    });
+    return {
+      id,
+      exit,
+      write: (data) => this.vm.sendStream(reqId, 0, data),
+      closeStdin: () => this.vm.sendStream(reqId, 0, new Uint8Array(0)),
+      resize: async (cols, rows) => {
+        await this.call([['op', 'task.resize'], ['id', id], ['rows', String(rows)], ['cols', String(cols)], ...(fields[0]![1] === 'exec.run' ? [['exec', String(reqId)] as const] : [])]);
+      },
+    };
+  }
+
+  async stop(ref: string, timeoutS = 10): Promise<string> {
+    const c = await this.find(ref);
+    if (c.status === 'running') await this.call([['op', 'task.stop'], ['id', c.id], ['timeout', String(timeoutS)]]);
+    return c.id;
+  }
+
+  async kill(ref: string, signal = 9): Promise<string> {
+    const c = await this.find(ref);
+    if (c.status !== 'running') throw new DockerError(`cannot kill container: ${ref}: container ${c.id} is not running`);
+    await this.call([['op', 'task.kill'], ['id', c.id], ['signal', String(signal)]]);
+    return c.id;
+  }
+
+  async remove(ref: string, force = false): Promise<string> {
+    const c = await this.find(ref);
+    if (c.status === 'running' && !force) {
+      throw new DockerError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
+    }
+    await this.call([['op', 'container.remove'], ['id', c.id], ['force', force ? '1' : '0']]);
+    return c.id;
+  }
+
+  /** `docker logs`: replays the kept output; with follow, until the container exits. */
+  async logs(ref: string, out: Output, o: { follow?: boolean; tail?: number } = {}): Promise<void> {
+    const c = await this.find(ref);
+    await new Promise<void>((resolve, reject) => {
+      void this.vm.open(
+        [['op', 'container.logs'], ['id', c.id], ['follow', o.follow ? '1' : '0'], ...(o.tail !== undefined ? [['tail', String(o.tail)] as const] : [])],
+        {
+          data: (stream, bytes) => (stream === 2 ? out.stderr(bytes) : out.stdout(bytes)),
+          end: () => resolve(),
+          fail: (message) => reject(new DockerError(message)),
+        },
+      ).catch(reject);
+    });
+  }
+
+  async volumes(): Promise<Array<{ name: string; size: number }>> {
+    const r = await this.call([['op', 'volume.list']]);
+    return r.fields.filter(([k]) => k === 'volume').map(([, v]) => {
+      const a = Attrs.decode(v);
+      return { name: a.get('name') ?? '', size: a.int('size') ?? 0 };
+    });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.call([['op', 'volume.remove'], ['name', name]]);
+  }
+}
+

@@ -1,0 +1,343 @@
+// Images: pull from a registry source (verify every blob before use), load
+// and save OCI-layout archives, list, tag and remove. The image store itself
+// lives in the guest (content, snapshots, image records), so a VM snapshot
+// carries it whole.
+import { Attrs, type AttrList } from '../common/protocol/attrs.js';
+import { canonicalString, familiarName, familiarString, parseReference, type Reference } from '../common/oci/reference.js';
+import {
+  ANNOTATION_IMAGE_NAME,
+  ANNOTATION_REF_NAME,
+  GUEST_PLATFORM,
+  GZIP_LAYER_TYPES,
+  MediaType,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+} from '../common/oci/types.js';
+import { chainIds, ImageError, parseConfig, parseIndex, parseIndexOrManifest, platformMatches, verifyBlob } from '../common/oci/verify.js';
+import { readTar, writeTar, TarError } from '../common/tar.js';
+import { DockerError, NoSuchImageError } from './errors.js';
+import { NotFoundError, type RegistrySource } from './registry.js';
+
+/** What the guest stores per image name (opaque to the guest). */
+export interface ImageRecord {
+  /** canonical name: docker.io/library/busybox:latest */
+  name: string;
+  /** docker's image id: the config digest */
+  id: string;
+  repoDigest: string;
+  manifest: Descriptor;
+  config: Descriptor;
+  layers: Descriptor[];
+  diffIds: string[];
+  chainIds: string[];
+  /** the image config's `config` (Cmd, Entrypoint, Env, …) */
+  runConfig: NonNullable<ImageConfig['config']>;
+  created: string;
+  architecture: string;
+  os: string;
+  /** uncompressed bytes of all layers */
+  size: number;
+}
+
+/** The guest operations images need (implemented over the channel by the runtime). */
+export interface ImageGuest {
+  call(fields: AttrList): Promise<Attrs>;
+  writeFile(path: string, data: Uint8Array, opts?: { gunzip?: boolean }): Promise<{ size: number; sha256: string }>;
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+export type PullEvent =
+  | { kind: 'resolving'; ref: string }
+  | { kind: 'layer'; id: string; status: 'Already exists' | 'Pulling fs layer' | 'Download complete' | 'Pull complete'; bytes?: number }
+  | { kind: 'done'; digest: string; ref: string; upToDate: boolean };
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+let ingestSeq = 0;
+
+function ingestPath(): string {
+  // flat names: v86 create_file does not make parent directories
+  return `ingest-${Date.now().toString(36)}-${(ingestSeq++).toString(36)}`;
+}
+
+export class ImageStore {
+  constructor(private readonly guest: ImageGuest) {}
+
+  async list(): Promise<ImageRecord[]> {
+    const list = await this.guest.call([['op', 'image.list']]);
+    const out: ImageRecord[] = [];
+    for (const [k, v] of list.fields) {
+      if (k !== 'image') continue;
+      const rec = Attrs.decode(v).bytes('record');
+      if (rec) out.push(JSON.parse(dec.decode(rec)) as ImageRecord);
+    }
+    return out;
+  }
+
+  /** Finds an image by name, `name@digest`, full or short id. */
+  async find(ref: string): Promise<ImageRecord | undefined> {
+    const all = await this.list();
+    const id = ref.replace(/^sha256:/, '');
+    if (/^[0-9a-f]{12,64}$/.test(id)) {
+      const byId = all.filter((r) => r.id.slice(7).startsWith(id));
+      if (byId.length > 0) return byId[0];
+    }
+    let r: Reference;
+    try {
+      r = parseReference(ref);
+    } catch {
+      return undefined;
+    }
+    if (r.digest) return all.find((x) => x.repoDigest.endsWith(r.digest!) && x.name.startsWith(`${r.domain}/${r.path}`));
+    return all.find((x) => x.name === canonicalString(r));
+  }
+
+  async pull(src: RegistrySource, input: string, onEvent: (e: PullEvent) => void = () => {}): Promise<ImageRecord> {
+    const ref = parseReference(input);
+    onEvent({ kind: 'resolving', ref: familiarString(ref) });
+    let indexBytes: Uint8Array;
+    try {
+      indexBytes = await src.index(ref.domain, ref.path);
+    } catch (e) {
+      if (e instanceof NotFoundError) {
+        throw new DockerError(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login'`);
+      }
+      throw e;
+    }
+    const layout = parseIndex(indexBytes, `${familiarName(ref)} index.json`);
+    const top = ref.digest
+      ? layout.manifests.find((d) => d.digest === ref.digest)
+      : layout.manifests.find((d) => d.annotations?.[ANNOTATION_REF_NAME] === ref.tag);
+    if (!top) throw new DockerError(`manifest for ${familiarString(ref)} not found: manifest unknown`);
+    const fetchVerified = async (d: Descriptor) => {
+      const b = await src.blob(ref.domain, ref.path, d.digest);
+      await verifyBlob(d, b);
+      return b;
+    };
+    const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top, fetchVerified);
+    const configBytes = await fetchVerified(manifest.config);
+    const image = await this.ingest(ref, manifestDesc, manifestBytes, manifest, configBytes, fetchVerified, onEvent);
+    onEvent({ kind: 'done', digest: manifestDesc.digest, ref: familiarString(ref), upToDate: false });
+    return image;
+  }
+
+  /**
+   * Verifies and unpacks one image into the guest: layers as snapshots
+   * (skipping those already there), blobs into content, then the record.
+   */
+  private async ingest(
+    ref: Reference,
+    manifestDesc: Descriptor,
+    manifestBytes: Uint8Array,
+    manifest: ImageManifest,
+    configBytes: Uint8Array,
+    blob: (d: Descriptor) => Promise<Uint8Array>,
+    onEvent: (e: PullEvent) => void,
+  ): Promise<ImageRecord> {
+    const config = parseConfig(configBytes, manifest.config, manifest.layers.length);
+    if (!platformMatches({ os: config.os, architecture: config.architecture }, GUEST_PLATFORM)) {
+      throw new DockerError(
+        `image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted linux/386, actual: ${config.os}/${config.architecture}`,
+      );
+    }
+    const chain = await chainIds(config.rootfs.diff_ids);
+    const have = new Set((await this.guest.call([['op', 'snapshot.list']])).all('key'));
+    let size = 0;
+    for (const [i, layer] of manifest.layers.entries()) {
+      const short = layer.digest.slice(7, 19);
+      const key = chain[i]!;
+      const bytes = await blob(layer);
+      await this.putContent(layer, bytes);
+      if (have.has(key)) {
+        onEvent({ kind: 'layer', id: short, status: 'Already exists' });
+        const st = await this.guest.call([['op', 'snapshot.stat'], ['key', key]]);
+        size += st.int('size') ?? 0;
+        continue;
+      }
+      onEvent({ kind: 'layer', id: short, status: 'Pulling fs layer' });
+      const path = ingestPath();
+      const written = await this.guest.writeFile(path, bytes, { gunzip: GZIP_LAYER_TYPES.includes(layer.mediaType) });
+      const diffId = `sha256:${written.sha256}`;
+      if (diffId !== config.rootfs.diff_ids[i]) {
+        throw new ImageError(`layer ${layer.digest}: uncompressed content is ${diffId}, but the config says ${config.rootfs.diff_ids[i]}`);
+      }
+      onEvent({ kind: 'layer', id: short, status: 'Download complete', bytes: bytes.length });
+      const applied = await this.guest.call([['op', 'snapshot.apply'], ['key', key], ...(i > 0 ? [['parent', chain[i - 1]!] as const] : []), ['path', path]]);
+      size += applied.int('size') ?? written.size;
+      have.add(key);
+      onEvent({ kind: 'layer', id: short, status: 'Pull complete' });
+    }
+    await this.putContent(manifest.config, configBytes);
+    await this.putContent(manifestDesc, manifestBytes);
+    const record: ImageRecord = {
+      name: canonicalString({ ...ref, digest: undefined, tag: ref.tag ?? 'latest' } as Reference).replace(/@.*/, ''),
+      id: manifest.config.digest,
+      repoDigest: `${ref.domain}/${ref.path}@${manifestDesc.digest}`,
+      manifest: { mediaType: manifestDesc.mediaType, digest: manifestDesc.digest, size: manifestDesc.size },
+      config: manifest.config,
+      layers: manifest.layers,
+      diffIds: config.rootfs.diff_ids,
+      chainIds: chain,
+      runConfig: config.config ?? {},
+      created: config.created ?? '',
+      architecture: config.architecture,
+      os: config.os,
+      size,
+    };
+    if (ref.tag !== undefined || !ref.digest) await this.putRecord(record);
+    else await this.putRecord({ ...record, name: `${ref.domain}/${ref.path}@${ref.digest}` });
+    return record;
+  }
+
+  private async putContent(desc: Descriptor, bytes: Uint8Array): Promise<void> {
+    const path = ingestPath();
+    await this.guest.writeFile(path, bytes);
+    await this.guest.call([['op', 'content.ingest'], ['path', path], ['digest', desc.digest], ['size', String(desc.size)]]);
+  }
+
+  private async putRecord(r: ImageRecord): Promise<void> {
+    await this.guest.call([['op', 'image.put'], ['name', r.name], ['record', enc.encode(JSON.stringify(r))]]);
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const img = await this.find(source);
+    if (!img) throw new NoSuchImageError(source);
+    const t = parseReference(target);
+    if (t.digest) throw new DockerError('refusing to create a tag with a digest reference');
+    await this.putRecord({ ...img, name: canonicalString(t) });
+  }
+
+  /** `docker rmi`: removes names; returns docker's "Untagged:/Deleted:" lines. */
+  async remove(ref: string, inUse: (imageId: string) => boolean, force = false): Promise<string[]> {
+    const img = await this.find(ref);
+    if (!img) throw new NoSuchImageError(ref);
+    const all = await this.list();
+    const byRef = /^(sha256:)?[0-9a-f]{12,64}$/.test(ref) && !all.some((r) => r.name === canonicalString(parseReferenceSafe(ref)));
+    const names = byRef ? all.filter((r) => r.id === img.id) : [img];
+    const remaining = all.filter((r) => r.id === img.id && !names.includes(r));
+    if (remaining.length === 0 && inUse(img.id) && !force) {
+      throw new DockerError(`conflict: unable to remove repository reference "${ref}" (must force) - container is using its referenced image ${img.id.slice(7, 19)}`);
+    }
+    if (byRef && names.length > 1 && !force) {
+      throw new DockerError(`conflict: unable to delete ${img.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
+    }
+    const lines: string[] = [];
+    for (const n of names) {
+      await this.guest.call([['op', 'image.remove'], ['name', n.name]]);
+      lines.push(`Untagged: ${familiarString(parseReferenceSafe(n.name))}`);
+    }
+    if (remaining.length === 0) {
+      lines.push(`Deleted: ${img.id}`);
+      // snapshots no other image uses go too (top first)
+      const keep = new Set((await this.list()).flatMap((r) => r.chainIds));
+      for (const key of [...img.chainIds].reverse()) {
+        if (keep.has(key)) break;
+        await this.guest.call([['op', 'snapshot.remove'], ['key', key]]).catch(() => {});
+      }
+    }
+    return lines;
+  }
+
+  /** `docker save`: an OCI-layout tar of the named images. */
+  async save(refs: string[]): Promise<Uint8Array> {
+    const imgs: ImageRecord[] = [];
+    for (const ref of refs) {
+      const img = await this.find(ref);
+      if (!img) throw new NoSuchImageError(ref);
+      imgs.push(img);
+    }
+    const blobs = new Map<string, Uint8Array>();
+    const get = async (d: Descriptor) => {
+      if (blobs.has(d.digest)) return;
+      const path = ingestPath();
+      await this.guest.call([['op', 'content.export'], ['digest', d.digest], ['path', path]]);
+      const bytes = await this.guest.readFile(path);
+      await verifyBlob(d, bytes);
+      blobs.set(d.digest, bytes);
+    };
+    const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.index, manifests: [] };
+    for (const img of imgs) {
+      await get(img.manifest);
+      await get(img.config);
+      for (const l of img.layers) await get(l);
+      const ref = parseReferenceSafe(img.name);
+      index.manifests.push({
+        ...img.manifest,
+        annotations: { [ANNOTATION_IMAGE_NAME]: img.name, ...(ref.tag ? { [ANNOTATION_REF_NAME]: ref.tag } : {}) },
+      });
+    }
+    const files: Array<{ name: string; data?: Uint8Array }> = [
+      { name: 'blobs' },
+      { name: 'blobs/sha256' },
+      ...[...blobs].sort(([a], [b]) => a.localeCompare(b)).map(([d, data]) => ({ name: `blobs/sha256/${d.slice(7)}`, data })),
+      { name: 'index.json', data: enc.encode(JSON.stringify(index)) },
+      { name: 'oci-layout', data: enc.encode('{"imageLayoutVersion":"1.0.0"}') },
+    ];
+    return writeTar(files);
+  }
+
+  /** `docker load`: verifies and unpacks every image of an OCI-layout archive; all or nothing per image. */
+  async load(archive: Uint8Array, onEvent: (e: PullEvent) => void = () => {}): Promise<string[]> {
+    let entries;
+    try {
+      entries = readTar(archive);
+    } catch (e) {
+      throw new DockerError(`invalid archive: ${(e as TarError).message}`);
+    }
+    const files = new Map(entries.filter((e) => e.type === 'file').map((e) => [e.name, e.data]));
+    const indexBytes = files.get('index.json');
+    if (!files.has('oci-layout') || !indexBytes) {
+      throw new DockerError('invalid archive: not an OCI image layout (no oci-layout or index.json); Dockyard loads what `docker save` writes since Docker 25');
+    }
+    const layout = parseIndex(indexBytes, 'index.json');
+    if (layout.manifests.length === 0) throw new DockerError('invalid archive: index.json lists no images');
+    const blob = async (d: Descriptor) => {
+      const b = files.get(`blobs/sha256/${d.digest.slice(7)}`);
+      if (!b) throw new ImageError(`invalid archive: blob ${d.digest} is missing`);
+      await verifyBlob(d, b);
+      return b;
+    };
+    const loaded: string[] = [];
+    for (const top of layout.manifests) {
+      const name = top.annotations?.[ANNOTATION_IMAGE_NAME] ?? top.annotations?.[ANNOTATION_REF_NAME];
+      const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top, blob);
+      const configBytes = await blob(manifest.config);
+      let ref: Reference;
+      if (name !== undefined && name.includes('/')) ref = parseReference(name);
+      else if (name !== undefined && /^[\w][\w.-]*$/.test(name)) throw new DockerError(`invalid archive: image name annotation "${name}" is only a tag`);
+      else if (name !== undefined) ref = parseReference(name);
+      else ref = { domain: 'docker.io', path: `library/${manifest.config.digest.slice(7, 19)}`, digest: manifestDesc.digest };
+      const rec = await this.ingest(ref, manifestDesc, manifestBytes, manifest, configBytes, blob, onEvent);
+      loaded.push(name !== undefined ? `Loaded image: ${familiarString(ref)}` : `Loaded image ID: ${rec.id}`);
+    }
+    return loaded;
+  }
+}
+
+async function resolveManifest(
+  top: Descriptor,
+  blob: (d: Descriptor) => Promise<Uint8Array>,
+): Promise<{ manifest: ImageManifest; manifestDesc: Descriptor; manifestBytes: Uint8Array }> {
+  const bytes = await blob(top);
+  const parsed = parseIndexOrManifest(bytes, top);
+  if ('manifest' in parsed) return { manifest: parsed.manifest, manifestDesc: top, manifestBytes: bytes };
+  const pick = parsed.index.manifests.find((d) => platformMatches(d.platform, GUEST_PLATFORM));
+  if (!pick) {
+    const have = parsed.index.manifests.map((d) => (d.platform ? `${d.platform.os}/${d.platform.architecture}` : 'unknown')).join(', ');
+    throw new DockerError(`no matching manifest for linux/386 in the manifest list entries (has: ${have || 'none'})`);
+  }
+  const mbytes = await blob(pick);
+  const inner = parseIndexOrManifest(mbytes, pick);
+  if (!('manifest' in inner)) throw new ImageError(`${pick.digest}: nested index where a manifest was expected`);
+  return { manifest: inner.manifest, manifestDesc: pick, manifestBytes: mbytes };
+}
+
+function parseReferenceSafe(s: string): Reference {
+  try {
+    return parseReference(s);
+  } catch {
+    return { domain: 'docker.io', path: s };
+  }
+}
