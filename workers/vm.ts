@@ -1,9 +1,10 @@
 // The VM the worker owns: boots v86 from verified artifacts, bridges the
 // virtio console ports and the serial console, runs the protocol channel on
 // port 1 (PROTOCOL.md). Realm: Web Worker / worker_threads — no DOM.
-import { HostChannel, SEND_SIZE } from '../src/common/channel.js';
+import { releaseProxy } from 'comlink';
+import { GuestError, HostChannel, SEND_SIZE } from '../src/common/channel.js';
 import type { AttrList } from '../src/common/protocol/attrs.js';
-import type { BootOptions, BootResult, ChannelStats, VmApi, VmListener, WireAttrs } from '../src/common/vm-api.js';
+import type { BootOptions, BootResult, ChannelStats, StreamSink, VmApi, VmListener, WireAttrs } from '../src/common/vm-api.js';
 import { sha256Hex } from '../src/common/manifest.js';
 import { createEmulator, type Emulator } from './emulator.js';
 
@@ -71,6 +72,8 @@ export class Vm implements VmApi {
           timer = setTimeout(() => reject(new VmError(`the guest did not become ready within ${timeoutMs / 1000} s; last kernel output:\n${this.serialTail.trim().split('\n').slice(-5).join('\n')}`)), timeoutMs);
         }),
       ]);
+      // the VM shell's port starts with v86's default size in the wrong order
+      this.resizeConsole(SHELL_PORT, 80, 25);
       return { hello, bootMs: performance.now() - t0 };
     } catch (e) {
       await this.shutdown();
@@ -83,6 +86,21 @@ export class Vm implements VmApi {
   async request(fields: AttrList, timeoutMs?: number): Promise<WireAttrs> {
     const a = await this.ready().request(fields, { timeoutMs });
     return a.fields.map(([k, v]) => [k, v]);
+  }
+
+  open(fields: AttrList, sink: StreamSink): number {
+    const { id, done } = this.ready().open(fields, (stream, data) => notify(() => sink.data(stream, data)));
+    // a sink from another thread is a comlink proxy holding a MessagePort: free it at the end
+    const release = () => (sink as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.();
+    done.then(
+      (a) => notify(async () => { await sink.end(a.fields.map(([k, v]) => [k, v])); release(); }),
+      (e: Error) => notify(async () => { await sink.fail(e.message, e instanceof GuestError ? e.errno : undefined); release(); }),
+    );
+    return id;
+  }
+
+  sendStream(id: number, stream: number, data: Uint8Array): void {
+    this.ready().sendStream(id, stream, data);
   }
 
   ping(payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
@@ -100,7 +118,10 @@ export class Vm implements VmApi {
   }
 
   resizeConsole(port: number, cols: number, rows: number): void {
-    this.running().bus.send(`virtio-console${port}-resize`, [cols, rows]);
+    // v86 0.5.462 writes the pair into the virtio resize message in the
+    // order given, and Linux reads it columns-last: pass rows first so the
+    // guest sees what the caller meant (measured with `stty size`).
+    this.running().bus.send(`virtio-console${port}-resize`, [rows, cols]);
   }
 
   channelStats(): ChannelStats {
