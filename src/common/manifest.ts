@@ -13,12 +13,22 @@ export interface ArtifactEntry {
   debian: Record<string, string>;
 }
 
+/** A bundled image: its layout's index.json, the root its blobs hang from. */
+export interface RegistryEntry {
+  index: string;
+  size: number;
+  sources: string;
+  debian: Record<string, string>;
+}
+
 export interface Manifest {
   schema: 1;
   v86: string;
   cmdline: string;
   memoryMB: number;
   artifacts: Record<ArtifactName, ArtifactEntry>;
+  /** "docker.io/library/busybox" → its index.json */
+  registry?: Record<string, RegistryEntry>;
 }
 
 export class ArtifactError extends Error {

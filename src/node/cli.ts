@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
 import type { CliIO, Ctx, Terminal } from '../cli/context.js';
 import { execute, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
-import { layoutSource } from '../runtime/registry.js';
+import { bundledRegistry } from '../runtime/registry.js';
 import { Dockyard } from '../runtime/dockyard.js';
 import { bootNodeVm } from './vm-host.js';
 
@@ -25,9 +25,9 @@ export function registryDir(root: string): string {
 }
 
 export async function startDockyard(root: string, workerPath: string): Promise<Dockyard> {
-  const { vm, boot } = await bootNodeVm({ root, workerPath });
+  const { vm, boot, manifest } = await bootNodeVm({ root, workerPath });
   const dir = registryDir(root);
-  return new Dockyard(vm, boot, layoutSource((rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined)));
+  return new Dockyard(vm, boot, bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined)));
 }
 
 function nodeTerminal(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Terminal {

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { BootOptions, BootResult, VmApi, VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { loadArtifacts } from './artifacts.js';
+import type { Manifest } from '../common/manifest.js';
 
 export interface NodeVm extends VmBackend {
   readonly worker: Worker;
@@ -55,7 +56,7 @@ export interface NodeBootOptions {
 }
 
 /** Verifies the artifacts, starts the worker and boots the guest to daemon-ready. */
-export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot: BootResult }> {
+export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot: BootResult; manifest: Manifest }> {
   const a = await loadArtifacts(o.root);
   const vm = startVmWorker(o.workerPath);
   try {
@@ -71,7 +72,7 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot
       },
       o.listener,
     );
-    return { vm, boot };
+    return { vm, boot, manifest: a.manifest };
   } catch (e) {
     await vm.shutdown();
     throw e;
