@@ -3,10 +3,14 @@
 #   bzImage            i386 kernel (images/kernel/build.sh)
 #   initramfs.cpio.gz  busybox + containerd-lite + /init (images/initramfs/)
 #   bios.bin           Debian's SeaBIOS
+#   registry/          the bundled registry: OCI image layouts of busybox and
+#                      hello-world (images/recipes/, images/tools/oci-layout.ts)
 #   manifest.json      sizes, sha256s, source hashes, Debian versions, cmdline
-# Usage: npm run images [-- --force]      (Debian 12, as root)
+# Usage: npm run images [-- --force] [-- --only STEP ...]   (Debian 12, as root)
 # An artifact whose sources, Debian inputs and dist file are unchanged since
 # the last build is not rebuilt; --force (or DOCKYARD_FORCE=1) rebuilds all.
+# --only STEP (bios, kernel, initrd, registry; repeatable) builds just those
+# steps; the manifest keeps its entries for the others as they were.
 # Output is reproducible: the same inputs give the same bytes.
 # Work dirs: $DOCKYARD_BUILD_DIR/dockyard-kernel (incremental kernel tree) and
 # $DOCKYARD_BUILD_DIR/dockyard-build; DOCKYARD_BUILD_DIR defaults to /tmp.
@@ -23,12 +27,26 @@ base=${DOCKYARD_BUILD_DIR:-/tmp}
 kwork=$base/dockyard-kernel
 work=$base/dockyard-build
 force=${DOCKYARD_FORCE:-0}
-for arg in "$@"; do
-  case $arg in
+only=()
+usage() { echo "usage: $0 [--force] [--only bios|kernel|initrd|registry]..." >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case $1 in
     --force) force=1 ;;
-    *) echo "usage: $0 [--force]" >&2; exit 2 ;;
+    --only)
+      [ $# -ge 2 ] || usage
+      case $2 in bios | kernel | initrd | registry) only+=("$2") ;; *) usage ;; esac
+      shift ;;
+    *) usage ;;
   esac
+  shift
 done
+# want STEP: STEP is to be built (no --only, or named by one)
+want() {
+  [ ${#only[@]} = 0 ] && return 0
+  local s
+  for s in "${only[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
 
 log() { printf '\033[1mimages:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31mimages: error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -110,51 +128,17 @@ deb_args=(
   --debian "initrd:busybox-static:i386=$(deb_version "$bb_deb")"
   --debian "initrd:musl-dev:i386=$(deb_version "$musl_dev_deb")"
   --debian "initrd:musl:i386=$(deb_version "$musl_deb")"
+  --debian "busybox:busybox-static:i386=$(deb_version "$bb_deb")"
+  --debian "hello-world:musl-dev:i386=$(deb_version "$musl_dev_deb")"
 )
-# fresh NAME: the dist file of NAME matches the manifest, its sources and Debian inputs
-fresh() { [ "$force" != 1 ] && (cd "$repo" && "$tsx" images/tools/write-manifest.ts --check "$1" "${deb_args[@]}"); }
-install_dist() { # atomically replace dist/$2 with $1
-  cp "$1" "$dist/.$2.tmp" && chmod 644 "$dist/.$2.tmp" && mv -f "$dist/.$2.tmp" "$dist/$2"
-}
 
-# --- BIOS ---------------------------------------------------------------------
-# bios.bin (128 KiB) boots under v86 as well as bios-256k.bin; no VGA BIOS headless.
-if fresh bios; then
-  log "bios.bin: up to date"
-else
-  install_dist /usr/share/seabios/bios.bin bios.bin
-  log "bios.bin: copied from seabios $(dpkg-query -W -f='${Version}' seabios)"
-fi
-
-# --- kernel -------------------------------------------------------------------
-if fresh kernel; then
-  log "bzImage: up to date"
-else
-  log "bzImage: building in $kwork (full build ~5 min, incremental ~20 s; log: $work/kernel.log)"
-  if ! "$here/kernel/build.sh" "$work/bzImage" "$kwork" >"$work/kernel.log" 2>&1; then
-    tail -n 40 "$work/kernel.log" >&2
-    die "kernel build failed (full log: $work/kernel.log)"
-  fi
-  install_dist "$work/bzImage" bzImage
-fi
-
-# --- initramfs ------------------------------------------------------------------
-if fresh initrd; then
-  log "initramfs.cpio.gz: up to date"
-else
-  # busybox and musl, unpacked
-  rm -rf "$work/busybox" "$work/musl"
-  dpkg-deb -x "$bb_deb" "$work/busybox"
-  dpkg-deb -x "$musl_dev_deb" "$work/musl"
-  dpkg-deb -x "$musl_deb" "$work/musl"
-  bb=$work/busybox/bin/busybox
-  [ -f "$bb" ] || die "$bb_deb has no bin/busybox"
-
-  # Applet links are made here, not with `busybox --install` at boot (0.3-0.5 s
-  # under v86). The list comes from the i386 binary itself when this host runs
-  # i386 code; otherwise from Debian's amd64 busybox-static of the same version
-  # (same config), after checking that the i386 binary holds the very same
-  # applet name table.
+# busybox_applets BUSYBOX: prints what `BUSYBOX --list-full` says (bin/sh,
+# usr/bin/awk, ...), BUSYBOX being bin/busybox of $bb_deb. The list comes from
+# the i386 binary itself when this host runs i386 code; otherwise from
+# Debian's amd64 busybox-static of the same version (same config), after
+# checking that the i386 binary holds the very same applet name table.
+busybox_applets() {
+  local bb=$1 applets bbv bb64_deb
   if applets=$("$bb" --list-full 2>/dev/null) && [ -n "$applets" ]; then
     log "busybox applets: from the i386 binary"
   else
@@ -173,6 +157,58 @@ else
       }' "$bb" "$applets" || die "cannot determine the i386 busybox applet list"
     log "busybox applets: from busybox-static:amd64 $bbv (name table verified in the i386 binary)"
   fi
+  printf '%s\n' "$applets"
+}
+
+# fresh NAME: the dist file (or registry layout) of NAME matches the manifest,
+# its sources and Debian inputs
+fresh() { [ "$force" != 1 ] && (cd "$repo" && "$tsx" images/tools/write-manifest.ts --check "$1" "${deb_args[@]}"); }
+install_dist() { # atomically replace dist/$2 with $1
+  cp "$1" "$dist/.$2.tmp" && chmod 644 "$dist/.$2.tmp" && mv -f "$dist/.$2.tmp" "$dist/$2"
+}
+
+# --- BIOS ---------------------------------------------------------------------
+# bios.bin (128 KiB) boots under v86 as well as bios-256k.bin; no VGA BIOS headless.
+if ! want bios; then
+  log "bios.bin: skipped (--only)"
+elif fresh bios; then
+  log "bios.bin: up to date"
+else
+  install_dist /usr/share/seabios/bios.bin bios.bin
+  log "bios.bin: copied from seabios $(dpkg-query -W -f='${Version}' seabios)"
+fi
+
+# --- kernel -------------------------------------------------------------------
+if ! want kernel; then
+  log "bzImage: skipped (--only)"
+elif fresh kernel; then
+  log "bzImage: up to date"
+else
+  log "bzImage: building in $kwork (full build ~5 min, incremental ~20 s; log: $work/kernel.log)"
+  if ! "$here/kernel/build.sh" "$work/bzImage" "$kwork" >"$work/kernel.log" 2>&1; then
+    tail -n 40 "$work/kernel.log" >&2
+    die "kernel build failed (full log: $work/kernel.log)"
+  fi
+  install_dist "$work/bzImage" bzImage
+fi
+
+# --- initramfs ------------------------------------------------------------------
+if ! want initrd; then
+  log "initramfs.cpio.gz: skipped (--only)"
+elif fresh initrd; then
+  log "initramfs.cpio.gz: up to date"
+else
+  # busybox and musl, unpacked
+  rm -rf "$work/busybox" "$work/musl"
+  dpkg-deb -x "$bb_deb" "$work/busybox"
+  dpkg-deb -x "$musl_dev_deb" "$work/musl"
+  dpkg-deb -x "$musl_deb" "$work/musl"
+  bb=$work/busybox/bin/busybox
+  [ -f "$bb" ] || die "$bb_deb has no bin/busybox"
+
+  # Applet links are made here, not with `busybox --install` at boot (0.3-0.5 s
+  # under v86).
+  applets=$(busybox_applets "$bb")
 
   # containerd-lite: static i386 against musl
   daemon=
@@ -217,9 +253,72 @@ else
   log "initramfs.cpio.gz: $n applet links${daemon:+, containerd-lite $(stat -c %s "$daemon") B}"
 fi
 
+# --- bundled registry -------------------------------------------------------------
+# One OCI image layout per image in dist/registry/docker.io/library/<name>/,
+# from images/recipes/<name>/ (config.json: Cmd, Env, ...) and the rootfs made
+# here, by images/tools/oci-layout.ts. The manifest records the sha256 of each
+# index.json; everything below it is content-addressed.
+reg=$work/registry
+# make_image NAME ROOTFS CREATED_BY: builds the layout and installs it in dist
+make_image() {
+  local name=$1 root=$2 out=$reg/$1/layout
+  local dst=$dist/registry/docker.io/library/$name tmp=$dist/registry/docker.io/library/.$name.tmp
+  rm -rf "$out" "$tmp"
+  (cd "$repo" && "$tsx" images/tools/oci-layout.ts --rootfs "$root" --out "$out" \
+    --name "docker.io/library/$name" --tag latest \
+    --config "$here/recipes/$name/config.json" --created-by "$3") >"$reg/$name/summary" ||
+    die "oci-layout.ts failed for $name"
+  mkdir -p "$(dirname "$dst")"
+  cp -R "$out" "$tmp"
+  find "$tmp" -type d -exec chmod 755 {} +
+  find "$tmp" -type f -exec chmod 644 {} +
+  rm -rf "$dst"
+  mv "$tmp" "$dst"
+  log "$(cat "$reg/$name/summary")"
+}
+
+if ! want registry; then
+  log "registry: skipped (--only)"
+else
+  if fresh busybox; then
+    log "registry busybox: up to date"
+  else
+    rm -rf "$reg/busybox"
+    mkdir -p "$reg/busybox"
+    dpkg-deb -x "$bb_deb" "$reg/busybox/deb"
+    rbb=$reg/busybox/deb/bin/busybox
+    [ -f "$rbb" ] || die "$bb_deb has no bin/busybox"
+    n=$(busybox_applets "$rbb" | "$here/recipes/busybox/rootfs.sh" "$reg/busybox/rootfs" "$rbb") ||
+      die "images/recipes/busybox/rootfs.sh failed"
+    log "registry busybox: $n applet links"
+    make_image busybox "$reg/busybox/rootfs" \
+      "images/recipes/busybox: Debian busybox-static:i386 $(deb_version "$bb_deb"), $n applet links"
+  fi
+
+  if fresh hello-world; then
+    log "registry hello-world: up to date"
+  else
+    rm -rf "$reg/hello-world"
+    mkdir -p "$reg/hello-world/rootfs"
+    dpkg-deb -x "$musl_dev_deb" "$reg/hello-world/musl"
+    make -s -C "$here/recipes/hello-world" MUSL="$reg/hello-world/musl" O="$reg/hello-world/build" >&2 ||
+      die "images/recipes/hello-world: make failed"
+    install -m 755 "$reg/hello-world/build/hello" "$reg/hello-world/rootfs/hello"
+    make_image hello-world "$reg/hello-world/rootfs" \
+      "images/recipes/hello-world: hello.c, static i386 against Debian musl-dev:i386 $(deb_version "$musl_dev_deb")"
+  fi
+fi
+
 # --- manifest -------------------------------------------------------------------
-(cd "$repo" && "$tsx" images/tools/write-manifest.ts "${deb_args[@]}")
+only_args=()
+for s in "${only[@]}"; do only_args+=(--only "$s"); done
+(cd "$repo" && "$tsx" images/tools/write-manifest.ts "${deb_args[@]}" "${only_args[@]}")
 for f in bios.bin bzImage initramfs.cpio.gz; do
   log "$(printf '%-18s %9d B  %s' "$f" "$(stat -c %s "$dist/$f")" "$(sha256sum "$dist/$f" | cut -c1-16)")"
+done
+for n in busybox hello-world; do # layout size; sha256 of index.json
+  l=$dist/registry/docker.io/library/$n
+  log "$(printf '%-18s %9d B  %s' "registry/$n" "$(find "$l" -type f -printf '%s\n' | awk '{s += $1} END {print s}')" \
+    "$(sha256sum "$l/index.json" | cut -c1-16)")"
 done
 log "wrote images/dist/manifest.json"

@@ -1,7 +1,10 @@
 // The guest images in images/dist/ match images/dist/manifest.json, were
-// built from the sources in the tree, and for the v86 that is installed.
-import { existsSync, statSync } from 'node:fs';
+// built from the sources in the tree, and for the v86 that is installed; the
+// bundled registry's OCI layouts are whole, content-addressed from the
+// index.json the manifest names, and pass the host's own image checks.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACTS,
@@ -9,12 +12,17 @@ import {
   DIST_DIR,
   MANIFEST_PATH,
   MEMORY_MB,
+  REGISTRY_IMAGES,
   describeSources,
   fileSha256,
   installedV86Version,
+  layoutDir,
   readManifest,
+  sha256,
   sourceHash,
 } from '../../images/artifacts.js';
+import { parseConfig, parseIndex, parseIndexOrManifest, verifyBlob } from '../../src/common/oci/verify.js';
+import { readTar } from '../../src/common/tar.js';
 
 const REBUILD = 'run `npm run images`';
 
@@ -26,6 +34,9 @@ describe('guest artifacts', () => {
     expect(m.cmdline, `images/artifacts.ts CMDLINE changed: ${REBUILD}`).toBe(CMDLINE);
     expect(m.memoryMB, `images/artifacts.ts MEMORY_MB changed: ${REBUILD}`).toBe(MEMORY_MB);
     expect(Object.keys(m.artifacts).sort()).toEqual(ARTIFACTS.map((a) => a.name).sort());
+    expect(Object.keys(m.registry ?? {}).sort(), `registry images changed: ${REBUILD}`).toEqual(
+      REGISTRY_IMAGES.map((i) => i.repo).sort(),
+    );
   });
 
   describe.each(ARTIFACTS.map((a) => [a.name, a] as const))('%s', (name, a) => {
@@ -51,5 +62,151 @@ describe('guest artifacts', () => {
     expect(readManifest().v86, `node_modules/v86 is not the v86 the images were checked with: ${REBUILD}`).toBe(
       installedV86Version(),
     );
+  });
+});
+
+interface Desc {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+interface Manifest {
+  schemaVersion: number;
+  mediaType: string;
+  config: Desc;
+  layers: Desc[];
+}
+interface Config {
+  created: string;
+  architecture: string;
+  os: string;
+  config: { Cmd?: string[]; Entrypoint?: string[]; Env?: string[]; WorkingDir?: string; User?: string };
+  rootfs: { type: string; diff_ids: string[] };
+  history: Array<{ created?: string; created_by?: string }>;
+}
+
+const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** What each image must hold (besides being a valid layout). */
+const EXPECT: Record<string, { cmd: string[]; check: (entries: ReturnType<typeof readTar>) => void }> = {
+  busybox: {
+    cmd: ['sh'],
+    check: (entries) => {
+      const byName = new Map(entries.map((e) => [e.name, e]));
+      expect(byName.get('bin/busybox')?.type).toBe('file');
+      expect(byName.get('bin/busybox')?.data.subarray(0, 4)).toEqual(new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
+      for (const l of ['bin/sh', 'bin/ls', 'usr/bin/env', 'sbin/init']) expect(byName.get(l)?.type, l).toBe('other');
+      for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'root', 'tmp', 'home', 'var']) {
+        expect(byName.get(d)?.type, d).toBe('dir');
+      }
+      const text = (n: string) => new TextDecoder().decode(byName.get(n)?.data);
+      expect(text('etc/passwd')).toMatch(/^root:x:0:0:root:\/root:\/bin\/sh$/m);
+      expect(text('etc/passwd')).toMatch(/^nobody:x:65534:65534:nobody:\/home:\/bin\/false$/m);
+      expect(text('etc/group')).toMatch(/^nogroup:x:65534:$/m);
+      expect(byName.has('etc/hostname')).toBe(false);
+    },
+  },
+  'hello-world': {
+    cmd: ['/hello'],
+    check: (entries) => {
+      expect(entries.map((e) => [e.name, e.type])).toEqual([['hello', 'file']]);
+      expect(entries[0]?.data.subarray(0, 4)).toEqual(new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
+      expect(new TextDecoder().decode(entries[0]?.data)).toContain('docker run -it busybox sh');
+    },
+  },
+};
+
+describe('bundled registry', () => {
+  describe.each(REGISTRY_IMAGES.map((i) => [i.repo, i] as const))('%s', (repo, img) => {
+    const dir = layoutDir(img);
+    const blobDir = join(dir, 'blobs', 'sha256');
+    const blob = (d: Desc): Buffer => readFileSync(join(blobDir, d.digest.replace(/^sha256:/, '')));
+    const json = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
+    const index = () => json<{ schemaVersion: number; mediaType: string; manifests: Desc[] }>(readFileSync(join(dir, 'index.json')));
+    const manifest = () => json<Manifest>(blob(index().manifests[0]!));
+    const config = () => json<Config>(blob(manifest().config));
+
+    it('index.json matches the manifest (size, sha256)', () => {
+      const entry = readManifest().registry?.[repo];
+      expect(entry, `${repo} not in manifest.json: ${REBUILD}`).toBeDefined();
+      const path = join(dir, 'index.json');
+      expect(existsSync(path), `${path} missing: ${REBUILD}`).toBe(true);
+      const bytes = readFileSync(path);
+      expect(bytes.length, `${repo} index.json size differs from manifest.json: ${REBUILD}`).toBe(entry!.size);
+      expect(sha256(bytes), `${repo} index.json sha256 differs from manifest.json: ${REBUILD}`).toBe(entry!.index);
+    });
+
+    it('is an OCI layout: every blob hashes to its name', () => {
+      expect(readFileSync(join(dir, 'oci-layout'), 'utf8')).toBe('{"imageLayoutVersion":"1.0.0"}');
+      expect(readdirSync(dir).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
+      expect(readdirSync(join(dir, 'blobs'))).toEqual(['sha256']);
+      const names = readdirSync(blobDir);
+      expect(names.length).toBe(3); // manifest, config, one layer
+      for (const n of names) expect(sha256(readFileSync(join(blobDir, n))), `blob ${n}`).toBe(n);
+    });
+
+    it('has every descriptor it names, with the right size', () => {
+      const ix = index();
+      expect(ix.schemaVersion).toBe(2);
+      expect(ix.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      expect(ix.manifests).toHaveLength(1);
+      const top = ix.manifests[0]!;
+      expect(top.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+      expect(top.annotations).toEqual({
+        'io.containerd.image.name': `${repo}:${img.tag}`,
+        'org.opencontainers.image.ref.name': img.tag,
+      });
+      const m = manifest();
+      expect(m.schemaVersion).toBe(2);
+      expect(m.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+      expect(m.config.mediaType).toBe('application/vnd.oci.image.config.v1+json');
+      expect(m.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+gzip']);
+      const all = [top, m.config, ...m.layers];
+      expect(new Set(all.map((d) => d.digest.slice(7)))).toEqual(new Set(readdirSync(blobDir)));
+      for (const d of all) {
+        expect(d.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+        expect(blob(d).length, d.digest).toBe(d.size);
+      }
+    });
+
+    it('is linux/386 and its diff_ids are the sha256 of its gunzipped layers', () => {
+      const c = config();
+      expect([c.os, c.architecture]).toEqual(['linux', '386']);
+      expect(c.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(c.config.Cmd).toEqual(EXPECT[img.name]?.cmd);
+      expect(c.config.Env).toEqual([PATH_ENV]);
+      expect(c.rootfs.type).toBe('layers');
+      expect(c.rootfs.diff_ids).toEqual(manifest().layers.map((l) => `sha256:${sha256(gunzipSync(blob(l)))}`));
+      expect(c.history).toHaveLength(1);
+    });
+
+    it('holds what it should', () => {
+      const entries = readTar(new Uint8Array(gunzipSync(blob(manifest().layers[0]!))));
+      EXPECT[img.name]?.check(entries);
+    });
+
+    it("passes the host's image checks", async () => {
+      const ix = parseIndex(readFileSync(join(dir, 'index.json')), 'index.json');
+      const top = ix.manifests[0]!;
+      const mb = blob(top);
+      await verifyBlob(top, mb);
+      const parsed = parseIndexOrManifest(mb, top);
+      expect('manifest' in parsed).toBe(true);
+      if (!('manifest' in parsed)) return;
+      const m = parsed.manifest;
+      const cb = blob(m.config);
+      await verifyBlob(m.config, cb);
+      for (const l of m.layers) await verifyBlob(l, blob(l));
+      const c = parseConfig(cb, m.config, m.layers.length);
+      expect([c.os, c.architecture]).toEqual(['linux', '386']);
+    });
+
+    it('was built from the current sources', () => {
+      const entry = readManifest().registry?.[repo];
+      expect(
+        sourceHash(img),
+        `${describeSources(img)} changed since ${repo} was built: ${REBUILD}`,
+      ).toBe(entry?.sources);
+    });
   });
 });
