@@ -1,0 +1,110 @@
+#include "cgroups.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "io.h"
+
+static int write_str(const char *path, const char *s, struct cl_error *err)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t n = strlen(s);
+
+	if (fd < 0)
+		return cl_fail(err, errno, "open `%s`", path);
+	if (write(fd, s, n) != (ssize_t)n)
+		return cl_fail(err, errno, "write `%s` to `%s`", s, path);
+	return 0;
+}
+
+/* The parent of all container cgroups, with the controllers delegated on to
+ * the children (cgroup v2 gives a child only what its parent enables). */
+static int ensure_root(struct cl_error *err)
+{
+	static bool done;
+	char ctl[256], want[64] = "";
+
+	if (done)
+		return 0;
+	if (mkdir(CL_CGROUP_ROOT, 0755) < 0 && errno != EEXIST)
+		return cl_fail(err, errno, "mkdir `%s`", CL_CGROUP_ROOT);
+	if (cl_read_file(CL_CGROUP_ROOT "/cgroup.controllers", ctl, sizeof ctl, NULL, err) < 0)
+		return cl_error_ret(err);
+	for (const char *c = strtok(ctl, " \n"); c; c = strtok(NULL, " \n"))
+		if (strcmp(c, "memory") == 0 || strcmp(c, "pids") == 0 || strcmp(c, "cpu") == 0) {
+			strcat(want, " +");
+			strcat(want, c);
+		}
+	if (want[0] && write_str(CL_CGROUP_ROOT "/cgroup.subtree_control", want + 1, err) < 0)
+		return cl_error_ret(err);
+	done = true;
+	return 0;
+}
+
+int cl_cgroup_create(const char *id, uint64_t memory, uint64_t pids, int *procs_fd, struct cl_error *err)
+{
+	char dir[CL_PATH_MAX], path[CL_PATH_MAX], num[24];
+
+	if (ensure_root(err) < 0 || cl_path(dir, sizeof dir, err, CL_CGROUP_ROOT "/%s", id) < 0)
+		return cl_error_wrap(err, "cgroup");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return cl_fail(err, errno, "cgroup: mkdir `%s`", dir);
+	snprintf(num, sizeof num, "%" PRIu64, pids ? pids : CL_DEFAULT_PIDS_MAX);
+	if (cl_path(path, sizeof path, err, "%s/pids.max", dir) < 0 || write_str(path, num, err) < 0)
+		return cl_error_wrap(err, "cgroup");
+	if (memory) {
+		snprintf(num, sizeof num, "%" PRIu64, memory);
+		if (cl_path(path, sizeof path, err, "%s/memory.max", dir) < 0 || write_str(path, num, err) < 0)
+			return cl_error_wrap(err, "cgroup");
+		/* docker run -m also caps swap; there is no swap here, so this
+		 * only matters if one is added. */
+		if (cl_path(path, sizeof path, err, "%s/memory.swap.max", dir) == 0)
+			write_str(path, "0", err);
+	}
+	return cl_cgroup_open_procs(id, procs_fd, err);
+}
+
+int cl_cgroup_open_procs(const char *id, int *procs_fd, struct cl_error *err)
+{
+	char path[CL_PATH_MAX];
+
+	if (cl_path(path, sizeof path, err, CL_CGROUP_ROOT "/%s/cgroup.procs", id) < 0)
+		return cl_error_ret(err);
+	*procs_fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (*procs_fd < 0)
+		return cl_fail(err, errno, "cgroup: open `%s`", path);
+	return 0;
+}
+
+uint64_t cl_cgroup_oom_kills(const char *id)
+{
+	char path[CL_PATH_MAX], buf[512];
+	struct cl_error e;
+	const char *p;
+
+	if (cl_path(path, sizeof path, &e, CL_CGROUP_ROOT "/%s/memory.events", id) < 0 ||
+	    cl_read_file(path, buf, sizeof buf, NULL, &e) < 0)
+		return 0;
+	p = strstr(buf, "oom_kill ");
+	return p ? strtoull(p + 9, NULL, 10) : 0;
+}
+
+void cl_cgroup_remove(const char *id)
+{
+	char dir[CL_PATH_MAX];
+	struct cl_error e;
+
+	if (cl_path(dir, sizeof dir, &e, CL_CGROUP_ROOT "/%s", id) < 0)
+		return;
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		cl_log("rmdir `%s`: %s", dir, strerror(errno));
+}

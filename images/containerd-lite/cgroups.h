@@ -1,0 +1,27 @@
+/* cgroup v2 for containers: /sys/fs/cgroup/containers/<id>, with memory.max
+ * and pids.max, and the OOM-kill count from memory.events. */
+#ifndef CL_CGROUPS_H
+#define CL_CGROUPS_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+#define CL_CGROUP_ROOT "/sys/fs/cgroup/containers"
+#define CL_DEFAULT_PIDS_MAX 1024
+
+/* Creates (or reuses) the container's cgroup, sets its limits (memory 0: no
+ * limit; pids 0: CL_DEFAULT_PIDS_MAX) and opens its cgroup.procs for writing
+ * (O_CLOEXEC): the child writes "0" there to move itself in before exec. */
+int cl_cgroup_create(const char *id, uint64_t memory, uint64_t pids, int *procs_fd, struct cl_error *err);
+
+/* Opens an existing cgroup's cgroup.procs (for execs). */
+int cl_cgroup_open_procs(const char *id, int *procs_fd, struct cl_error *err);
+
+/* oom_kill from memory.events; 0 when unreadable. */
+uint64_t cl_cgroup_oom_kills(const char *id);
+
+/* rmdir; a missing cgroup is fine, EBUSY is logged. */
+void cl_cgroup_remove(const char *id);
+
+#endif

@@ -1,0 +1,446 @@
+#include "containers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cgroups.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "mounts.h"
+#include "snapshots.h"
+#include "sha256.h"
+#include "tasks.h"
+
+#define SPEC_MAX (4u << 20)
+
+struct cl_container *cl_containers;
+
+struct cl_container *cl_container_find(const char *ref)
+{
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		if (strcmp(c->id, ref) == 0)
+			return c;
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		if (strcmp(c->name, ref) == 0)
+			return c;
+	return NULL;
+}
+
+int cl_container_arg(const struct cl_request *req, const char *op, struct cl_container **c, struct cl_error *err)
+{
+	char ref[256];
+
+	if (cl_arg_str(&req->attrs, op, "id", NULL, ref, sizeof ref, err) < 0)
+		return cl_error_ret(err);
+	*c = cl_container_find(ref);
+	if (!*c)
+		return cl_fail_plain(err, ENOENT, "No such container: %s", ref);
+	return 0;
+}
+
+int cl_reply(uint32_t id, const struct cl_attrbuf *b, struct cl_error *err)
+{
+	return cl_channel_send_message(cl_host, CL_RESPONSE, 0, id, b ? b->data : NULL, b ? b->len : 0, err);
+}
+
+int cl_container_output(struct cl_container *c, uint8_t stream, const void *p, size_t n, struct cl_error *err)
+{
+	if (cl_logring_append(&c->log, stream, p, n) < 0)
+		cl_log("container %.12s: log append failed: out of memory", c->id);
+	for (struct cl_follower *f = c->followers; f; f = f->next)
+		if (cl_channel_send_frame(cl_host, CL_STREAM, 0, stream, f->req, p, n, err) < 0)
+			return cl_error_ret(err);
+	return 0;
+}
+
+static int container_dir(const struct cl_container *c, const char *sub, char *out, size_t size,
+			 struct cl_error *err)
+{
+	return cl_path(out, size, err, "%s/containers/%s%s%s", cl_state_root, c->id, sub ? "/" : "", sub ? sub : "");
+}
+
+static void save_state(struct cl_container *c)
+{
+	cleanup_attrbuf struct cl_attrbuf b = { 0 };
+	char path[CL_PATH_MAX];
+	struct cl_error e;
+
+	if (cl_attrbuf_add_u64(&b, "exit_code", (uint64_t)(uint32_t)c->exit_code) < 0 ||
+	    cl_attrbuf_add_u64(&b, "oom", c->oom) < 0 || cl_attrbuf_add_u64(&b, "started", c->started) < 0 ||
+	    cl_attrbuf_add_u64(&b, "finished", c->finished) < 0)
+		return;
+	if (container_dir(c, "state", path, sizeof path, &e) < 0 || cl_write_atomic(path, b.data, b.len, &e) < 0)
+		cl_log("%s", e.msg);
+}
+
+int cl_container_exited(struct cl_container *c, struct cl_error *err)
+{
+	c->status = CL_EXITED;
+	c->finished = cl_unix_ms();
+	c->pid = 0;
+	c->kill_at = 0;
+	save_state(c);
+	while (c->followers) {
+		struct cl_follower *f = c->followers;
+
+		c->followers = f->next;
+		if (cl_reply(f->req, NULL, err) < 0) {
+			free(f);
+			return cl_error_ret(err);
+		}
+		free(f);
+	}
+	return 0;
+}
+
+static void container_free(struct cl_container *c)
+{
+	while (c->followers) {
+		struct cl_follower *f = c->followers;
+
+		c->followers = f->next;
+		free(f);
+	}
+	cl_logring_free(&c->log);
+	free(c->stop_waiters);
+	free(c->spec);
+	free(c);
+}
+
+int cl_container_destroy(struct cl_container *c, struct cl_error *err)
+{
+	char dir[CL_PATH_MAX];
+
+	for (struct cl_container **p = &cl_containers; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	cl_tasks_detach(c);
+	cl_cgroup_remove(c->id);
+	/* Followers still get their answer. */
+	if (c->followers && cl_container_exited(c, err) < 0) {
+		container_free(c);
+		return cl_error_ret(err);
+	}
+	if (container_dir(c, NULL, dir, sizeof dir, err) < 0 || cl_rm_rf(dir, err) < 0) {
+		container_free(c);
+		return cl_error_ret(err);
+	}
+	container_free(c);
+	return 0;
+}
+
+const char *cl_containers_using_snapshot(const char *key)
+{
+	char top[CL_DIGEST_STR_LEN + 1];
+	struct cl_error e;
+
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		if (cl_arg_str(&c->attrs, "", "snapshot", NULL, top, sizeof top, &e) == 0 && cl_snapshot_chain_has(top, key))
+			return c->id;
+	return NULL;
+}
+
+/* Calls fn for each `mount` record of a container spec. */
+static int each_mount(const struct cl_attrs *spec, int (*fn)(const struct cl_attrs *m, void *ctx), void *ctx)
+{
+	struct cl_attr a;
+	size_t pos = 0;
+	int ret;
+
+	while (cl_attrs_next(spec, &pos, &a) == 1) {
+		struct cl_attrs m;
+
+		if (!cl_attr_is(&a, "mount") || cl_attrs_parse(&m, a.val, a.vlen) < 0)
+			continue;
+		if ((ret = fn(&m, ctx)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+struct vol_query {
+	const char *name;
+};
+
+static int mounts_volume(const struct cl_attrs *m, void *ctx)
+{
+	const struct vol_query *q = ctx;
+	struct cl_attr t, s;
+
+	return cl_attrs_get(m, "type", &t) && t.vlen == 6 && memcmp(t.val, "volume", 6) == 0 &&
+	       cl_attrs_get(m, "source", &s) && s.vlen == strlen(q->name) && memcmp(s.val, q->name, s.vlen) == 0;
+}
+
+bool cl_containers_using_volume(const char *name, char *out, size_t size)
+{
+	struct vol_query q = { name };
+	size_t o = 0;
+	bool any = false;
+
+	snprintf(out, size, "[");
+	o = strlen(out);
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		if (each_mount(&c->attrs, mounts_volume, &q)) {
+			snprintf(out + o, size - o, "%s%s", any ? ", " : "", c->id);
+			o = strlen(out);
+			any = true;
+		}
+	snprintf(out + o, size - o, "]");
+	return any;
+}
+
+static int check_mount(const struct cl_attrs *m, void *ctx)
+{
+	struct cl_error *err = ctx;
+	char type[16], src[CL_PATH_MAX], tgt[CL_PATH_MAX];
+
+	if (cl_arg_str(m, "container.create: mount", "type", NULL, type, sizeof type, err) < 0 ||
+	    cl_arg_str(m, "container.create: mount", "source", "", src, sizeof src, err) < 0 ||
+	    cl_arg_str(m, "container.create: mount", "target", NULL, tgt, sizeof tgt, err) < 0)
+		return -1;
+	if (!cl_mount_target_valid(tgt))
+		return cl_fail_plain(err, EINVAL, "invalid mount target `%s`: must be an absolute path", tgt), -1;
+	if (strcmp(type, "volume") == 0) {
+		if (!cl_name_valid(src))
+			return cl_fail_plain(err, EINVAL, "invalid volume name `%s`", src), -1;
+	} else if (strcmp(type, "bind") == 0) {
+		struct stat st;
+
+		if (src[0] != '/')
+			return cl_fail_plain(err, EINVAL, "invalid bind source `%s`: must be an absolute path", src), -1;
+		if (stat(src, &st) < 0)
+			return cl_fail_plain(err, ENOENT, "invalid mount config for type \"bind\": bind source path does not exist: %s", src), -1;
+	} else if (strcmp(type, "tmpfs") != 0)
+		return cl_fail_plain(err, EINVAL, "unknown mount type `%s`", type), -1;
+	return 0;
+}
+
+static struct cl_container *container_new(const uint8_t *spec, size_t len, struct cl_error *err)
+{
+	struct cl_container *c = calloc(1, sizeof *c);
+
+	if (!c || !(c->spec = malloc(len ? len : 1))) {
+		free(c);
+		cl_fail(err, ENOMEM, "container");
+		return NULL;
+	}
+	memcpy(c->spec, spec, len);
+	c->spec_len = len;
+	if (cl_attrs_parse(&c->attrs, c->spec, len) < 0 ||
+	    cl_arg_str(&c->attrs, "container", "id", NULL, c->id, sizeof c->id, err) < 0 ||
+	    cl_arg_str(&c->attrs, "container", "name", "", c->name, sizeof c->name, err) < 0) {
+		if (!err->msg[0])
+			cl_fail_plain(err, EINVAL, "container: invalid spec");
+		container_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int op_create(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	char id[65], name[129], snap[CL_DIGEST_STR_LEN + 1], path[CL_PATH_MAX];
+	cleanup_free char *lower = malloc(CL_PATH_MAX);
+	struct cl_container *c, *other;
+	static const char *const subs[] = { "upper", "work", "rootfs" };
+
+	(void)resp;
+	if (!lower)
+		return cl_fail(err, ENOMEM, "container.create");
+	if (cl_arg_str(&req->attrs, "container.create", "id", NULL, id, sizeof id, err) < 0 ||
+	    cl_arg_str(&req->attrs, "container.create", "name", "", name, sizeof name, err) < 0 ||
+	    cl_arg_str(&req->attrs, "container.create", "snapshot", NULL, snap, sizeof snap, err) < 0)
+		return cl_error_ret(err);
+	if (!cl_id_valid(id))
+		return cl_fail_plain(err, EINVAL, "container.create: invalid id `%s`", id);
+	if (name[0] && !cl_name_valid(name))
+		return cl_fail_plain(err, EINVAL,
+				     "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+	for (other = cl_containers; other; other = other->next) {
+		if (strcmp(other->id, id) == 0)
+			return cl_fail_plain(err, EEXIST, "Conflict. The container ID \"%s\" is already in use.", id);
+		if (name[0] && strcmp(other->name, name) == 0)
+			return cl_fail_plain(err, EEXIST,
+					     "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
+					     "You have to remove (or rename) that container to be able to reuse that name.",
+					     name, other->id);
+	}
+	if (cl_state_init(err) < 0 || cl_snapshot_lowerdir(snap, lower, CL_PATH_MAX, err) < 0)
+		return cl_error_wrap(err, "container.create");
+	if (each_mount(&req->attrs, check_mount, err) != 0)
+		return cl_error_ret(err);
+	c = container_new(req->attrs.p, req->attrs.n, err);
+	if (!c)
+		return cl_error_ret(err);
+	for (size_t i = 0; i < 3; i++)
+		if (container_dir(c, subs[i], path, sizeof path, err) < 0 || cl_mkdir_p(path, 0711, err) < 0) {
+			container_free(c);
+			return cl_error_wrap(err, "container.create");
+		}
+	if (container_dir(c, "spec", path, sizeof path, err) < 0 || cl_write_atomic(path, c->spec, c->spec_len, err) < 0) {
+		container_free(c);
+		return cl_error_wrap(err, "container.create");
+	}
+	c->created = cl_unix_ms();
+	c->next = cl_containers;
+	cl_containers = c;
+	return 0;
+}
+
+static const char *status_name(enum cl_status s)
+{
+	return s == CL_RUNNING ? "running" : s == CL_EXITED ? "exited" : "created";
+}
+
+static int op_list(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	(void)req;
+	for (struct cl_container *c = cl_containers; c; c = c->next) {
+		cleanup_attrbuf struct cl_attrbuf b = { 0 };
+		struct cl_attr a;
+		int ret;
+
+		if ((ret = cl_attrbuf_add_str(&b, "id", c->id)) < 0 || (ret = cl_attrbuf_add_str(&b, "name", c->name)) < 0 ||
+		    (cl_attrs_get(&c->attrs, "image", &a) && (ret = cl_attrbuf_add(&b, "image", a.val, a.vlen)) < 0) ||
+		    (ret = cl_attrbuf_add_str(&b, "status", status_name(c->status))) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "exit_code", (uint64_t)(uint32_t)c->exit_code)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "oom", c->oom)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "created", c->created)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "started", c->started)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "finished", c->finished)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "pid", (uint64_t)c->pid)) < 0 ||
+		    (cl_attrs_get(&c->attrs, "record", &a) && (ret = cl_attrbuf_add(&b, "record", a.val, a.vlen)) < 0) ||
+		    (ret = cl_attrbuf_add(resp, "container", b.data, b.len)) < 0)
+			return cl_fail(err, -ret, "container.list: build response");
+	}
+	return 0;
+}
+
+static int op_remove(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+
+	(void)resp;
+	if (cl_container_arg(req, "container.remove", &c, err) < 0)
+		return cl_error_ret(err);
+	if (c->status == CL_RUNNING) {
+		if (!cl_arg_bool(&req->attrs, "force"))
+			return cl_fail_plain(err, EBUSY,
+					     "You cannot remove a running container %s. Stop the container before "
+					     "attempting removal or force remove",
+					     c->id);
+		c->removing = true;
+		if (cl_task_kill_wait(c, err) < 0)
+			return cl_error_ret(err);
+	}
+	return cl_container_destroy(c, err);
+}
+
+static int op_logs(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	uint64_t tail;
+	size_t pos, skip;
+	uint8_t stream;
+	const uint8_t *data;
+	size_t n;
+
+	(void)resp;
+	if (cl_container_arg(req, "container.logs", &c, err) < 0 ||
+	    cl_arg_u64(&req->attrs, "container.logs", "tail", UINT64_MAX, &tail, err) < 0)
+		return cl_error_ret(err);
+	cl_logring_tail(&c->log, tail, &pos, &skip);
+	while (cl_logring_next(&c->log, &pos, &stream, &data, &n) == 1) {
+		if (cl_channel_send_frame(cl_host, CL_STREAM, 0, stream, req->id, data + skip, n - skip, err) < 0)
+			return cl_error_ret(err);
+		skip = 0;
+	}
+	if (cl_arg_bool(&req->attrs, "follow") && c->status == CL_RUNNING) {
+		struct cl_follower *f = malloc(sizeof *f);
+
+		if (!f)
+			return cl_fail(err, ENOMEM, "container.logs");
+		f->req = req->id;
+		f->next = c->followers;
+		c->followers = f;
+		return CL_OP_DEFERRED;
+	}
+	return 0;
+}
+
+static int op_cancel(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	uint64_t id;
+
+	(void)resp;
+	if (cl_arg_u64(&req->attrs, "cancel", "req", 0, &id, err) < 0)
+		return cl_error_ret(err);
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		for (struct cl_follower **p = &c->followers; *p; p = &(*p)->next)
+			if ((*p)->req == id) {
+				struct cl_follower *f = *p;
+
+				*p = f->next;
+				free(f);
+				return cl_reply((uint32_t)id, NULL, err);
+			}
+	return 0;
+}
+
+void cl_containers_load(void)
+{
+	char dir[CL_PATH_MAX], path[CL_PATH_MAX];
+	struct cl_error e;
+	DIR *d;
+	struct dirent *ent;
+
+	if (cl_path(dir, sizeof dir, &e, "%s/containers", cl_state_root) < 0 || !(d = opendir(dir)))
+		return;
+	while ((ent = readdir(d))) {
+		cleanup_free char *spec = NULL, *state = NULL;
+		struct cl_container *c;
+		struct cl_attrs st;
+		size_t len;
+		uint64_t v;
+
+		if (!cl_id_valid(ent->d_name) || cl_path(path, sizeof path, &e, "%s/%s/spec", dir, ent->d_name) < 0 ||
+		    cl_read_all(path, SPEC_MAX, &spec, &len, &e) < 0)
+			continue;
+		c = container_new((uint8_t *)spec, len, &e);
+		if (!c) {
+			cl_log("container %s: %s", ent->d_name, e.msg);
+			continue;
+		}
+		if (cl_path(path, sizeof path, &e, "%s/%s/state", dir, ent->d_name) == 0 &&
+		    cl_read_all(path, 4096, &state, &len, &e) == 0 && cl_attrs_parse(&st, state, len) == 0) {
+			c->status = CL_EXITED;
+			if (cl_arg_u64(&st, "", "exit_code", 0, &v, &e) == 0)
+				c->exit_code = (int)(uint32_t)v;
+			c->oom = cl_arg_bool(&st, "oom");
+			cl_arg_u64(&st, "", "started", 0, &c->started, &e);
+			cl_arg_u64(&st, "", "finished", 0, &c->finished, &e);
+		}
+		c->next = cl_containers;
+		cl_containers = c;
+	}
+	closedir(d);
+}
+
+const struct cl_op cl_container_ops[] = {
+	{ "container.create", op_create },
+	{ "container.list", op_list },
+	{ "container.remove", op_remove },
+	{ "container.logs", op_logs },
+	{ "cancel", op_cancel },
+	{ NULL, NULL },
+};

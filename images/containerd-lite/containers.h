@@ -1,0 +1,81 @@
+/* Containers: a spec (the container.create request, kept verbatim in
+ * containers/<id>/spec), a rootfs overlay's upper/work dirs, an in-memory
+ * log, and the state of its main task. */
+#ifndef CL_CONTAINERS_H
+#define CL_CONTAINERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "attrs.h"
+#include "logs.h"
+#include "ops.h"
+
+enum cl_status { CL_CREATED, CL_RUNNING, CL_EXITED };
+
+struct cl_task;
+
+/* A `container.logs` request with follow, answered when the container stops
+ * or the host cancels it. */
+struct cl_follower {
+	uint32_t req;
+	struct cl_follower *next;
+};
+
+struct cl_container {
+	char id[65];
+	char name[129];
+	uint8_t *spec; /* the create request's attrs */
+	size_t spec_len;
+	struct cl_attrs attrs;
+	enum cl_status status;
+	int exit_code;
+	bool oom;
+	uint64_t created, started, finished; /* unix ms */
+	uint64_t oom_base;                   /* oom_kill count when started */
+	pid_t pid;
+	struct cl_task *task;
+	struct cl_logring log;
+	struct cl_follower *followers;
+	uint32_t *stop_waiters; /* task.stop requests to answer at exit */
+	size_t nstop;
+	uint64_t kill_at; /* monotonic ms for SIGKILL after a stop; 0: none */
+	bool removing;
+	struct cl_container *next;
+};
+
+extern struct cl_container *cl_containers;
+
+/* By full id, then by name. */
+struct cl_container *cl_container_find(const char *ref);
+
+/* The container named by the request's `id`; "No such container: X". */
+int cl_container_arg(const struct cl_request *req, const char *op, struct cl_container **c, struct cl_error *err);
+
+/* Output of the main task or an exec: into the log and to followers. */
+int cl_container_output(struct cl_container *c, uint8_t stream, const void *p, size_t n, struct cl_error *err);
+
+/* The main task is gone: records the state, answers followers. */
+int cl_container_exited(struct cl_container *c, struct cl_error *err);
+
+/* Removes the container's directories and cgroup and frees it (the main task
+ * must not be running). */
+int cl_container_destroy(struct cl_container *c, struct cl_error *err);
+
+/* The id of a container whose rootfs chain includes key, or NULL. */
+const char *cl_containers_using_snapshot(const char *key);
+
+/* Full ids of containers mounting volume name, as "[id1, id2]" into out;
+ * false if none. */
+bool cl_containers_using_volume(const char *name, char *out, size_t size);
+
+/* Reloads containers from a previous daemon's state dir. */
+void cl_containers_load(void);
+
+/* Sends a RESPONSE (b may be NULL: empty) for a deferred request. */
+int cl_reply(uint32_t id, const struct cl_attrbuf *b, struct cl_error *err);
+
+extern const struct cl_op cl_container_ops[];
+
+#endif

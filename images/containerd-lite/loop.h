@@ -1,0 +1,26 @@
+/* The event loop: a small registry of watched fds (the channel, task output,
+ * stdin pipes, the SIGCHLD signalfd) and one deadline callback (stop
+ * timeouts). Single-threaded; callbacks may add and remove watches. */
+#ifndef CL_LOOP_H
+#define CL_LOOP_H
+
+#include "error.h"
+
+#define CL_LOOP_MAX 128
+
+/* A negative return stops the loop with err (the daemon exits). */
+typedef int (*cl_watch_fn)(void *ctx, int fd, short revents, struct cl_error *err);
+
+/* Watches fd for events (POLLIN/POLLOUT); replaces an existing watch of fd. */
+int cl_loop_watch(int fd, short events, cl_watch_fn fn, void *ctx, struct cl_error *err);
+void cl_loop_unwatch(int fd);
+
+/* Ms until the next deadline (-1: none), and what to run when it passes. */
+typedef int (*cl_deadline_fn)(void);
+typedef void (*cl_tick_fn)(void);
+void cl_loop_set_timer(cl_deadline_fn next, cl_tick_fn tick);
+
+/* Polls once and dispatches; < 0 when a callback failed. */
+int cl_loop_once(struct cl_error *err);
+
+#endif

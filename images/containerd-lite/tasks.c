@@ -1,0 +1,1068 @@
+#include "tasks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cgroups.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "sha256.h"
+#include "io.h"
+#include "loop.h"
+#include "mounts.h"
+#include "snapshots.h"
+#include "users.h"
+
+#define OUT_CHUNK 65536
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_STOP_TIMEOUT 10
+#define MAX_MOUNTS 64
+
+struct cl_task {
+	struct cl_container *c; /* NULL once the container is removed */
+	bool is_exec, tty, in_eof;
+	uint32_t req; /* the run/exec request answered at exit; 0: detached */
+	pid_t pid;
+	int out_fd, err_fd; /* -1 once closed; with a tty out_fd is the master */
+	int in_fd;          /* stdin pipe, or the master; -1: none */
+	int master;         /* the pty master, -1 without a tty */
+	uint8_t *inq;       /* stdin bytes the process has not taken yet */
+	size_t inq_len;
+	struct cl_task *next;
+};
+
+static struct cl_task *tasks;
+static int sigchld_fd = -1;
+static uint8_t out_buf[OUT_CHUNK];
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- output and stdin ---------------------------------------------------- */
+
+static int emit(struct cl_task *t, uint8_t stream, const void *p, size_t n, struct cl_error *err)
+{
+	if (t->req && cl_channel_send_frame(cl_host, CL_STREAM, 0, stream, t->req, p, n, err) < 0)
+		return cl_error_ret(err);
+	if (!t->is_exec && t->c)
+		return cl_container_output(t->c, stream, p, n, err);
+	return 0;
+}
+
+static int on_task_fd(void *ctx, int fd, short rev, struct cl_error *err);
+
+/* Keeps the watches in line with what the task still has open. */
+static int rewatch(struct cl_task *t, struct cl_error *err)
+{
+	if (t->tty) {
+		short ev = (short)((t->out_fd >= 0 ? POLLIN : 0) | (t->inq_len ? POLLOUT : 0));
+
+		if (!ev) {
+			cl_loop_unwatch(t->master);
+			return 0;
+		}
+		return cl_loop_watch(t->master, ev, on_task_fd, t, err);
+	}
+	if (t->in_fd >= 0 && t->inq_len)
+		return cl_loop_watch(t->in_fd, POLLOUT, on_task_fd, t, err);
+	if (t->in_fd >= 0)
+		cl_loop_unwatch(t->in_fd);
+	return 0;
+}
+
+static void close_stdin(struct cl_task *t)
+{
+	if (t->in_fd < 0)
+		return;
+	if (!t->tty) {
+		cl_loop_unwatch(t->in_fd);
+		close(t->in_fd);
+	}
+	t->in_fd = -1;
+	free(t->inq);
+	t->inq = NULL;
+	t->inq_len = 0;
+}
+
+static void flush_stdin(struct cl_task *t)
+{
+	size_t off = 0;
+
+	while (off < t->inq_len) {
+		ssize_t w = write(t->in_fd, t->inq + off, t->inq_len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			close_stdin(t); /* the reader is gone: drop the rest */
+			return;
+		}
+		off += (size_t)w;
+	}
+	memmove(t->inq, t->inq + off, t->inq_len - off);
+	t->inq_len -= off;
+	if (!t->inq_len && t->in_eof)
+		close_stdin(t);
+}
+
+/* Reads what fd has (all of it when final); closes it at EOF. */
+static int drain(struct cl_task *t, int fd, bool final, struct cl_error *err)
+{
+	uint8_t stream = fd == t->err_fd && !t->tty ? 2 : 1;
+
+	for (int i = 0; final || i < 4; i++) {
+		ssize_t n = read(fd, out_buf, sizeof out_buf);
+
+		if (n > 0) {
+			if (emit(t, stream, out_buf, (size_t)n, err) < 0)
+				return cl_error_ret(err);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		/* EOF, or EIO from a master whose slave side is all closed. */
+		if (t->tty) {
+			t->out_fd = -1;
+			return rewatch(t, err);
+		}
+		cl_loop_unwatch(fd);
+		close(fd);
+		if (fd == t->out_fd)
+			t->out_fd = -1;
+		else
+			t->err_fd = -1;
+		return 0;
+	}
+	return 0;
+}
+
+static int on_task_fd(void *ctx, int fd, short rev, struct cl_error *err)
+{
+	struct cl_task *t = ctx;
+
+	if ((rev & POLLOUT) && fd == t->in_fd) {
+		flush_stdin(t);
+		if (rewatch(t, err) < 0)
+			return cl_error_ret(err);
+	}
+	if (!(rev & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	if (fd == t->out_fd || fd == t->err_fd)
+		return drain(t, fd, false, err);
+	if (fd == t->in_fd)
+		close_stdin(t); /* POLLERR on a pipe's write end: no reader */
+	return 0;
+}
+
+int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n, struct cl_error *err)
+{
+	struct cl_task *t;
+
+	for (t = tasks; t && t->req != id; t = t->next)
+		;
+	if (!t || stream != 0 || t->in_fd < 0)
+		return 0;
+	if (n == 0) {
+		/* EOF. A pty has no EOF of its own: the host sends ^D if it
+		 * means one. */
+		if (t->tty)
+			return 0;
+		t->in_eof = true;
+		if (!t->inq_len)
+			close_stdin(t);
+		return 0;
+	}
+	if (!t->inq_len) {
+		ssize_t w = write(t->in_fd, p, n);
+
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			close_stdin(t);
+			return 0;
+		}
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+	if (n) {
+		uint8_t *q = realloc(t->inq, t->inq_len + n);
+
+		if (!q)
+			return cl_fail(err, ENOMEM, "stdin of request %" PRIu32, id);
+		memcpy(q + t->inq_len, p, n);
+		t->inq = q;
+		t->inq_len += n;
+	}
+	return rewatch(t, err);
+}
+
+/* --- exit ----------------------------------------------------------------- */
+
+static int finish(struct cl_task *t, int status, struct cl_error *err)
+{
+	cleanup_attrbuf struct cl_attrbuf b = { 0 };
+	struct cl_container *c = t->c;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	bool oom = false, destroy = false;
+	int ret = 0;
+
+	/* Everything the process wrote is in the pipes by now. */
+	if (t->out_fd >= 0 && (ret = drain(t, t->out_fd, true, err)) < 0)
+		return ret;
+	if (t->err_fd >= 0 && (ret = drain(t, t->err_fd, true, err)) < 0)
+		return ret;
+	for (struct cl_task **p = &tasks; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	close_stdin(t);
+	if (t->out_fd >= 0 && !t->tty) {
+		cl_loop_unwatch(t->out_fd);
+		close(t->out_fd);
+	}
+	if (t->err_fd >= 0) {
+		cl_loop_unwatch(t->err_fd);
+		close(t->err_fd);
+	}
+	if (t->master >= 0) {
+		cl_loop_unwatch(t->master);
+		close(t->master);
+	}
+	if (!t->is_exec && c) {
+		oom = cl_cgroup_oom_kills(c->id) > c->oom_base;
+		c->exit_code = code;
+		c->oom = oom;
+		c->task = NULL;
+		for (size_t i = 0; i < c->nstop && ret == 0; i++) {
+			cleanup_attrbuf struct cl_attrbuf s = { 0 };
+
+			if (cl_attrbuf_add_u64(&s, "exit_code", (uint64_t)code) == 0)
+				ret = cl_reply(c->stop_waiters[i], &s, err);
+		}
+		c->nstop = 0;
+		if (ret == 0)
+			ret = cl_container_exited(c, err);
+		destroy = cl_arg_bool(&c->attrs, "auto_remove") && !c->removing;
+	}
+	if (ret == 0 && destroy) {
+		struct cl_error e;
+
+		/* Gone before the answer: `run --rm` then `ps -a` must not see it. */
+		if (cl_container_destroy(c, &e) < 0)
+			cl_log("auto-remove: %s", e.msg);
+	}
+	if (ret == 0 && t->req) {
+		if (cl_attrbuf_add_u64(&b, "exit_code", (uint64_t)code) < 0 ||
+		    (!t->is_exec && cl_attrbuf_add_u64(&b, "oom", oom) < 0))
+			ret = cl_fail(err, ENOMEM, "build exit response");
+		else
+			ret = cl_reply(t->req, &b, err);
+	}
+	free(t);
+	return ret;
+}
+
+static int reaped(pid_t pid, int status, struct cl_error *err)
+{
+	for (struct cl_task *t = tasks; t; t = t->next)
+		if (t->pid == pid)
+			return finish(t, status, err);
+	return 0;
+}
+
+static int on_sigchld(void *ctx, int fd, short rev, struct cl_error *err)
+{
+	struct signalfd_siginfo si;
+
+	(void)ctx;
+	(void)rev;
+	while (read(fd, &si, sizeof si) > 0)
+		;
+	for (;;) {
+		int status;
+		pid_t p = waitpid(-1, &status, WNOHANG);
+
+		if (p <= 0)
+			return 0;
+		if (reaped(p, status, err) < 0)
+			return cl_error_ret(err);
+	}
+}
+
+int cl_task_kill_wait(struct cl_container *c, struct cl_error *err)
+{
+	pid_t pid = c->pid;
+
+	if (!c->task || pid <= 0)
+		return 0;
+	kill(pid, SIGKILL);
+	/* Reap anything: the namespace's init is only reapable once execs
+	 * (our children, not its) are reaped too. */
+	for (;;) {
+		int status;
+		pid_t p = waitpid(-1, &status, 0);
+
+		if (p < 0) {
+			if (errno == EINTR)
+				continue;
+			return cl_fail(err, errno, "wait for container %.12s", c->id);
+		}
+		if (reaped(p, status, err) < 0)
+			return cl_error_ret(err);
+		if (p == pid)
+			return 0;
+	}
+}
+
+void cl_tasks_detach(struct cl_container *c)
+{
+	for (struct cl_task *t = tasks; t; t = t->next)
+		if (t->c == c)
+			t->c = NULL;
+}
+
+static int next_deadline(void)
+{
+	uint64_t now = mono_ms(), best = UINT64_MAX;
+
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		if (c->kill_at && c->kill_at < best)
+			best = c->kill_at;
+	if (best == UINT64_MAX)
+		return -1;
+	return best <= now ? 0 : (int)(best - now);
+}
+
+static void tick(void)
+{
+	uint64_t now = mono_ms();
+
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		if (c->kill_at && c->kill_at <= now) {
+			c->kill_at = 0;
+			if (c->pid > 0)
+				kill(c->pid, SIGKILL);
+		}
+}
+
+int cl_tasks_init(struct cl_error *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return cl_fail(err, errno, "block SIGCHLD");
+	sigchld_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigchld_fd < 0)
+		return cl_fail(err, errno, "signalfd");
+	cl_loop_set_timer(next_deadline, tick);
+	return cl_loop_watch(sigchld_fd, POLLIN, on_sigchld, NULL, err);
+}
+
+/* --- the child -------------------------------------------------------------- */
+
+enum { MSG_PID = 1, MSG_ERROR = 2 };
+
+struct status_msg {
+	int32_t kind, code, pid;
+	char msg[CL_ERROR_MSG_MAX];
+};
+
+struct child {
+	bool is_exec, tty;
+	int status_fd, console_fd, procs_fd;
+	int stdio[3];
+	int ns[5]; /* exec: ipc uts net pid mnt */
+	struct cl_rootfs rootfs;
+	const char *hostname, *cwd, *user;
+	char **argv, **env;
+};
+
+static void send_status(int fd, int kind, int code, pid_t pid, const char *msg)
+{
+	struct status_msg m = { .kind = kind, .code = code, .pid = pid };
+
+	snprintf(m.msg, sizeof m.msg, "%s", msg ? msg : "");
+	/* Smaller than PIPE_BUF: one atomic write. */
+	if (write(fd, &m, sizeof m) < 0)
+		_exit(126);
+}
+
+__attribute__((noreturn)) static void child_fail(struct child *x, const struct cl_error *e)
+{
+	send_status(x->status_fd, MSG_ERROR, e->code, 0, e->msg);
+	_exit(127);
+}
+
+static int send_fd(int sock, int fd, struct cl_error *err)
+{
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+
+	memset(&u, 0, sizeof u);
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+		return cl_fail(err, errno, "send the pty master");
+	return 0;
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+	int fd = -1;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/* The pty, opened inside the container's devpts so the process sees
+ * /dev/pts/0; the slave becomes the controlling tty and stdio, the master
+ * goes to the daemon (runc's console socket). */
+static int setup_tty(struct child *x, struct cl_error *err)
+{
+	cleanup_close int master = -1, slave = -1;
+	char path[64];
+	int unlock = 0, n;
+
+	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return cl_fail(err, errno, "open /dev/ptmx");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+		return cl_fail(err, errno, "unlock pty");
+	snprintf(path, sizeof path, "/dev/pts/%d", n);
+	slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return cl_fail(err, errno, "open `%s`", path);
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return cl_fail(err, errno, "TIOCSCTTY `%s`", path);
+	if (!x->is_exec) {
+		int fd = open("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			close(fd);
+		if (mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			return cl_fail(err, errno, "bind `%s` on /dev/console", path);
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0)
+			return cl_fail(err, errno, "dup2 pty slave");
+	return send_fd(x->console_fd, master, err);
+}
+
+static const char *env_get(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+static void do_exec(char **argv, char **env, struct cl_error *err)
+{
+	const char *file = argv[0], *path;
+	char buf[CL_PATH_MAX];
+	bool eacces = false;
+
+	if (strchr(file, '/')) {
+		execve(file, argv, env);
+		if (errno == ENOENT)
+			cl_fail_plain(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", file, file);
+		else if (errno == EACCES)
+			cl_fail_plain(err, EACCES, "exec: \"%s\": permission denied", file);
+		else
+			cl_fail(err, errno, "exec: \"%s\"", file);
+		return;
+	}
+	path = env_get(env, "PATH");
+	if (!path)
+		path = DEFAULT_PATH;
+	for (const char *p = *file ? path : ""; *p || p == path;) {
+		size_t n = strcspn(p, ":");
+
+		if (n + strlen(file) + 2 < sizeof buf) {
+			if (n)
+				snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, file);
+			else
+				snprintf(buf, sizeof buf, "%s", file);
+			execve(buf, argv, env);
+			if (errno == EACCES)
+				eacces = true;
+			else if (errno != ENOENT && errno != ENOTDIR) {
+				cl_fail(err, errno, "exec: \"%s\"", file);
+				return;
+			}
+		}
+		p += n;
+		if (!*p)
+			break;
+		p++;
+	}
+	if (eacces)
+		cl_fail_plain(err, EACCES, "exec: \"%s\": permission denied", file);
+	else
+		cl_fail_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+static void close_from(int lo)
+{
+	if (syscall(SYS_close_range, lo, ~0u, 0) == 0)
+		return;
+	for (int fd = lo; fd < 1024; fd++)
+		close(fd);
+}
+
+/* In the container (main task after pivot_root, exec after setns): tty,
+ * user, cwd, fds, exec. Never returns. */
+__attribute__((noreturn)) static void child_finish(struct child *x)
+{
+	struct cl_error err = { 0 };
+	cleanup_free char *passwd = NULL, *group = NULL;
+	struct cl_user u;
+	char **env = x->env;
+	size_t n = 0;
+	const char *cwd = x->cwd[0] ? x->cwd : "/";
+
+	if (setsid() < 0 && !x->is_exec)
+		cl_fail(&err, errno, "setsid"), child_fail(x, &err);
+	if (x->tty && setup_tty(x, &err) < 0)
+		child_fail(x, &err);
+	cl_read_all("/etc/passwd", 1 << 20, &passwd, NULL, &err);
+	cl_read_all("/etc/group", 1 << 20, &group, NULL, &err);
+	if (cl_user_resolve(x->user, passwd, group, &u, &err) < 0)
+		child_fail(x, &err);
+	if (!env_get(env, "HOME")) {
+		/* Docker sets HOME from passwd when the config has none. */
+		char **e;
+		char *home = malloc(strlen(u.home) + 6);
+
+		while (env[n])
+			n++;
+		e = malloc((n + 2) * sizeof *e);
+		if (!e || !home)
+			cl_fail(&err, ENOMEM, "env"), child_fail(x, &err);
+		memcpy(e, env, n * sizeof *e);
+		sprintf(home, "HOME=%s", u.home);
+		e[n] = home;
+		e[n + 1] = NULL;
+		env = e;
+	}
+	if (!x->is_exec && cl_mkdir_p(cwd, 0755, &err) < 0)
+		child_fail(x, &err);
+	if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
+		cl_fail(&err, errno, "set user `%s`", x->user), child_fail(x, &err);
+	if (chdir(cwd) < 0)
+		cl_fail(&err, errno, "chdir to cwd (\"%s\") set in config.json failed", cwd), child_fail(x, &err);
+	/* No fd of the daemon reaches the container: only the status pipe
+	 * survives until exec, as fd 3 with CLOEXEC. */
+	if (x->status_fd != 3) {
+		if (dup3(x->status_fd, 3, O_CLOEXEC) < 0)
+			cl_fail(&err, errno, "dup3"), child_fail(x, &err);
+		x->status_fd = 3;
+	}
+	close_from(4);
+	do_exec(x->argv, env, &err);
+	child_fail(x, &err);
+}
+
+__attribute__((noreturn)) static void child_main(struct child *x)
+{
+	struct cl_error err = { 0 };
+	sigset_t none;
+
+	for (int i = 0; i < 3; i++) {
+		if (x->stdio[i] < 0)
+			continue;
+		if (x->stdio[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(x->stdio[i], i) < 0)
+			cl_fail(&err, errno, "stdio"), child_fail(x, &err);
+	}
+	/* Into the cgroup before anything else runs (and before exec). */
+	if (write(x->procs_fd, "0", 1) != 1)
+		cl_fail(&err, errno, "join cgroup"), child_fail(x, &err);
+	/* The daemon's -1000 is inherited: a container at -1000 could never
+	 * be OOM-killed, and its cgroup would hang at memory.max instead. */
+	{
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			cl_fail(&err, errno, "reset oom_score_adj"), child_fail(x, &err);
+		close(fd);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (x->is_exec) {
+		static const int types[5] = { CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS };
+		pid_t pid;
+
+		for (int i = 0; i < 5; i++)
+			if (setns(x->ns[i], types[i]) < 0)
+				cl_fail(&err, errno, "setns"), child_fail(x, &err);
+		/* Joining a pid namespace applies to children: fork once more,
+		 * as the daemon's child (CLONE_PARENT) so it reaps it. */
+		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		if (pid < 0)
+			cl_fail(&err, errno, "clone"), child_fail(x, &err);
+		if (pid > 0) {
+			send_status(x->status_fd, MSG_PID, 0, pid, NULL);
+			_exit(0);
+		}
+	} else {
+		if (cl_loopback_up(&err) < 0 || cl_rootfs_setup(&x->rootfs, &err) < 0)
+			child_fail(x, &err);
+		if (sethostname(x->hostname, strlen(x->hostname)) < 0)
+			cl_fail(&err, errno, "sethostname"), child_fail(x, &err);
+	}
+	child_finish(x);
+}
+
+/* --- spawning ------------------------------------------------------------------ */
+
+struct fds {
+	int v[16];
+};
+
+static void fds_close(struct fds *f)
+{
+	for (size_t i = 0; i < sizeof f->v / sizeof *f->v; i++)
+		if (f->v[i] >= 0)
+			close(f->v[i]);
+}
+
+static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_t *n, char *strs, size_t strs_size,
+			struct cl_error *err)
+{
+	struct cl_attr a;
+	size_t pos = 0, used = 0;
+
+	*n = 0;
+	while (cl_attrs_next(spec, &pos, &a) == 1) {
+		struct cl_attrs m;
+		char type[16], src[CL_PATH_MAX], tgt[CL_PATH_MAX];
+		struct cl_mount *o;
+		size_t sl, tl;
+
+		if (!cl_attr_is(&a, "mount") || cl_attrs_parse(&m, a.val, a.vlen) < 0)
+			continue;
+		if (*n == MAX_MOUNTS)
+			return cl_fail_plain(err, E2BIG, "more than %d mounts", MAX_MOUNTS);
+		if (cl_arg_str(&m, "mount", "type", NULL, type, sizeof type, err) < 0 ||
+		    cl_arg_str(&m, "mount", "source", "", src, sizeof src, err) < 0 ||
+		    cl_arg_str(&m, "mount", "target", NULL, tgt, sizeof tgt, err) < 0)
+			return cl_error_ret(err);
+		o = &out[(*n)++];
+		o->ro = cl_arg_bool(&m, "ro");
+		if (strcmp(type, "volume") == 0) {
+			char vol[CL_PATH_MAX];
+
+			/* Volumes come into being on first use. */
+			if (cl_path(vol, sizeof vol, err, "%s/volumes/%s", cl_state_root, src) < 0 ||
+			    cl_mkdir_p(vol, 0755, err) < 0)
+				return cl_error_ret(err);
+			snprintf(src, sizeof src, "%s", vol);
+			o->type = CL_MOUNT_VOLUME;
+		} else
+			o->type = strcmp(type, "bind") == 0 ? CL_MOUNT_BIND : CL_MOUNT_TMPFS;
+		sl = strlen(src) + 1;
+		tl = strlen(tgt) + 1;
+		if (used + sl + tl > strs_size)
+			return cl_fail_plain(err, E2BIG, "mount paths too long");
+		o->source = memcpy(strs + used, src, sl);
+		used += sl;
+		o->target = memcpy(strs + used, tgt, tl);
+		used += tl;
+	}
+	return 0;
+}
+
+static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req,
+		 struct cl_error *err)
+{
+	__attribute__((cleanup(fds_close))) struct fds own = { { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 } };
+	cleanup_free char **argv = NULL, **env = NULL;
+	cleanup_free char *lower = NULL, *strs = NULL;
+	cleanup_free struct cl_mount *mounts = NULL;
+	char user[256], cwd[CL_PATH_MAX], hostname[65], snap[CL_DIGEST_STR_LEN + 1];
+	char rootfs[CL_PATH_MAX], upper[CL_PATH_MAX], work[CL_PATH_MAX];
+	struct child x = { .is_exec = is_exec, .console_fd = -1, .stdio = { -1, -1, -1 } };
+	int status_p[2], out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 }, con[2] = { -1, -1 };
+	int st_r, master = -1;
+	uint64_t memory, pids;
+	size_t argc;
+	pid_t pid, tpid;
+	struct status_msg msg;
+	struct cl_error cerr = { 0 };
+	bool failed = false;
+	bool want_stdin = cl_arg_bool(a, "stdin") && req;
+	struct cl_task *t;
+
+	x.tty = cl_arg_bool(a, "tty");
+	if (cl_arg_strv(a, "task", "arg", &argv, &argc, err) < 0 || cl_arg_strv(a, "task", "env", &env, NULL, err) < 0)
+		return cl_error_ret(err);
+	if (argc == 0)
+		return cl_fail_plain(err, EINVAL, "No command specified");
+	/* An exec defaults to the container's user and working dir. */
+	if (cl_arg_str(&c->attrs, "task", "user", "", user, sizeof user, err) < 0 ||
+	    cl_arg_str(&c->attrs, "task", "cwd", "", cwd, sizeof cwd, err) < 0 ||
+	    (is_exec && (cl_arg_str(a, "exec", "user", user, user, sizeof user, err) < 0 ||
+			 cl_arg_str(a, "exec", "cwd", cwd, cwd, sizeof cwd, err) < 0)))
+		return cl_error_ret(err);
+	x.argv = argv;
+	x.env = env;
+	x.user = user;
+	x.cwd = cwd;
+
+	if (!is_exec) {
+		char def[13];
+
+		snprintf(def, sizeof def, "%.12s", c->id);
+		lower = malloc(CL_PATH_MAX);
+		mounts = calloc(MAX_MOUNTS, sizeof *mounts);
+		strs = malloc(64 * 1024);
+		if (!lower || !mounts || !strs)
+			return cl_fail(err, ENOMEM, "task");
+		if (cl_arg_str(&c->attrs, "task", "hostname", "", hostname, sizeof hostname, err) < 0 ||
+		    cl_arg_str(&c->attrs, "task", "snapshot", NULL, snap, sizeof snap, err) < 0 ||
+		    cl_arg_u64(&c->attrs, "task", "memory", 0, &memory, err) < 0 ||
+		    cl_arg_u64(&c->attrs, "task", "pids", 0, &pids, err) < 0 ||
+		    cl_snapshot_lowerdir(snap, lower, CL_PATH_MAX, err) < 0 ||
+		    build_mounts(&c->attrs, mounts, &x.rootfs.nmounts, strs, 64 * 1024, err) < 0 ||
+		    cl_path(rootfs, sizeof rootfs, err, "%s/containers/%s/rootfs", cl_state_root, c->id) < 0 ||
+		    cl_path(upper, sizeof upper, err, "%s/containers/%s/upper", cl_state_root, c->id) < 0 ||
+		    cl_path(work, sizeof work, err, "%s/containers/%s/work", cl_state_root, c->id) < 0)
+			return cl_error_ret(err);
+		x.hostname = hostname[0] ? hostname : def;
+		x.rootfs = (struct cl_rootfs){ .rootfs = rootfs, .lowerdir = lower, .upper = upper, .work = work,
+					       .mounts = mounts, .nmounts = x.rootfs.nmounts };
+		if (cl_cgroup_create(c->id, memory, pids, &own.v[0], err) < 0)
+			return cl_error_ret(err);
+		c->oom_base = cl_cgroup_oom_kills(c->id);
+	} else {
+		static const char *const ns[5] = { "ipc", "uts", "net", "pid", "mnt" };
+		char p[64];
+
+		if (cl_cgroup_open_procs(c->id, &own.v[0], err) < 0)
+			return cl_error_ret(err);
+		for (int i = 0; i < 5; i++) {
+			snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)c->pid, ns[i]);
+			own.v[10 + i] = x.ns[i] = open(p, O_RDONLY | O_CLOEXEC);
+			if (x.ns[i] < 0)
+				return cl_fail(err, errno, "open `%s`", p);
+		}
+	}
+	x.procs_fd = own.v[0];
+
+	if (pipe2(status_p, O_CLOEXEC) < 0)
+		return cl_fail(err, errno, "pipe");
+	st_r = status_p[0];
+	own.v[1] = status_p[1];
+	x.status_fd = status_p[1];
+	if (x.tty) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0) {
+			close(st_r);
+			return cl_fail(err, errno, "socketpair");
+		}
+		own.v[2] = con[1];
+		x.console_fd = con[1];
+	} else {
+		if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0) {
+			close(st_r);
+			return cl_fail(err, errno, "pipe");
+		}
+		own.v[3] = out_p[1];
+		own.v[4] = err_p[1];
+		x.stdio[1] = out_p[1];
+		x.stdio[2] = err_p[1];
+	}
+	if (want_stdin && !x.tty) {
+		if (pipe2(in_p, O_CLOEXEC) < 0)
+			return cl_fail(err, errno, "pipe");
+		own.v[5] = in_p[0];
+		x.stdio[0] = in_p[0];
+	} else if (!x.tty) {
+		own.v[5] = x.stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (x.stdio[0] < 0)
+			return cl_fail(err, errno, "open /dev/null");
+	}
+
+	if (is_exec)
+		pid = fork();
+	else
+		pid = (pid_t)syscall(SYS_clone,
+				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, 0, 0,
+				     0, 0);
+	if (pid == 0)
+		child_main(&x);
+	fds_close(&own); /* the child's ends */
+	memset(&own, -1, sizeof own);
+	own.v[0] = st_r;
+	own.v[1] = con[0];
+	own.v[2] = out_p[0];
+	own.v[3] = err_p[0];
+	own.v[4] = in_p[1];
+	if (pid < 0)
+		return cl_fail(err, errno, "clone");
+	tpid = is_exec ? -1 : pid;
+
+	if (x.tty) {
+		master = recv_fd(con[0]);
+		own.v[5] = master;
+	}
+	for (;;) {
+		ssize_t n = read(st_r, &msg, sizeof msg);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof msg)
+			break;
+		if (msg.kind == MSG_PID)
+			tpid = msg.pid;
+		else if (msg.kind == MSG_ERROR && !failed) {
+			failed = true;
+			msg.msg[sizeof msg.msg - 1] = '\0';
+			cl_fail_plain(&cerr, msg.code, "%s", msg.msg);
+		}
+	}
+	if (is_exec)
+		waitpid(pid, NULL, 0);
+	if (!failed && (tpid <= 0 || (x.tty && master < 0))) {
+		failed = true;
+		cl_fail_plain(&cerr, EIO, "the container process died during setup");
+	}
+	if (failed) {
+		if (tpid > 0) {
+			kill(tpid, SIGKILL);
+			waitpid(tpid, NULL, 0);
+		}
+		*err = cerr;
+		return cl_error_ret(err);
+	}
+
+	t = calloc(1, sizeof *t);
+	if (!t) {
+		kill(tpid, SIGKILL);
+		return cl_fail(err, ENOMEM, "task");
+	}
+	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid,
+			       .out_fd = x.tty ? master : out_p[0], .err_fd = x.tty ? -1 : err_p[0],
+			       .in_fd = x.tty ? (want_stdin ? master : -1) : in_p[1], .master = master };
+	memset(&own, -1, sizeof own);
+	close(st_r);
+	if (con[0] >= 0)
+		close(con[0]);
+	t->next = tasks;
+	tasks = t;
+	if (!is_exec) {
+		c->task = t;
+		c->pid = tpid;
+		c->status = CL_RUNNING;
+		c->started = cl_unix_ms();
+		c->exit_code = 0;
+		c->oom = false;
+	}
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? t->out_fd : i == 1 ? t->err_fd : t->in_fd;
+
+		if (fd >= 0 && cl_set_nonblock(fd, err) < 0)
+			return cl_error_ret(err);
+	}
+	if (t->out_fd >= 0 && cl_loop_watch(t->out_fd, POLLIN, on_task_fd, t, err) < 0)
+		return cl_error_ret(err);
+	if (t->err_fd >= 0 && cl_loop_watch(t->err_fd, POLLIN, on_task_fd, t, err) < 0)
+		return cl_error_ret(err);
+	return 0;
+}
+
+/* --- ops -------------------------------------------------------------------------- */
+
+static int op_run(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+
+	(void)resp;
+	if (cl_container_arg(req, "task.run", &c, err) < 0)
+		return cl_error_ret(err);
+	if (c->status == CL_RUNNING)
+		return cl_fail_plain(err, EBUSY, "Container %s is already running", c->id);
+	if (spawn(c, &c->attrs, false, req->id, err) < 0)
+		return cl_error_ret(err);
+	return CL_OP_DEFERRED;
+}
+
+static int op_start(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	int ret;
+
+	if (cl_container_arg(req, "task.start", &c, err) < 0)
+		return cl_error_ret(err);
+	if (c->status != CL_RUNNING && spawn(c, &c->attrs, false, 0, err) < 0)
+		return cl_error_ret(err);
+	ret = cl_attrbuf_add_u64(resp, "pid", (uint64_t)c->pid);
+	if (ret < 0)
+		return cl_fail(err, -ret, "task.start: build response");
+	return 0;
+}
+
+static int not_running(struct cl_container *c, struct cl_error *err)
+{
+	return cl_fail_plain(err, EINVAL, "Container %s is not running", c->id);
+}
+
+static int op_exec(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+
+	(void)resp;
+	if (cl_container_arg(req, "exec.run", &c, err) < 0)
+		return cl_error_ret(err);
+	if (c->status != CL_RUNNING)
+		return not_running(c, err);
+	if (spawn(c, &req->attrs, true, req->id, err) < 0)
+		return cl_error_ret(err);
+	return CL_OP_DEFERRED;
+}
+
+static int op_kill(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	uint64_t sig;
+
+	(void)resp;
+	if (cl_container_arg(req, "task.kill", &c, err) < 0 ||
+	    cl_arg_u64(&req->attrs, "task.kill", "signal", SIGKILL, &sig, err) < 0)
+		return cl_error_ret(err);
+	if (c->status != CL_RUNNING)
+		return not_running(c, err);
+	if (sig == 0 || sig >= 65)
+		return cl_fail_plain(err, EINVAL, "Invalid signal: %" PRIu64, sig);
+	if (kill(c->pid, (int)sig) < 0)
+		return cl_fail(err, errno, "kill %d", (int)c->pid);
+	return 0;
+}
+
+static int op_stop(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	uint64_t timeout;
+	uint32_t *w;
+	int ret;
+
+	if (cl_container_arg(req, "task.stop", &c, err) < 0 ||
+	    cl_arg_u64(&req->attrs, "task.stop", "timeout", DEFAULT_STOP_TIMEOUT, &timeout, err) < 0)
+		return cl_error_ret(err);
+	if (c->status != CL_RUNNING) {
+		ret = cl_attrbuf_add_u64(resp, "exit_code", (uint64_t)(uint32_t)c->exit_code);
+		return ret < 0 ? cl_fail(err, -ret, "task.stop: build response") : 0;
+	}
+	w = realloc(c->stop_waiters, (c->nstop + 1) * sizeof *w);
+	if (!w)
+		return cl_fail(err, ENOMEM, "task.stop");
+	c->stop_waiters = w;
+	w[c->nstop++] = req->id;
+	if (timeout == 0) {
+		kill(c->pid, SIGKILL);
+		return CL_OP_DEFERRED;
+	}
+	kill(c->pid, SIGTERM);
+	if (timeout > 86400 * 365)
+		timeout = 86400 * 365;
+	if (!c->kill_at || c->kill_at > mono_ms() + timeout * 1000)
+		c->kill_at = mono_ms() + timeout * 1000;
+	return CL_OP_DEFERRED;
+}
+
+static int op_resize(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	struct cl_task *t = NULL;
+	uint64_t rows, cols, ex;
+	struct winsize ws = { 0 };
+
+	(void)resp;
+	if (cl_container_arg(req, "task.resize", &c, err) < 0 ||
+	    cl_arg_u64(&req->attrs, "task.resize", "rows", 24, &rows, err) < 0 ||
+	    cl_arg_u64(&req->attrs, "task.resize", "cols", 80, &cols, err) < 0 ||
+	    cl_arg_u64(&req->attrs, "task.resize", "exec", 0, &ex, err) < 0)
+		return cl_error_ret(err);
+	if (ex) {
+		for (t = tasks; t && !(t->is_exec && t->req == ex); t = t->next)
+			;
+	} else
+		t = c->task;
+	if (!t)
+		return not_running(c, err);
+	if (t->master < 0)
+		return cl_fail_plain(err, ENOTTY, "task.resize: %s has no tty", c->id);
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	if (ioctl(t->master, TIOCSWINSZ, &ws) < 0)
+		return cl_fail(err, errno, "task.resize: TIOCSWINSZ");
+	return 0;
+}
+
+const struct cl_op cl_task_ops[] = {
+	{ "task.run", op_run },
+	{ "task.start", op_start },
+	{ "task.resize", op_resize },
+	{ "task.kill", op_kill },
+	{ "task.stop", op_stop },
+	{ "exec.run", op_exec },
+	{ NULL, NULL },
+};

@@ -1,0 +1,33 @@
+/* Tasks: the processes of containers. A main task per container (new pid,
+ * mount, uts, ipc and net namespaces) and execs joining them; their output
+ * (pipes, or a pty master passed back from inside the container), stdin from
+ * STREAM frames, exit statuses from a SIGCHLD signalfd, stop timeouts. */
+#ifndef CL_TASKS_H
+#define CL_TASKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "containers.h"
+#include "error.h"
+#include "ops.h"
+
+/* Blocks SIGCHLD, watches a signalfd for it, sets the stop timer. Call
+ * before anything forks. */
+int cl_tasks_init(struct cl_error *err);
+
+/* STREAM frames from the host: stdin (stream 0) of the task run by request
+ * id; an empty payload is EOF. Unknown ids are dropped. */
+int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n, struct cl_error *err);
+
+/* For container.remove with force: SIGKILL the main task and wait for it
+ * (answering whatever waits on it). */
+int cl_task_kill_wait(struct cl_container *c, struct cl_error *err);
+
+/* The container is going away: its execs keep running until they exit but
+ * no longer reference it. */
+void cl_tasks_detach(struct cl_container *c);
+
+extern const struct cl_op cl_task_ops[];
+
+#endif
