@@ -1,0 +1,63 @@
+// The dockyard CLI as users drive it: one command per VM, or a script on stdin.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+
+const root = inject('root');
+
+function dockyard(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d));
+    p.stderr.on('data', (d: Buffer) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(stdin);
+  });
+}
+
+describe('dockyard CLI', () => {
+  it('runs one docker command in a fresh VM, pulling on first use', async () => {
+    const r = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi']);
+    expect(r.stdout).toBe('hi\n');
+    expect(r.stderr).toContain("Unable to find image 'busybox:latest' locally");
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('passes the container exit status through', async () => {
+    const r = await dockyard(['run', '--rm', 'busybox', 'sh', '-c', 'exit 7']);
+    expect(r.code).toBe(7);
+  }, 120_000);
+
+  it('runs a script from stdin in one VM and stops at the first failing line', async () => {
+    const script = [
+      '# pull first, then run twice in the same VM',
+      'docker pull -q busybox',
+      '',
+      'run --name keep busybox sh -c "echo first > /f"',
+      'ps -a -q',
+      'run --rm busybox false',
+      'run --rm busybox echo never',
+    ].join('\n');
+    const r = await dockyard([], script);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('docker.io/library/busybox:latest');
+    expect(lines[1]).toMatch(/^[0-9a-f]{12}$/); // the one container from line 4
+    expect(r.stdout).not.toContain('never');
+    expect(r.code).toBe(1);
+  }, 120_000);
+
+  it('keeps going past failures with --keep-going and exits with the last status', async () => {
+    const r = await dockyard(['--keep-going'], 'run --rm busybox false\nrun --rm busybox echo after\n');
+    expect(r.stdout).toBe('after\n');
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('reports a bad flag with docker\'s message and status 125', async () => {
+    const r = await dockyard(['run', '--bogus', 'busybox']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe("unknown flag: --bogus\nSee 'docker run --help'.\n");
+  }, 120_000);
+});

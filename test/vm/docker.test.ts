@@ -1,0 +1,219 @@
+// Docker as its users type it: the shared interpreter against the real guest
+// in one VM (state carries from command to command, like a real session).
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execute, parseLine } from '../../src/cli/interpreter.js';
+import type { Ctx } from '../../src/cli/context.js';
+import { startDockyard } from '../../src/node/cli.js';
+import type { Dockyard } from '../../src/runtime/dockyard.js';
+
+const root = inject('root');
+const workerPath = inject('workerPath');
+const dec = new TextDecoder();
+
+let d: Dockyard;
+let tmp: string;
+
+interface Result {
+  status: number;
+  out: string;
+  err: string;
+}
+
+async function docker(line: string): Promise<Result> {
+  let out = '';
+  let err = '';
+  const ctx: Ctx = {
+    d,
+    io: {
+      out: (s) => (out += typeof s === 'string' ? s : dec.decode(s)),
+      err: (s) => (err += typeof s === 'string' ? s : dec.decode(s)),
+      readFile: async (p) => new Uint8Array(readFileSync(p)),
+      writeFile: async (p, data) => writeFileSync(p, data),
+      env: { FROM_CLIENT: 'client-value' },
+    },
+  };
+  const status = await execute(ctx, parseLine(line)!);
+  return { status, out, err };
+}
+
+beforeAll(async () => {
+  d = await startDockyard(root, workerPath);
+  tmp = mkdtempSync(join(tmpdir(), 'dockyard-docker-'));
+}, 120_000);
+
+afterAll(async () => {
+  await d?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('images', () => {
+  it('pulls busybox from the bundled registry, docker-style', async () => {
+    const r = await docker('docker pull busybox');
+    expect(r.err).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/^Using default tag: latest\nlatest: Pulling from library\/busybox\n[0-9a-f]{12}: Pull complete\nDigest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for busybox:latest\ndocker\.io\/library\/busybox:latest\n$/);
+  });
+
+  it('lists it in docker images', async () => {
+    const r = await docker('images');
+    expect(r.status).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^REPOSITORY\s{3,}TAG\s{3,}IMAGE ID\s{3,}CREATED\s{3,}SIZE$/);
+    expect(lines.some((l) => /^busybox\s+latest\s+[0-9a-f]{12}\s+.+\s+\d+(\.\d+)?[kM]B$/.test(l))).toBe(true);
+  });
+
+  it('refuses an image the registry does not have, with status 125 from run', async () => {
+    const r = await docker('run --rm nosuchimage true');
+    expect(r.status).toBe(125);
+    expect(r.err).toContain("Unable to find image 'nosuchimage:latest' locally");
+    expect(r.err).toContain('pull access denied for nosuchimage, repository does not exist');
+  });
+
+  it('tags, and removes a tag without deleting the image', async () => {
+    expect((await docker('tag busybox mybox:v1')).status).toBe(0);
+    expect((await docker('images')).out).toMatch(/^mybox\s+v1\s/m);
+    const r = await docker('rmi mybox:v1');
+    expect(r.out).toBe('Untagged: mybox:v1\n');
+    expect((await docker('images')).out).toMatch(/^busybox\s+latest\s/m);
+  });
+});
+
+describe('run', () => {
+  it('runs a command and streams its output', async () => {
+    const r = await docker('run --rm busybox echo hello');
+    expect(r).toEqual({ status: 0, out: 'hello\n', err: '' });
+  });
+
+  it('keeps stdout and stderr apart and returns the exit code', async () => {
+    const r = await docker(`run --rm busybox sh -c 'echo out; echo err >&2; exit 3'`);
+    expect(r).toEqual({ status: 3, out: 'out\n', err: 'err\n' });
+  });
+
+  it('gives 127 for a missing command and 126 for one that is not executable', async () => {
+    const a = await docker('run --rm busybox nosuchcmd');
+    expect(a.status).toBe(127);
+    expect(a.err).toContain('exec: "nosuchcmd": executable file not found in $PATH');
+    const b = await docker('run --rm busybox /etc/passwd');
+    expect(b.status).toBe(126);
+    expect(b.err).toContain('permission denied');
+  });
+
+  it('applies -e, --env-file, -w, -u and -h', async () => {
+    writeFileSync(join(tmp, 'env'), '# comment\nFROM_FILE=yes\n');
+    const r = await docker(`run --rm -e A=1 -e FROM_CLIENT --env-file ${join(tmp, 'env')} -w /tmp -u nobody -h box busybox sh -c 'echo $A $FROM_CLIENT $FROM_FILE; pwd; id -u; hostname'`);
+    expect(r.err).toBe('');
+    expect(r.out).toBe('1 client-value yes\n/tmp\n65534\nbox\n');
+  });
+
+  it('runs in new pid, uts and net namespaces with only loopback', async () => {
+    const r = await docker(`run --rm busybox sh -c 'echo $$; ls /sys/class/net'`);
+    expect(r.out).toBe('1\nlo\n');
+  });
+
+  it('leaks no daemon file descriptor into the container', async () => {
+    const r = await docker(`run --rm busybox ls /proc/self/fd`);
+    expect(r.out.split('\n').filter(Boolean).sort()).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('overrides the entrypoint', async () => {
+    expect((await docker('run --rm --entrypoint echo busybox from-entrypoint')).out).toBe('from-entrypoint\n');
+  });
+
+  it('runs hello-world', async () => {
+    const r = await docker('run --rm hello-world');
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/Dockyard/);
+    expect(r.err).toContain("Unable to find image 'hello-world:latest' locally");
+  });
+
+  it('enforces --memory with an OOM kill (137) and --pids-limit', async () => {
+    const oom = await docker(`run --rm -m 8m busybox sh -c 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo survived'`);
+    expect(oom.status).toBe(137);
+    const pids = await docker(`run --rm --pids-limit 3 busybox sh -c 'sleep 5 & sleep 5 & sleep 5 & wait'`);
+    expect(pids.err).toMatch(/can't fork|Resource temporarily unavailable/);
+  });
+
+  it('refuses bad flags with 125 and docker\'s words', async () => {
+    const r = await docker('run --frobnicate busybox true');
+    expect(r.status).toBe(125);
+    expect(r.err).toBe("unknown flag: --frobnicate\nSee 'docker run --help'.\n");
+  });
+});
+
+describe('detached containers', () => {
+  it('runs detached, shows in ps, execs into, logs, stops and removes', async () => {
+    const started = await docker(`run -d --name web busybox sh -c 'echo started; exec sleep 300'`);
+    expect(started.status).toBe(0);
+    expect(started.out).toMatch(/^[0-9a-f]{64}\n$/);
+    const ps = await docker('ps');
+    expect(ps.out).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/m);
+    expect(ps.out).toMatch(/^[0-9a-f]{12}\s+busybox\s+"sh -c echo started;…"\s+.+ago\s+Up .+\s+web$/m);
+    const ex = await docker('exec web sh -c "echo $$; cat /proc/1/cmdline | tr \'\\0\' \' \'"');
+    expect(ex.status).toBe(0);
+    expect(ex.out).toMatch(/^\d+\nsleep 300 $/);
+    expect((await docker('logs web')).out).toBe('started\n');
+    expect((await docker('stop -t 1 web')).out).toBe('web\n');
+    expect((await docker('ps -a')).out).toMatch(/Exited \((137|143)\) .* ago\s+web$/m);
+    const rmRunning = await docker('rm web');
+    expect(rmRunning.status).toBe(0);
+    expect((await docker('ps -a')).out).not.toMatch(/\sweb$/m);
+    const gone = await docker('rm web');
+    expect(gone.status).toBe(1);
+    expect(gone.err).toBe('Error response from daemon: No such container: web\n');
+  });
+
+  it('reports death by signal as 128+signal', async () => {
+    await docker('run -d --name victim busybox sleep 300');
+    expect((await docker('kill victim')).out).toBe('victim\n');
+    expect((await docker('ps -a')).out).toMatch(/Exited \(137\) .* ago\s+victim$/m);
+    expect((await docker('rm victim')).status).toBe(0);
+  });
+
+  it('refuses to remove a running container without -f', async () => {
+    await docker('run -d --name busy busybox sleep 300');
+    const r = await docker('rm busy');
+    expect(r.status).toBe(1);
+    expect(r.err).toContain('container is running');
+    expect((await docker('rm -f busy')).status).toBe(0);
+  });
+});
+
+describe('volumes', () => {
+  it('keeps a named volume across containers and lists it', async () => {
+    expect((await docker(`run --rm -v data:/data busybox sh -c 'echo kept > /data/f'`)).status).toBe(0);
+    expect((await docker('run --rm -v data:/data:ro busybox cat /data/f')).out).toBe('kept\n');
+    expect((await docker(`run --rm -v data:/data:ro busybox sh -c 'echo x > /data/g'`)).status).not.toBe(0);
+    expect((await docker('volume ls')).out).toMatch(/^local\s+data$/m);
+  });
+
+  it('mounts a tmpfs', async () => {
+    expect((await docker(`run --rm --tmpfs /scratch busybox sh -c 'grep " /scratch " /proc/mounts | cut -d" " -f3'`)).out).toBe('tmpfs\n');
+  });
+});
+
+describe('save and load', () => {
+  it('round-trips an image through an OCI-layout archive', async () => {
+    const file = join(tmp, 'busybox.tar');
+    expect((await docker(`save -o ${file} busybox`)).status).toBe(0);
+    expect(readFileSync(file).length).toBeGreaterThan(100_000);
+    expect((await docker('rmi busybox')).status).toBe(0);
+    expect((await docker('images')).out).not.toMatch(/^busybox\s/m);
+    const r = await docker(`load -i ${file}`);
+    expect(r.out).toBe('Loaded image: busybox:latest\n');
+    expect((await docker('run --rm busybox echo back')).out).toBe('back\n');
+  });
+
+  it('refuses a corrupted archive whole, naming the problem', async () => {
+    const file = join(tmp, 'busybox.tar');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 2000]! ^= 0xff; // inside the last blob or index
+    const bad = join(tmp, 'bad.tar');
+    writeFileSync(bad, bytes);
+    const r = await docker(`load -i ${bad}`);
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/^Error response from daemon: /);
+  });
+});
