@@ -2,7 +2,10 @@
 // and under Node worker_threads (comlink's node adapter on parentPort).
 import { expose, type Endpoint } from 'comlink';
 import type { VmApi } from '../src/common/vm-api.js';
+import { sendErrnoWithErrors } from '../src/common/errors-wire.js';
 import { Vm } from './vm.js';
+
+sendErrnoWithErrors();
 
 const api: VmApi = new Vm();
 

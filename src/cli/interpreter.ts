@@ -2,6 +2,7 @@
 // playground: argv in, docker's output and exit status out.
 import { ReferenceError } from '../common/oci/reference.js';
 import { ImageError } from '../common/oci/verify.js';
+import { GuestError } from '../common/channel.js';
 import { StartError } from '../runtime/containers.js';
 import { DockerError } from '../runtime/errors.js';
 import type { Command, Ctx } from './context.js';
@@ -105,7 +106,7 @@ function report(ctx: Ctx, name: string, e: unknown): number {
     ctx.io.err(`docker: Error response from daemon: failed to create task for container: ${msg}: unknown.\n`);
     return e.status;
   }
-  if (e instanceof DockerError || e instanceof ReferenceError || e instanceof ImageError) {
+  if (e instanceof DockerError || e instanceof ReferenceError || e instanceof ImageError || e instanceof GuestError) {
     const status = e instanceof DockerError ? e.status : runLike ? 125 : 1;
     if (msg.startsWith('"docker ')) ctx.io.err(`${runLike ? 'docker: ' : ''}${msg}\n`);
     else ctx.io.err(`${runLike ? 'docker: ' : ''}Error response from daemon: ${msg}${runLike ? "\n\nRun 'docker run --help' for more information" : ''}\n`);

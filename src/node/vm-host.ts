@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { BootOptions, BootResult, VmApi, VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { loadArtifacts } from './artifacts.js';
+import { reviveError } from '../common/errors-wire.js';
 import type { Manifest } from '../common/manifest.js';
 
 export interface NodeVm extends VmBackend {
@@ -21,7 +22,7 @@ export function startVmWorker(workerPath: string): NodeVm {
     worker.once('error', (e) => reject(new Error(`the VM worker crashed: ${e.message}`)));
   });
   crashed.catch(() => {});
-  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, crashed]);
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, crashed]).catch(reviveError);
   return {
     worker,
     boot: (opts: BootOptions, listener: VmListener = {}): Promise<BootResult> =>

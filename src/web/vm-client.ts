@@ -5,6 +5,7 @@ import { wrap, proxy, transfer, releaseProxy, type Remote } from 'comlink';
 import { ARTIFACT_NAMES, parseManifest, verifyArtifact, type ArtifactName } from '../common/manifest.js';
 import type { BootResult, VmApi, VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
+import { reviveError } from '../common/errors-wire.js';
 import manifestText from '../../images/dist/manifest.json?raw';
 import biosUrl from '../../images/dist/bios.bin?url';
 import kernelUrl from '../../images/dist/bzImage?url';
@@ -40,7 +41,7 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   const boot = await remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd]), proxy({ console: listener.console?.bind(listener) ?? (() => {}), serial: listener.serial?.bind(listener) ?? (() => {}) }));
   onProgress({ stage: 'ready', bootMs: boot.bootMs });
   const vm: VmBackend = {
-    request: (f, t) => remote.request(f, t),
+    request: (f, t) => remote.request(f, t).catch(reviveError),
     ping: (p, t) => remote.ping(p, t),
     open: (f, sink) => remote.open(f, proxy(sink)),
     sendStream: (id, stream, data) => remote.sendStream(id, stream, data),

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bootNodeVm, type NodeVm } from '../../src/node/vm-host.js';
 import { Dockyard } from '../../src/runtime/dockyard.js';
+import { GuestError } from '../../src/common/channel.js';
 import { layoutSource } from '../../src/runtime/registry.js';
 import type { BootResult } from '../../src/common/vm-api.js';
 
@@ -79,6 +80,12 @@ describe('the VM in a worker thread', () => {
 
   it('refuses an unknown op with the guest\'s message', async () => {
     await expect(vm.request([['op', 'frobnicate']])).rejects.toThrow(/unknown op "frobnicate"/);
+  });
+
+  it('carries the guest\'s errno and error class across the worker boundary', async () => {
+    const e = await vm.request([['op', 'content.read'], ['digest', 'sha256:nothex']]).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GuestError);
+    expect((e as GuestError).errno).toBe(22);
   });
 
   it('shuts down leaving no worker, port or handle behind', async () => {
