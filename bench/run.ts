@@ -1,11 +1,15 @@
 // `npm run bench`: Dockyard's speed and size figures, as medians, printed as
 // a table and (with --json FILE) written as JSON. No test asserts these.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { buildNode } from '../bin/build-node.mjs';
 import { bootNodeVm } from '../src/node/vm-host.js';
 import { v86Version } from '../src/node/artifacts.js';
+import { startDockyard } from '../src/node/cli.js';
+import type { Dockyard } from '../src/runtime/dockyard.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -17,18 +21,112 @@ function median(xs: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+function p95(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]!;
+}
+const round = (x: number) => Math.round(x * 10) / 10;
 
 const { worker } = await buildNode(root);
-const results: Record<string, number | string> = {};
+const results: Record<string, number | string | boolean> = {};
+const notes: string[] = [];
 
-// cold boot: emulator start → daemon HELLO, in a worker thread
+// --- cold boot: emulator start → daemon HELLO, in a worker thread
 const boots: number[] = [];
 for (let i = 0; i < runs; i++) {
   const { vm, boot } = await bootNodeVm({ root, workerPath: worker });
   boots.push(boot.bootMs);
   await vm.shutdown();
 }
-results.cold_boot_ms = Math.round(median(boots));
+results.cold_boot_ms = round(median(boots));
+notes.push(`cold boots: ${boots.map(Math.round).join(', ')} ms`);
+
+// --- one VM for the container figures
+const d: Dockyard = await startDockyard(root, worker);
+const quiet = { stdout: () => {}, stderr: () => {} };
+
+async function run(cmd: string[], o: { rm?: boolean; detach?: boolean } = { rm: true }): Promise<{ ms: number; firstByteMs: number; bytes: number; exitCode: number }> {
+  const t0 = performance.now();
+  let first = -1;
+  let bytes = 0;
+  const { id } = await d.containers.create({ image: 'busybox', cmd, rm: o.rm ?? false });
+  if (o.detach) {
+    await d.containers.start(id);
+    return { ms: performance.now() - t0, firstByteMs: -1, bytes: 0, exitCode: 0 };
+  }
+  const p = await d.containers.attach(id, {
+    stdout: (b) => {
+      if (first < 0) first = performance.now() - t0;
+      bytes += b.length;
+    },
+    stderr: () => {},
+  });
+  const s = await p.exit;
+  return { ms: performance.now() - t0, firstByteMs: first, bytes, exitCode: s.exitCode };
+}
+
+{
+  const t0 = performance.now();
+  await d.pull('busybox');
+  results.pull_busybox_ms = round(performance.now() - t0);
+}
+
+// run --rm busybox true, 20 times (after one warm-up)
+await run(['true']);
+const trues: number[] = [];
+for (let i = 0; i < 20; i++) trues.push((await run(['true'])).ms);
+results.run_true_ms_median = round(median(trues));
+results.run_true_ms_p95 = round(p95(trues));
+
+// stdout throughput: container → host
+{
+  const n = 4_000_000;
+  const r = await run(['sh', '-c', `head -c ${n} /dev/zero`]);
+  results.stdout_mb_s = round(r.bytes / 1e6 / (r.ms / 1000));
+  if (r.bytes !== n) notes.push(`stdout: got ${r.bytes} of ${n} bytes`);
+}
+
+// memory per idle container and 50 detached containers
+async function memAvailableKb(): Promise<number> {
+  let out = '';
+  const { id } = await d.containers.create({ image: 'busybox', cmd: ['cat', '/proc/meminfo'], rm: true });
+  const p = await d.containers.attach(id, { stdout: (b) => (out += new TextDecoder().decode(b)), stderr: () => {} });
+  await p.exit;
+  return Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
+}
+{
+  const before = await memAvailableKb();
+  const t0 = performance.now();
+  for (let i = 0; i < 50; i++) await run(['sleep', '3600'], { detach: true });
+  results.containers_50_ms = round(performance.now() - t0);
+  const running = (await d.containers.list(false)).length;
+  results.containers_50_ok = running >= 50;
+  const after = await memAvailableKb();
+  results.mem_per_container_kb = Math.round((before - after) / 50);
+  if (running < 50) notes.push(`only ${running} of 50 containers running`);
+}
+await d.close();
+
+// --- what a first visit to the static build downloads (gzip where a server would)
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+const dist = join(root, 'dist');
+if (existsSync(dist)) {
+  let total = 0;
+  for (const f of walk(dist)) {
+    if (f.includes(`${join('dist', 'registry')}`) || f.endsWith('.map')) continue; // images are pulled on demand
+    const raw = readFileSync(f);
+    const compressible = !/\.(gz|zst|bin|png|jpg)$/.test(f) && !/bzImage/.test(f);
+    total += compressible ? gzipSync(raw, { level: 9 }).length : raw.length;
+  }
+  results.first_load_bytes = total;
+} else {
+  notes.push('first_load_bytes: run `npm run build` first');
+}
 
 results.v86_version = v86Version(root);
 results.machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -37,5 +135,6 @@ const rows = Object.entries(results);
 const w = Math.max(...rows.map(([k]) => k.length));
 console.log(`${'metric'.padEnd(w)}  value`);
 for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
-console.log(`(cold boots: ${boots.map((b) => Math.round(b)).join(', ')} ms)`);
+for (const n of notes) console.log(`note: ${n}`);
+console.log(JSON.stringify(results));
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
