@@ -3,6 +3,7 @@
 // port 1 (PROTOCOL.md). Realm: Web Worker / worker_threads — no DOM.
 import { releaseProxy } from 'comlink';
 import { GuestError, HostChannel, SEND_SIZE } from '../src/common/channel.js';
+import { concat } from '../src/common/protocol/frame.js';
 import type { AttrList } from '../src/common/protocol/attrs.js';
 import type { BootOptions, BootResult, ChannelStats, StreamSink, VmApi, VmListener, WireAttrs } from '../src/common/vm-api.js';
 import { sha256Hex } from '../src/common/manifest.js';
@@ -89,12 +90,41 @@ export class Vm implements VmApi {
   }
 
   open(fields: AttrList, sink: StreamSink): number {
-    const { id, done } = this.ready().open(fields, (stream, data) => notify(() => sink.data(stream, data)));
+    // Output arrives a pipe read (≤ 4 KiB) per frame; one postMessage each
+    // would cap throughput, so batch per stream and flush once per task turn.
+    const pending: Array<{ stream: number; parts: Uint8Array[]; size: number }> = [];
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      for (const p of pending.splice(0)) {
+        const bytes = p.parts.length === 1 ? p.parts[0]! : concat(p.parts, p.size);
+        notify(() => sink.data(p.stream, bytes));
+      }
+    };
+    const { id, done } = this.ready().open(fields, (stream, data) => {
+      const last = pending[pending.length - 1];
+      if (last && last.stream === stream && last.size < 256 * 1024) {
+        last.parts.push(data);
+        last.size += data.length;
+      } else {
+        pending.push({ stream, parts: [data], size: data.length });
+      }
+      if (!scheduled) {
+        scheduled = true;
+        setTimeout(flush, 0);
+      }
+    });
     // a sink from another thread is a comlink proxy holding a MessagePort: free it at the end
     const release = () => (sink as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.();
     done.then(
-      (a) => notify(async () => { await sink.end(a.fields.map(([k, v]) => [k, v])); release(); }),
-      (e: Error) => notify(async () => { await sink.fail(e.message, e instanceof GuestError ? e.errno : undefined); release(); }),
+      (a) => {
+        flush();
+        notify(async () => { await sink.end(a.fields.map(([k, v]) => [k, v])); release(); });
+      },
+      (e: Error) => {
+        flush();
+        notify(async () => { await sink.fail(e.message, e instanceof GuestError ? e.errno : undefined); release(); });
+      },
     );
     return id;
   }

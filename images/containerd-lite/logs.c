@@ -39,8 +39,11 @@ int cl_logring_append(struct cl_logring *r, uint8_t stream, const void *p, size_
 
 			while (cap < r->end + CL_LOG_REC_HDR + n)
 				cap *= 2;
-			if (cap > max)
-				cap = max;
+			/* Room for twice the bound: compaction (a memmove of up
+			 * to `max` bytes) then happens once per `max` bytes
+			 * appended, not on every append once the log is full. */
+			if (cap > 2 * max)
+				cap = 2 * max;
 			nb = realloc(r->buf, cap);
 			if (!nb)
 				return -ENOMEM;
