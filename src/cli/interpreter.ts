@@ -88,10 +88,24 @@ export async function execute(ctx: Ctx, argv: string[]): Promise<number> {
     ctx.io.out(`See 'docker ${name} --help' in Docker's documentation; Dockyard supports the flags docker users use most.\n`);
     return 0;
   }
+  // a VM that died while idle is replaced before the command runs
+  if (ctx.d.stoppedReason !== undefined) await recoverVm(ctx);
   try {
     return await cmd(ctx, cmdArgs);
   } catch (e) {
+    if (ctx.d.stoppedReason !== undefined) {
+      await recoverVm(ctx);
+      return name === 'run' ? 125 : 1;
+    }
     return report(ctx, name, e);
+  }
+}
+
+async function recoverVm(ctx: Ctx): Promise<void> {
+  try {
+    ctx.io.err(`docker: ${await ctx.d.recover()}\n`);
+  } catch (e) {
+    ctx.io.err(`docker: the VM stopped responding and could not be restarted: ${(e as Error).message}\n`);
   }
 }
 

@@ -10,6 +10,7 @@ import type { CliIO, Ctx, Terminal } from '../cli/context.js';
 import { execute, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
 import { bundledRegistry } from '../runtime/registry.js';
 import { Dockyard } from '../runtime/dockyard.js';
+import type { WatchdogOptions } from '../runtime/watchdog.js';
 import { bootNodeVm } from './vm-host.js';
 
 export interface CliContext {
@@ -24,10 +25,13 @@ export function registryDir(root: string): string {
   return join(root, 'images', 'dist', 'registry');
 }
 
-export async function startDockyard(root: string, workerPath: string): Promise<Dockyard> {
+export async function startDockyard(root: string, workerPath: string, o: { watchdog?: Required<WatchdogOptions> } = {}): Promise<Dockyard> {
   const { vm, boot, manifest } = await bootNodeVm({ root, workerPath });
   const dir = registryDir(root);
-  return new Dockyard(vm, boot, bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined)));
+  const registry = bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined));
+  // a guest that stops answering is replaced by a fresh VM
+  const reboot = () => bootNodeVm({ root, workerPath });
+  return new Dockyard(vm, boot, registry, reboot, o.watchdog);
 }
 
 function nodeTerminal(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Terminal {

@@ -92,6 +92,13 @@ export class Containers {
     return Attrs.of(await this.vm.request(fields));
   }
 
+  private known: ContainerInfo[] = [];
+
+  /** The containers as of the last list() — what is lost if the VM dies. */
+  lastKnown(): ContainerInfo[] {
+    return this.known;
+  }
+
   async list(all = true): Promise<ContainerInfo[]> {
     const r = await this.call([['op', 'container.list']]);
     const out: ContainerInfo[] = [];
@@ -114,9 +121,10 @@ export class Containers {
         pid: c.int('pid') ?? 0,
         autoRemove: rec.autoRemove ?? false,
       };
-      if (all || info.status === 'running') out.push(info);
+      out.push(info);
     }
-    return out.sort((a, b) => b.created - a.created);
+    this.known = out;
+    return out.filter((c) => all || c.status === 'running').sort((a, b) => b.created - a.created);
   }
 
   /** By full id, unique id prefix, or name (Docker's lookup order). */

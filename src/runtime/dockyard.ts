@@ -7,6 +7,7 @@ import type { VmBackend } from './backend.js';
 import { Containers } from './containers.js';
 import { ImageStore, type PullEvent } from './images.js';
 import type { RegistrySource } from './registry.js';
+import { Watchdog, type WatchdogOptions } from './watchdog.js';
 
 export interface DockerInfo {
   kernelVersion: string;
@@ -18,6 +19,10 @@ export interface DockerInfo {
   daemonVersion: string;
   /** emulator start → daemon ready */
   bootMs: number;
+  /** restored from a saved state (else booted the kernel) */
+  restored: boolean;
+  /** why it booted the kernel */
+  coldBootReason?: string;
   uptimeMs: number;
 }
 
@@ -34,21 +39,98 @@ export function dockerArch(machine: string): string {
   return /^i[3-6]86$/.test(machine) ? 'i386' : machine === 'x86_64' ? 'x86_64' : machine;
 }
 
+/** Boots a fresh VM: what Dockyard calls to recover from a dead guest. */
+export type VmFactory = () => Promise<{ vm: VmBackend; boot: BootResult }>;
+
+export class VmStoppedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VmStoppedError';
+  }
+}
+
 export class Dockyard {
   readonly images: ImageStore;
   readonly containers: Containers;
+  private watchdog: Watchdog | undefined;
+  /** set when the guest stopped answering, until recover() */
+  private deadReason: string | undefined;
+  private vm: VmBackend;
+  private booted: BootResult;
 
   constructor(
-    private readonly vm: VmBackend,
-    readonly boot: BootResult,
+    vm: VmBackend,
+    boot: BootResult,
     readonly registry: RegistrySource,
+    private readonly reboot?: VmFactory,
+    private readonly watchdogOptions?: Required<WatchdogOptions>,
   ) {
+    this.vm = vm;
+    this.booted = boot;
+    // everything below talks to whichever VM is current (see recover())
+    const current: VmBackend = {
+      request: (f, t) => this.live().request(f, t),
+      ping: (p, t) => this.live().ping(p, t),
+      open: (f, sink) => this.live().open(f, sink),
+      sendStream: (id, s, d) => this.live().sendStream(id, s, d),
+      consoleWrite: (port, d) => this.live().consoleWrite(port, d),
+      resizeConsole: (port, c, r) => this.live().resizeConsole(port, c, r),
+      writeFile: (path, d, o) => this.live().writeFile(path, d, o),
+      readFile: (path) => this.live().readFile(path),
+      shutdown: () => this.vm.shutdown(),
+    };
     this.images = new ImageStore({
-      call: async (fields) => Attrs.of(await vm.request(fields)),
-      writeFile: (path, data, opts) => vm.writeFile(path, data, opts),
-      readFile: (path) => vm.readFile(path),
+      call: async (fields) => Attrs.of(await current.request(fields)),
+      writeFile: (path, data, opts) => current.writeFile(path, data, opts),
+      readFile: (path) => current.readFile(path),
     });
-    this.containers = new Containers(vm, this.images, (ref) => this.pull(ref));
+    this.containers = new Containers(current, this.images, (ref) => this.pull(ref));
+    if (reboot) this.watch();
+  }
+
+  get boot(): BootResult {
+    return this.booted;
+  }
+
+  /** Why the VM is considered dead, if it is (then recover() before anything else). */
+  get stoppedReason(): string | undefined {
+    return this.deadReason;
+  }
+
+  private live(): VmBackend {
+    if (this.deadReason !== undefined) throw new VmStoppedError(`the VM stopped responding: ${this.deadReason}`);
+    return this.vm;
+  }
+
+  private watch(): void {
+    const vm = this.vm;
+    this.watchdog = new Watchdog(
+      (t) => vm.ping(new Uint8Array(0), t),
+      (reason) => {
+        this.deadReason = reason;
+        // fail whatever is waiting on the dead VM
+        void vm.shutdown().catch(() => {});
+      },
+      this.watchdogOptions,
+    );
+  }
+
+  /**
+   * Replaces a dead VM with a fresh one (cold boot or snapshot) and says, as
+   * one line, what was lost: the containers that were running or stopped.
+   */
+  async recover(): Promise<string> {
+    if (!this.reboot) throw new VmStoppedError('the VM stopped responding and cannot be restarted here');
+    const reason = this.deadReason ?? 'restart requested';
+    const lost = this.containers.lastKnown().map((c) => c.name);
+    this.watchdog?.stop();
+    await this.vm.shutdown().catch(() => {});
+    const { vm, boot } = await this.reboot();
+    this.vm = vm;
+    this.booted = boot;
+    this.deadReason = undefined;
+    this.watch();
+    return `the VM stopped responding (${reason}); restarted — containers lost: ${lost.length ? lost.join(', ') : 'none'}`;
   }
 
   /** `docker pull` from the bundled registry. */
@@ -58,7 +140,7 @@ export class Dockyard {
 
   /** The VM itself, for consoles (port 0: a shell on the VM). */
   get backend(): VmBackend {
-    return this.vm;
+    return this.live();
   }
 
   get hello(): HelloInfo {
@@ -67,7 +149,7 @@ export class Dockyard {
 
   /** Sends one protocol request; the guest's ERROR becomes a rejected promise. */
   async call(fields: AttrList, timeoutMs?: number): Promise<Record<string, string>> {
-    return toRecord(await this.vm.request(fields, timeoutMs));
+    return toRecord(await this.live().request(fields, timeoutMs));
   }
 
   async info(): Promise<DockerInfo> {
@@ -81,11 +163,14 @@ export class Dockyard {
       totalMemoryBytes: Number(r.mem_kb ?? 0) * 1024,
       daemonVersion: this.hello.version,
       bootMs: this.boot.bootMs,
+      restored: this.boot.restored,
+      ...(this.boot.coldBootReason !== undefined ? { coldBootReason: this.boot.coldBootReason } : {}),
       uptimeMs: Number(r.uptime_ms ?? 0),
     };
   }
 
   async close(): Promise<void> {
+    this.watchdog?.stop();
     await this.vm.shutdown();
   }
 }
@@ -104,7 +189,7 @@ export function formatInfo(i: DockerInfo): string {
     ` CPUs: ${i.cpus}`,
     ` Total Memory: ${Number(gib) >= 1 ? `${gib}GiB` : `${mib}MiB`}`,
     ` Emulator: v86 (in a worker)`,
-    ` Boot Time: ${(i.bootMs / 1000).toFixed(2)}s`,
+    ` Boot: ${i.restored ? 'restored from snapshot' : 'cold boot'} in ${(i.bootMs / 1000).toFixed(2)}s${i.restored ? '' : ` (${i.coldBootReason ?? 'no snapshot'})`}`,
     '',
   ].join('\n');
 }
