@@ -138,8 +138,8 @@ async function interactive(c: Ctx, stdin: NodeJS.ReadStream): Promise<number> {
     const line = await new Promise<string | undefined>((resolve) => {
       const rl = createInterface({ input: stdin, output: process.stdout, terminal: true });
       rl.once('line', (l) => {
+        resolve(l); // before close(): it emits 'close' synchronously
         rl.close();
-        resolve(l);
       });
       rl.once('close', () => resolve(undefined));
       rl.on('SIGINT', () => rl.write('\n'));

@@ -18,7 +18,47 @@ function dockyard(args: string[], stdin = ''): Promise<{ code: number; stdout: s
   });
 }
 
+/** Drives `dockyard` on a real pseudo-terminal (util-linux `script`), like a person at a TTY. */
+async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<string> {
+  const p = spawn('script', ['-qfec', `${process.execPath} ${join(root, 'bin/dockyard.mjs')}`, '/dev/null'], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, COLUMNS: '100', LINES: '30' },
+  });
+  let screen = '';
+  p.stdout.on('data', (d: Buffer) => (screen += d));
+  const closed = new Promise<void>((r) => p.on('close', () => r()));
+  let from = 0;
+  try {
+    for (const [waitFor, type] of steps) {
+      const deadline = Date.now() + 60_000;
+      while (!waitFor.test(screen.slice(from)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (!waitFor.test(screen.slice(from))) throw new Error(`never saw ${waitFor} in:\n${screen}`);
+      from = screen.length;
+      p.stdin.write(type);
+    }
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 20_000))]);
+    return screen;
+  } finally {
+    p.kill();
+  }
+}
+
 describe('dockyard CLI', () => {
+  it('on a TTY: prompts, attaches run -it to a PTY in the container, and returns to the prompt', async () => {
+    const screen = await onTty([
+      [/docker\$ /, 'run -it --rm busybox sh\r'],
+      [/\/ # /, 'tty\r'],
+      [/\/dev\/pts\/\d+[\s\S]*\/ # /, 'exit\r'],
+      [/docker\$ /, 'ps -a -q\r'],
+      [/docker\$ /, '\x04'],
+    ]);
+    expect(screen).toMatch(/\/dev\/pts\/0\r*\n/);
+    // --rm: after exit, `ps -a -q` lists nothing before the next prompt
+    expect(screen).toMatch(/ps -a -q\r*\n\S*docker\$ /);
+    expect(screen).toMatch(/Status: Downloaded newer image for busybox:latest/);
+  }, 180_000);
+
   it('runs one docker command in a fresh VM, pulling on first use', async () => {
     const r = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi']);
     expect(r.stdout).toBe('hi\n');
