@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "io.h"
+#include "sysinfo.h"
 
 static int write_str(const char *path, const char *s, struct cl_error *err)
 {
@@ -24,6 +25,35 @@ static int write_str(const char *path, const char *s, struct cl_error *err)
 	if (write(fd, s, n) != (ssize_t)n)
 		return cl_fail(err, errno, "write `%s` to `%s`", s, path);
 	return 0;
+}
+
+/* Limits on all containers together, so that no container, nor all of them,
+ * can take the VM from the daemon (PROTOCOL.md, "Containers and tasks"):
+ * - cpu.weight CL_CONTAINERS_CPU_WEIGHT against the daemon's 100 (a nice 0
+ *   task in the root cgroup): a fork bomb gets the CPU the daemon leaves;
+ * - memory.max: the VM's memory less CL_CONTAINERS_RESERVE (half the VM's
+ *   memory if that is less), so a memory hog or fork bomb meets the OOM
+ *   killer inside containers/ instead of starving the VM. Their tmpfs pages
+ *   (writable layers, /dev/shm) are charged there too.
+ * Best effort: a kernel without the controller still runs containers. */
+static void limit_all(void)
+{
+	uint64_t kb = 0, mem, reserve = CL_CONTAINERS_RESERVE;
+	struct cl_error e = { 0 };
+	char num[24];
+
+	if (write_str(CL_CGROUP_ROOT "/cpu.weight", CL_CONTAINERS_CPU_WEIGHT, &e) < 0)
+		cl_log("%s", e.msg);
+	if (cl_sys_mem_total_kb(&kb, &e) < 0 || kb == 0) {
+		cl_log("no memory.max for all containers: %s", e.msg);
+		return;
+	}
+	mem = kb * 1024;
+	if (reserve > mem / 2)
+		reserve = mem / 2;
+	snprintf(num, sizeof num, "%" PRIu64, mem - reserve);
+	if (write_str(CL_CGROUP_ROOT "/memory.max", num, &e) < 0)
+		cl_log("%s", e.msg);
 }
 
 /* The parent of all container cgroups, with the controllers delegated on to
@@ -46,6 +76,7 @@ static int ensure_root(struct cl_error *err)
 		}
 	if (want[0] && write_str(CL_CGROUP_ROOT "/cgroup.subtree_control", want + 1, err) < 0)
 		return cl_error_ret(err);
+	limit_all();
 	done = true;
 	return 0;
 }

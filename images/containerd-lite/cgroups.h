@@ -1,5 +1,6 @@
 /* cgroup v2 for containers: /sys/fs/cgroup/containers/<id>, with memory.max
- * and pids.max, and the OOM-kill count from memory.events. */
+ * and pids.max, and the OOM-kill count from memory.events; containers/ caps
+ * the CPU weight and memory of all containers together. */
 #ifndef CL_CGROUPS_H
 #define CL_CGROUPS_H
 
@@ -8,7 +9,14 @@
 #include "error.h"
 
 #define CL_CGROUP_ROOT "/sys/fs/cgroup/containers"
-#define CL_DEFAULT_PIDS_MAX 1024
+/* A busybox shell costs ~100 KiB of kernel and private memory: 256 of them
+ * fit a 128 MB VM with room to spare, 1024 would not (a fork bomb would
+ * exhaust memory before pids.max). */
+#define CL_DEFAULT_PIDS_MAX 256
+/* Kept for the daemon, the kernel and the stores outside containers/. */
+#define CL_CONTAINERS_RESERVE (24ull << 20)
+/* cpu.weight of containers/ (the daemon counts 100). */
+#define CL_CONTAINERS_CPU_WEIGHT "20"
 
 /* Creates (or reuses) the container's cgroup, sets its limits (memory 0: no
  * limit; pids 0: CL_DEFAULT_PIDS_MAX) and opens its cgroup.procs for writing

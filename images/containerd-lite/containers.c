@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "mounts.h"
 #include "snapshots.h"
 #include "sha256.h"
+#include "sysinfo.h"
 #include "tasks.h"
 
 #define SPEC_MAX (4u << 20)
@@ -65,6 +67,75 @@ static int container_dir(const struct cl_container *c, const char *sub, char *ou
 			 struct cl_error *err)
 {
 	return cl_path(out, size, err, "%s/containers/%s%s%s", cl_state_root, c->id, sub ? "/" : "", sub ? sub : "");
+}
+
+/* The default writable-layer size: a quarter of the VM's memory (the tmpfs
+ * is memory), at most CL_DISK_DEFAULT_MAX, at least CL_DISK_MIN. */
+uint64_t cl_container_default_disk(void)
+{
+	struct cl_error e;
+	uint64_t kb = 0, b;
+
+	if (cl_sys_mem_total_kb(&kb, &e) < 0 || kb == 0)
+		return CL_DISK_DEFAULT_MAX;
+	b = kb * 1024 / 4 & ~((1ull << 20) - 1);
+	return b > CL_DISK_DEFAULT_MAX ? CL_DISK_DEFAULT_MAX : b < CL_DISK_MIN ? CL_DISK_MIN : b;
+}
+
+static uint64_t container_disk(const struct cl_container *c)
+{
+	struct cl_error e;
+	uint64_t disk = 0;
+
+	if (cl_arg_u64(&c->attrs, "container", "disk", 0, &disk, &e) < 0 || disk == 0)
+		return cl_container_default_disk();
+	return disk;
+}
+
+/* A mount point: on another device than its parent. */
+static bool is_mounted(const char *path, const char *parent)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+int cl_container_rw(const struct cl_container *c, char *upper, char *work, size_t size, struct cl_error *err)
+{
+	char dir[CL_PATH_MAX], rw[CL_PATH_MAX], opts[64];
+
+	if (container_dir(c, NULL, dir, sizeof dir, err) < 0 || container_dir(c, "rw", rw, sizeof rw, err) < 0 ||
+	    cl_path(upper, size, err, "%s/upper", rw) < 0 || cl_path(work, size, err, "%s/work", rw) < 0)
+		return cl_error_ret(err);
+	if (!is_mounted(rw, dir)) {
+		if (cl_mkdir_p(rw, 0700, err) < 0)
+			return cl_error_ret(err);
+		/* In the daemon's (the VM's) mount namespace: the layer outlives
+		 * the task, as a container's files do in Docker, and is freed at
+		 * container.remove. */
+		snprintf(opts, sizeof opts, "size=%llu,mode=0700", (unsigned long long)container_disk(c));
+		if (mount("tmpfs", rw, "tmpfs", 0, opts) < 0)
+			return cl_fail(err, errno, "mount the writable layer (tmpfs %s) on `%s`", opts, rw);
+	}
+	if (cl_mkdir_p(upper, 0755, err) < 0 || cl_mkdir_p(work, 0700, err) < 0)
+		return cl_error_ret(err);
+	return 0;
+}
+
+/* Unmounts the writable layer (if mounted) and removes the container's
+ * directory. */
+static int remove_dir(const struct cl_container *c, struct cl_error *err)
+{
+	char dir[CL_PATH_MAX], rw[CL_PATH_MAX];
+
+	if (container_dir(c, NULL, dir, sizeof dir, err) < 0 || container_dir(c, "rw", rw, sizeof rw, err) < 0)
+		return cl_error_ret(err);
+	/* Detached: an exec that is still being reaped may hold it; its pages
+	 * go when the last user does. */
+	while (is_mounted(rw, dir))
+		if (umount2(rw, MNT_DETACH) < 0)
+			return cl_fail(err, errno, "unmount the writable layer `%s`", rw);
+	return cl_rm_rf(dir, err);
 }
 
 static void save_state(struct cl_container *c)
@@ -117,7 +188,6 @@ static void container_free(struct cl_container *c)
 
 int cl_container_destroy(struct cl_container *c, struct cl_error *err)
 {
-	char dir[CL_PATH_MAX];
 
 	for (struct cl_container **p = &cl_containers; *p; p = &(*p)->next)
 		if (*p == c) {
@@ -131,7 +201,7 @@ int cl_container_destroy(struct cl_container *c, struct cl_error *err)
 		container_free(c);
 		return cl_error_ret(err);
 	}
-	if (container_dir(c, NULL, dir, sizeof dir, err) < 0 || cl_rm_rf(dir, err) < 0) {
+	if (remove_dir(c, err) < 0) {
 		container_free(c);
 		return cl_error_ret(err);
 	}
@@ -250,9 +320,10 @@ static struct cl_container *container_new(const uint8_t *spec, size_t len, struc
 static int op_create(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
 {
 	char id[65], name[129], snap[CL_DIGEST_STR_LEN + 1], path[CL_PATH_MAX];
+	char upper[CL_PATH_MAX], work[CL_PATH_MAX];
 	cleanup_free char *lower = malloc(CL_PATH_MAX);
 	struct cl_container *c, *other;
-	static const char *const subs[] = { "upper", "work", "rootfs" };
+	uint64_t disk;
 
 	(void)resp;
 	if (!lower)
@@ -279,15 +350,23 @@ static int op_create(const struct cl_request *req, struct cl_attrbuf *resp, stru
 		return cl_error_wrap(err, "container.create");
 	if (each_mount(&req->attrs, check_mount, err) != 0)
 		return cl_error_ret(err);
+	if (cl_arg_u64(&req->attrs, "container.create", "disk", 0, &disk, err) < 0)
+		return cl_error_ret(err);
+	if (disk && disk < CL_DISK_MIN)
+		return cl_fail_plain(err, EINVAL, "container.create: disk size %llu is below the minimum of %llu bytes",
+				     (unsigned long long)disk, (unsigned long long)CL_DISK_MIN);
 	c = container_new(req->attrs.p, req->attrs.n, err);
 	if (!c)
 		return cl_error_ret(err);
-	for (size_t i = 0; i < 3; i++)
-		if (container_dir(c, subs[i], path, sizeof path, err) < 0 || cl_mkdir_p(path, 0711, err) < 0) {
-			container_free(c);
-			return cl_error_wrap(err, "container.create");
-		}
-	if (container_dir(c, "spec", path, sizeof path, err) < 0 || cl_write_atomic(path, c->spec, c->spec_len, err) < 0) {
+	if (container_dir(c, "rootfs", path, sizeof path, err) < 0 || cl_mkdir_p(path, 0711, err) < 0 ||
+	    cl_container_rw(c, upper, work, sizeof upper, err) < 0 ||
+	    container_dir(c, "spec", path, sizeof path, err) < 0 ||
+	    cl_write_atomic(path, c->spec, c->spec_len, err) < 0) {
+		struct cl_error e2;
+
+		/* Nothing half-made stays behind (the tmpfs included). */
+		if (remove_dir(c, &e2) < 0)
+			cl_log("container.create: %s", e2.msg);
 		container_free(c);
 		return cl_error_wrap(err, "container.create");
 	}

@@ -59,6 +59,20 @@ int cl_container_output(struct cl_container *c, uint8_t stream, const void *p, s
 /* The main task is gone: records the state, answers followers. */
 int cl_container_exited(struct cl_container *c, struct cl_error *err);
 
+/* Writable-layer size (container.create `disk`): 0 means the default, a
+ * quarter of the VM's memory but at most CL_DISK_DEFAULT_MAX; below
+ * CL_DISK_MIN is refused. */
+#define CL_DISK_DEFAULT_MAX (64ull << 20)
+#define CL_DISK_MIN (1ull << 20)
+uint64_t cl_container_default_disk(void);
+
+/* The container's writable layer: containers/<id>/rw, a tmpfs of `disk`
+ * bytes holding the overlay's upper and work dirs (their paths into upper
+ * and work, size bytes each), so a container that fills its disk gets
+ * ENOSPC there and nowhere else. Mounted in the daemon's mount namespace if
+ * it is not yet (container.create does it; a restarted daemon finds it). */
+int cl_container_rw(const struct cl_container *c, char *upper, char *work, size_t size, struct cl_error *err);
+
 /* Removes the container's directories and cgroup and frees it (the main task
  * must not be running). */
 int cl_container_destroy(struct cl_container *c, struct cl_error *err);

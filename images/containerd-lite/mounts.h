@@ -1,6 +1,14 @@
 /* A container's mount namespace, built in the child between clone and exec:
- * the overlay rootfs, volumes/binds/tmpfs, /proc, a minimal /dev with its own
- * devpts, /sys read-only, then an fd-based pivot_root. */
+ * the overlay rootfs (nodev), /proc, a minimal /dev with its own devpts,
+ * /sys read-only, volumes/binds/tmpfs, runc's masked and read-only paths,
+ * then an fd-based pivot_root.
+ *
+ * Every mount point is a path inside the container: it is resolved under
+ * the rootfs with openat2 RESOLVE_IN_ROOT (a symlink in the image is
+ * followed, but only inside the rootfs) and mounted onto through its fd, so
+ * an image cannot aim a mount at the VM's own files. /proc, /dev and /sys
+ * may not be symlinks at all (runc: "must be mounted on ordinary
+ * directory"), and no volume, bind or tmpfs may land inside /proc. */
 #ifndef CL_MOUNTS_H
 #define CL_MOUNTS_H
 
@@ -26,9 +34,20 @@ struct cl_rootfs {
 	size_t nmounts;
 };
 
+/* runc's defaults (libcontainer/specconv): bind /dev/null over a file, an
+ * empty read-only tmpfs over a directory; paths this kernel lacks are
+ * skipped. NULL-terminated. */
+extern const char *const cl_masked_paths[];
+/* Bound read-only onto themselves. NULL-terminated. */
+extern const char *const cl_readonly_paths[];
+
 /* In the child, in fresh mount and net namespaces: everything up to and
  * including pivot_root; cwd is the new / afterwards. */
 int cl_rootfs_setup(const struct cl_rootfs *r, struct cl_error *err);
+
+/* The steps of cl_rootfs_setup after the overlay, for tests: root is an
+ * O_PATH fd of the new root's top directory (a mount point). */
+int cl_rootfs_populate(int root, const struct cl_rootfs *r, struct cl_error *err);
 
 /* Brings up "lo" in the current net namespace. */
 int cl_loopback_up(struct cl_error *err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -119,12 +120,36 @@ void cl_snapshots_cleanup(void)
 	closedir(d);
 }
 
+/* The store is the VM's memory (tmpfs): a layer may use what is free less
+ * CL_SNAPSHOT_RESERVE bytes and inodes, so that a decompression bomb is
+ * refused (naming the entry that crossed the line) before the VM runs out
+ * of room for everything else. */
+static int store_limits(int root, struct cl_tar_limits *lim, struct cl_error *err)
+{
+	struct statvfs sv;
+	uint64_t bytes, files;
+
+	memset(lim, 0, sizeof *lim); /* zero: tarapply's defaults */
+	if (fstatvfs(root, &sv) < 0)
+		return cl_fail(err, errno, "statvfs the snapshot store");
+	bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+	files = (uint64_t)sv.f_favail;
+	bytes = bytes > CL_SNAPSHOT_RESERVE ? bytes - CL_SNAPSHOT_RESERVE : 0;
+	files = files > CL_SNAPSHOT_RESERVE_INODES ? files - CL_SNAPSHOT_RESERVE_INODES : 0;
+	if (sv.f_blocks && bytes < CL_TAR_DEFAULT_MAX_TOTAL_SIZE)
+		lim->max_total_size = bytes ? bytes : 1;
+	if (sv.f_files && files < CL_TAR_DEFAULT_MAX_ENTRIES)
+		lim->max_entries = files ? files : 1;
+	return 0;
+}
+
 static int apply_into(const char *tmp, const char *src, const char *parent, uint64_t *bytes,
 		      struct cl_error *err)
 {
 	char fs[CL_PATH_MAX], path[CL_PATH_MAX], num[24];
 	cleanup_close int tar = -1, root = -1;
 	struct cl_tar_stats st = { 0 };
+	struct cl_tar_limits lim;
 
 	if (cl_path(fs, sizeof fs, err, "%s/fs", tmp) < 0 || cl_mkdir_p(fs, 0755, err) < 0)
 		return cl_error_ret(err);
@@ -134,7 +159,7 @@ static int apply_into(const char *tmp, const char *src, const char *parent, uint
 	root = open(fs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return cl_fail(err, errno, "open `%s`", fs);
-	if (cl_tar_apply(tar, root, NULL, &st, err) < 0)
+	if (store_limits(root, &lim, err) < 0 || cl_tar_apply(tar, root, &lim, &st, err) < 0)
 		return cl_error_ret(err);
 	*bytes = st.bytes;
 	if (parent[0] && (cl_path(path, sizeof path, err, "%s/parent", tmp) < 0 ||
@@ -157,10 +182,17 @@ static uint64_t snap_size(const char *key)
 	return strtoull(buf, NULL, 10);
 }
 
+static void unlink_path(const char **path)
+{
+	if (*path)
+		unlink(*path);
+}
+
 static int op_apply(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
 {
 	char key[CL_DIGEST_STR_LEN + 1], parent[CL_DIGEST_STR_LEN + 1] = "";
 	char rel[1024], src[CL_PATH_MAX], dir[CL_PATH_MAX], tmp[CL_PATH_MAX];
+	__attribute__((cleanup(unlink_path))) const char *unlink_src = NULL;
 	struct cl_attr a;
 	uint64_t bytes = 0;
 	int ret;
@@ -178,7 +210,12 @@ static int op_apply(const struct cl_request *req, struct cl_attrbuf *resp, struc
 		return cl_error_ret(err);
 	if (!cl_host_path_valid(rel))
 		return cl_fail_plain(err, EINVAL, "snapshot.apply: invalid path `%s`", rel);
-	if (cl_path(src, sizeof src, err, CL_HOST_DIR "/%s", rel) < 0 || snap_dir(key, dir, sizeof dir, err) < 0 ||
+	if (cl_path(src, sizeof src, err, CL_HOST_DIR "/%s", rel) < 0)
+		return cl_error_ret(err);
+	/* The op consumes the file whatever happens: a refused layer must not
+	 * stay behind in the host's memory. */
+	unlink_src = src;
+	if (snap_dir(key, dir, sizeof dir, err) < 0 ||
 	    cl_path(tmp, sizeof tmp, err, "%s/snapshots/" TMP_PREFIX "%s", cl_state_root, key + 7) < 0)
 		return cl_error_ret(err);
 	if (snap_exists(key)) {
@@ -199,7 +236,6 @@ static int op_apply(const struct cl_request *req, struct cl_attrbuf *resp, struc
 			return cl_error_wrap(err, "snapshot.apply %s", key);
 		}
 	}
-	unlink(src);
 	ret = cl_attrbuf_add_u64(resp, "size", bytes);
 	if (ret < 0)
 		return cl_fail(err, -ret, "snapshot.apply: build response");

@@ -10,6 +10,10 @@
 #include "ops.h"
 
 #define CL_SNAPSHOT_MAX_DEPTH 64
+/* Free bytes and inodes of the store a layer may not take (snapshot.apply
+ * refuses a layer that would). */
+#define CL_SNAPSHOT_RESERVE (8ull << 20)
+#define CL_SNAPSHOT_RESERVE_INODES 1024ull
 
 extern const struct cl_op cl_snapshot_ops[];
 

@@ -18,25 +18,7 @@
 
 #include "cleanup.h"
 #include "io.h"
-
-/* musl 1.2.3 has no openat2() wrapper and no <linux/openat2.h>: the syscall
- * number (437 on i386 and x86_64 alike) and the ABI struct, under our own
- * name so a libc that does define struct open_how cannot clash. */
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-#ifndef RESOLVE_NO_MAGICLINKS
-#define RESOLVE_NO_MAGICLINKS 0x02
-#endif
-#ifndef RESOLVE_IN_ROOT
-#define RESOLVE_IN_ROOT 0x10
-#endif
-
-struct cl_open_how {
-	uint64_t flags;
-	uint64_t mode;
-	uint64_t resolve;
-};
+#include "openat2.h"
 
 #define BLOCK 512
 #define READ_BUF (64 * 1024)
@@ -490,22 +472,11 @@ static void split(char *path, char **dir, char **base)
 }
 
 /* Opens path (relative, "" for the root itself) with every symlink, ".."
- * and absolute link resolved as if root were "/": nothing can lead out. */
+ * and absolute link resolved as if root were "/": nothing can lead out. We
+ * are the tree's only writer, so openat2's EAGAIN can only be transient. */
 static int open_in_root(int root, const char *path, int flags)
 {
-	struct cl_open_how how = {
-		.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int tries = 0;
-	long r;
-
-	/* EAGAIN: the kernel saw a rename race during a confined lookup. We
-	 * are the tree's only writer, so it can only be transient. */
-	do
-		r = syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof how);
-	while (r < 0 && (errno == EINTR || (errno == EAGAIN && ++tries < 16)));
-	return (int)r;
+	return cl_openat2(root, path, flags, CL_RESOLVE_IN_ROOT);
 }
 
 /* Opens directory dir (O_PATH) inside the root; with create, makes missing

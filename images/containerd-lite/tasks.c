@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -568,6 +569,59 @@ static void close_from(int lo)
 		close(fd);
 }
 
+/* Capabilities a container keeps: Docker's defaults (moby's
+ * oci/caps/defaults.go) less CAP_MKNOD. Docker pairs MKNOD with a device
+ * cgroup; this kernel has none (no BPF), so a node made in the container
+ * would open any device of the VM, the host channel /dev/hvc1 included.
+ * Without CAP_SYS_ADMIN the container cannot undo the masks, remount
+ * /proc/sys or mount anything; without CAP_DAC_READ_SEARCH no
+ * open_by_handle_at escape. */
+static const int keep_caps[] = {
+	0 /* CHOWN */, 1 /* DAC_OVERRIDE */, 3 /* FOWNER */, 4 /* FSETID */, 5 /* KILL */, 6 /* SETGID */,
+	7 /* SETUID */, 8 /* SETPCAP */, 10 /* NET_BIND_SERVICE */, 13 /* NET_RAW */, 18 /* SYS_CHROOT */,
+	29 /* AUDIT_WRITE */, 31 /* SETFCAP */,
+};
+
+/* <linux/capability.h>'s v3 ABI (musl ships no kernel headers). */
+struct cap_header {
+	uint32_t version;
+	int pid;
+};
+struct cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+#define CAP_V3 0x20080522
+
+/* Drops the bounding set to keep_caps (what root gets at exec) and clears
+ * the inheritable and ambient sets, which would otherwise be added. Our own
+ * effective set is untouched: setuid and the rest still work until exec. */
+static int drop_caps(struct cl_error *err)
+{
+	struct cap_header h = { .version = CAP_V3 };
+	struct cap_data d[2];
+
+	for (int cap = 0; cap < 64; cap++) {
+		bool keep = false;
+
+		for (size_t i = 0; i < sizeof keep_caps / sizeof *keep_caps; i++)
+			keep |= keep_caps[i] == cap;
+		if (keep)
+			continue;
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+			break; /* past the kernel's last capability */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return cl_fail(err, errno, "drop capability %d", cap);
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return cl_fail(err, errno, "clear ambient capabilities");
+	if (syscall(SYS_capget, &h, d) < 0)
+		return cl_fail(err, errno, "capget");
+	d[0].inheritable = d[1].inheritable = 0;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return cl_fail(err, errno, "capset");
+	return 0;
+}
+
 /* In the container (main task after pivot_root, exec after setns): tty,
  * user, cwd, fds, exec. Never returns. */
 __attribute__((noreturn)) static void child_finish(struct child *x)
@@ -604,6 +658,8 @@ __attribute__((noreturn)) static void child_finish(struct child *x)
 		env = e;
 	}
 	if (!x->is_exec && cl_mkdir_p(cwd, 0755, &err) < 0)
+		child_fail(x, &err);
+	if (drop_caps(&err) < 0)
 		child_fail(x, &err);
 	if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
 		cl_fail(&err, errno, "set user `%s`", x->user), child_fail(x, &err);
@@ -646,7 +702,13 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	/* Every disposition back to default, as runc does: ignored ones
+	 * survive exec, and the daemon inherits SIGINT/SIGQUIT ignored from
+	 * /init's background subshell, so Ctrl-C would never reach a
+	 * container's process otherwise. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	if (x->is_exec) {
 		static const int types[5] = { CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS };
 		pid_t pid;
@@ -784,8 +846,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		    cl_snapshot_lowerdir(snap, lower, CL_PATH_MAX, err) < 0 ||
 		    build_mounts(&c->attrs, mounts, &x.rootfs.nmounts, strs, 64 * 1024, err) < 0 ||
 		    cl_path(rootfs, sizeof rootfs, err, "%s/containers/%s/rootfs", cl_state_root, c->id) < 0 ||
-		    cl_path(upper, sizeof upper, err, "%s/containers/%s/upper", cl_state_root, c->id) < 0 ||
-		    cl_path(work, sizeof work, err, "%s/containers/%s/work", cl_state_root, c->id) < 0)
+		    cl_container_rw(c, upper, work, sizeof upper, err) < 0)
 			return cl_error_ret(err);
 		x.hostname = hostname[0] ? hostname : def;
 		x.rootfs = (struct cl_rootfs){ .rootfs = rootfs, .lowerdir = lower, .upper = upper, .work = work,
@@ -992,6 +1053,19 @@ static int op_kill(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		return not_running(c, err);
 	if (sig == 0 || sig >= 65)
 		return cl_fail_plain(err, EINVAL, "Invalid signal: %" PRIu64, sig);
+	if (sig == SIGKILL) {
+		/* As Docker does: a SIGKILL is answered once the task is dead, so
+		 * that a `ps` right after it never shows the container running. */
+		uint32_t *w = realloc(c->stop_waiters, (c->nstop + 1) * sizeof *w);
+
+		if (!w)
+			return cl_fail(err, ENOMEM, "task.kill");
+		c->stop_waiters = w;
+		if (kill(c->pid, SIGKILL) < 0)
+			return cl_fail(err, errno, "kill %d", (int)c->pid);
+		w[c->nstop++] = req->id;
+		return CL_OP_DEFERRED;
+	}
 	if (kill(c->pid, (int)sig) < 0)
 		return cl_fail(err, errno, "kill %d", (int)c->pid);
 	return 0;

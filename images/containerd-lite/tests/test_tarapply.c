@@ -964,6 +964,47 @@ static void test_tar_hostile_replace_link(void)
 	t_buf_free(&b);
 }
 
+/* Whiteouts and opaque markers whose parent is a planted symlink: the
+ * whiteout device and the xattr land inside root, or the entry fails. */
+static void test_tar_hostile_whiteouts_through_links(void)
+{
+	struct t_buf b = { 0 };
+	struct cl_error err;
+	char sentinel[192], v[8];
+	int r;
+
+	if (!can_mknod())
+		return;
+	{
+		FIXTURE;
+		snprintf(sentinel, sizeof sentinel, "%s/sentinel", base);
+		add_symlink(&b, "lnk", sentinel);
+		add_file(&b, "lnk/.wh.file", 0644, 0, 0, "");
+		add_end(&b);
+		r = apply(&b, &err);
+		CHECK(r < 0 ? strstr(err.msg, "`lnk/.wh.file`") != NULL : is_whiteout(root_fd, "sentinel/file"));
+		check_outside();
+		t_buf_free(&b);
+	}
+	{
+		FIXTURE;
+		snprintf(sentinel, sizeof sentinel, "%s/sentinel", base);
+		add_symlink(&b, "up", "../..");
+		add_file(&b, "up/.wh.outside", 0644, 0, 0, "");
+		add_file(&b, "up/sentinel/.wh..wh..opq", 0644, 0, 0, "");
+		add_file(&b, "up/jail/.wh.root", 0644, 0, 0, "");
+		add_end(&b);
+		r = apply(&b, &err);
+		if (r < 0)
+			CHECK(strstr(err.msg, "trusted.overlay.opaque") != NULL); /* no trusted xattrs here */
+		CHECK(is_whiteout(root_fd, "outside"));
+		CHECK(is_whiteout(root_fd, "jail/root") || r < 0);
+		check_outside();
+		CHECK(getxattr(sentinel, "trusted.overlay.opaque", v, sizeof v) < 0 && errno == ENODATA);
+		t_buf_free(&b);
+	}
+}
+
 static void test_tar_format_errors(void)
 {
 	struct t_buf b = { 0 };
@@ -1209,6 +1250,7 @@ void suite_tarapply(void)
 	RUN(test_tar_hostile_etc_passwd);
 	RUN(test_tar_hostile_hardlinks);
 	RUN(test_tar_hostile_replace_link);
+	RUN(test_tar_hostile_whiteouts_through_links);
 	RUN(test_tar_format_errors);
 	RUN(test_tar_end_of_archive);
 	RUN(test_tar_limits);
