@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StateEntry } from '../src/common/snapshot.js';
 
 /** Repository root (this file lives in images/). */
 export const REPO_ROOT: string = fileURLToPath(new URL('..', import.meta.url));
@@ -49,7 +50,7 @@ export const ARTIFACTS: readonly Artifact[] = [
     file: 'initramfs.cpio.gz',
     sources: [
       { path: 'images/initramfs' },
-      { path: 'images/containerd-lite', excludeDirs: ['build', 'tests'], excludeSuffixes: ['.md'] },
+      { path: 'images/containerd-lite', excludeDirs: ['build', 'tests', 'fuzz'], excludeSuffixes: ['.md'] },
       BUILD_SH,
     ],
   },
@@ -175,6 +176,21 @@ export interface ManifestImage {
   debian: Record<string, string>;
 }
 
+/**
+ * The guest state snapshot (images/tools/make-state.ts): the built artifacts
+ * booted under v86 and saved with the daemon idle after its HELLO.
+ * Not reproducible byte for byte; a state is current when its stamp is
+ * stateStamp() of the manifest's artifacts and the installed v86.
+ */
+export const STATE_FILE = 'state.bin.zst';
+export const STATE_BUILT: Built = { sources: [{ path: 'images/tools/make-state.ts' }] };
+
+/** manifest.state: what the host reads (StateEntry) and the tool's source hash. */
+export interface ManifestState extends StateEntry {
+  /** sourceHash(STATE_BUILT) when the state was saved */
+  sources: string;
+}
+
 export interface Manifest {
   schema: number;
   /** v86 version the images were built and boot-checked for. */
@@ -184,6 +200,8 @@ export interface Manifest {
   artifacts: Record<ArtifactName, ManifestArtifact>;
   /** Bundled registry images, by repository (docker.io/library/busybox). */
   registry: Record<string, ManifestImage>;
+  /** The saved guest state; absent until `npm run images` has made one. */
+  state?: ManifestState;
 }
 
 export function readManifest(path: string = MANIFEST_PATH): Manifest {

@@ -6,11 +6,14 @@
 #   registry/          the bundled registry: OCI image layouts of busybox and
 #                      hello-world (images/recipes/, images/tools/oci-layout.ts)
 #   manifest.json      sizes, sha256s, source hashes, Debian versions, cmdline
+#   state.bin.zst      the booted guest's saved state, for instant start
+#                      (images/tools/make-state.ts; recorded in manifest.json)
 # Usage: npm run images [-- --force] [-- --only STEP ...]   (Debian 12, as root)
 # An artifact whose sources, Debian inputs and dist file are unchanged since
 # the last build is not rebuilt; --force (or DOCKYARD_FORCE=1) rebuilds all.
-# --only STEP (bios, kernel, initrd, registry; repeatable) builds just those
-# steps; the manifest keeps its entries for the others as they were.
+# --only STEP (bios, kernel, initrd, registry, state; repeatable) builds just
+# those steps; the manifest keeps its entries for the others as they were.
+# The state step runs last: it boots what the other steps built.
 # Output is reproducible: the same inputs give the same bytes.
 # Work dirs: $DOCKYARD_BUILD_DIR/dockyard-kernel (incremental kernel tree) and
 # $DOCKYARD_BUILD_DIR/dockyard-build; DOCKYARD_BUILD_DIR defaults to /tmp.
@@ -28,13 +31,13 @@ kwork=$base/dockyard-kernel
 work=$base/dockyard-build
 force=${DOCKYARD_FORCE:-0}
 only=()
-usage() { echo "usage: $0 [--force] [--only bios|kernel|initrd|registry]..." >&2; exit 2; }
+usage() { echo "usage: $0 [--force] [--only bios|kernel|initrd|registry|state]..." >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --force) force=1 ;;
     --only)
       [ $# -ge 2 ] || usage
-      case $2 in bios | kernel | initrd | registry) only+=("$2") ;; *) usage ;; esac
+      case $2 in bios | kernel | initrd | registry | state) only+=("$2") ;; *) usage ;; esac
       shift ;;
     *) usage ;;
   esac
@@ -311,8 +314,12 @@ fi
 
 # --- manifest -------------------------------------------------------------------
 only_args=()
-for s in "${only[@]}"; do only_args+=(--only "$s"); done
-(cd "$repo" && "$tsx" images/tools/write-manifest.ts "${deb_args[@]}" "${only_args[@]}")
+for s in "${only[@]}"; do [ "$s" = state ] || only_args+=(--only "$s"); done
+if [ ${#only[@]} -gt 0 ] && [ ${#only_args[@]} = 0 ]; then
+  log "manifest.json: artifacts kept (--only state)"
+else
+  (cd "$repo" && "$tsx" images/tools/write-manifest.ts "${deb_args[@]}" "${only_args[@]}")
+fi
 for f in bios.bin bzImage initramfs.cpio.gz; do
   log "$(printf '%-18s %9d B  %s' "$f" "$(stat -c %s "$dist/$f")" "$(sha256sum "$dist/$f" | cut -c1-16)")"
 done
@@ -321,4 +328,25 @@ for n in busybox hello-world; do # layout size; sha256 of index.json
   log "$(printf '%-18s %9d B  %s' "registry/$n" "$(find "$l" -type f -printf '%s\n' | awk '{s += $1} END {print s}')" \
     "$(sha256sum "$l/index.json" | cut -c1-16)")"
 done
+
+# --- guest state --------------------------------------------------------------------
+# Boots the artifacts above in Node (the project's own VM worker), lets the
+# daemon say HELLO, drops caches and zeroes free memory in the guest, saves
+# v86's state and compresses it with zstd -19 (v86 sees the magic and
+# decompresses it itself). Not reproducible byte for byte: the manifest's
+# `state.stamp` says which artifacts and v86 it fits.
+if ! want state; then
+  if (cd "$repo" && "$tsx" images/tools/make-state.ts --check); then
+    log "state.bin.zst: skipped (--only)"
+  else
+    shout "state.bin.zst no longer fits the artifacts (hosts will cold-boot):" \
+          "run \`npm run images -- --only state\`"
+  fi
+elif [ "$force" != 1 ] && (cd "$repo" && "$tsx" images/tools/make-state.ts --check); then
+  log "state.bin.zst: up to date"
+else
+  (cd "$repo" && "$tsx" images/tools/make-state.ts --work "$work") || die "images/tools/make-state.ts failed"
+fi
+[ -f "$dist/state.bin.zst" ] &&
+  log "$(printf '%-18s %9d B  %s' state.bin.zst "$(stat -c %s "$dist/state.bin.zst")" "$(sha256sum "$dist/state.bin.zst" | cut -c1-16)")"
 log "wrote images/dist/manifest.json"

@@ -6,12 +6,14 @@ export type Image = { buffer: ArrayBuffer } | { url: string };
 
 export interface EmulatorOptions {
   wasm_path: string;
+  /** not needed to restore a state (it holds the BIOS's memory), but v86 maps it for a reboot */
   bios: Image;
   bzimage?: Image;
   initrd?: Image;
   cmdline?: string;
   initial_state?: Image;
   memory_size: number;
+  vga_memory_size?: number;
   virtio_console: boolean;
   filesystem?: Record<string, never>;
   autostart: boolean;
@@ -25,14 +27,30 @@ export interface Bus {
   send(name: string, data: Uint8Array | [number, number]): void;
 }
 
+/** v86 internals the worker reaches into (names survive v86's minified build). */
+export interface V86Internals {
+  cpu?: {
+    /** restores guest RAM from a state: zero_memory(0, size), then the saved non-zero pages */
+    unpack_memory?: (bitmap: { get(page: number): number }, packed: Uint8Array) => void;
+    /** guest RAM (a Proxy making a fresh view of the wasm memory per access) */
+    mem8?: { buffer: ArrayBuffer; byteOffset: number; length: number };
+  };
+}
+
 export interface Emulator {
   readonly bus: Bus;
-  add_listener(event: 'emulator-ready' | 'emulator-stopped', fn: () => void): void;
+  /** the machine, once loaded */
+  readonly v86?: V86Internals;
+  /** emulator-loaded: everything is loaded and the machine set up (and running, with autostart) */
+  add_listener(event: 'emulator-ready' | 'emulator-loaded' | 'emulator-stopped', fn: () => void): void;
   add_listener(event: 'serial0-output-byte', fn: (byte: number) => void): void;
   remove_listener(event: string, fn: (...args: never[]) => void): void;
   destroy(): Promise<void>;
   stop(): Promise<void>;
   save_state(): Promise<ArrayBuffer>;
+  /** raw or zstd-compressed (v86 checks the magic); throws on a state it cannot load */
+  restore_state(state: ArrayBuffer): Promise<void>;
+  run(): Promise<void>;
   create_file(path: string, data: Uint8Array): Promise<void>;
   read_file(path: string): Promise<Uint8Array>;
   is_running(): boolean;

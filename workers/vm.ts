@@ -2,12 +2,13 @@
 // virtio console ports and the serial console, runs the protocol channel on
 // port 1 (PROTOCOL.md). Realm: Web Worker / worker_threads — no DOM.
 import { releaseProxy } from 'comlink';
-import { GuestError, HostChannel, SEND_SIZE } from '../src/common/channel.js';
+import { GuestError, HostChannel, SEND_SIZE, type HelloInfo } from '../src/common/channel.js';
 import { concat } from '../src/common/protocol/frame.js';
 import type { AttrList } from '../src/common/protocol/attrs.js';
 import type { BootOptions, BootResult, ChannelStats, StreamSink, VmApi, VmListener, WireAttrs } from '../src/common/vm-api.js';
 import { sha256Hex } from '../src/common/manifest.js';
-import { createEmulator, type Emulator } from './emulator.js';
+import { VGA_MEMORY_BYTES } from '../src/common/snapshot.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
 
 export const PROTOCOL_PORT = 1;
 export const SHELL_PORT = 0;
@@ -27,16 +28,79 @@ export class Vm implements VmApi {
   async boot(opts: BootOptions, listener: VmListener = {}): Promise<BootResult> {
     if (this.emulator) throw new VmError('the VM is already running');
     const t0 = performance.now();
-    const emulator = createEmulator({
-      wasm_path: opts.wasmPath,
-      bios: { buffer: opts.bios },
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    let coldBootReason = opts.noStateReason ?? 'no snapshot';
+    if (opts.state) {
+      try {
+        const phases: Record<string, number> = {};
+        const hello = await this.restore(opts, opts.state, listener, timeoutMs, phases);
+        return { hello, bootMs: performance.now() - t0, restored: true, phases };
+      } catch (e) {
+        await this.shutdown();
+        coldBootReason = `restore failed: ${(e as Error).message}`;
+      }
+    }
+    this.start(opts, listener, {
       bzimage: { buffer: opts.kernel },
       initrd: { buffer: opts.initrd },
       cmdline: opts.cmdline,
+      autostart: true,
+    });
+    try {
+      const hello = await this.within(timeoutMs, this.channel!.waitHello());
+      // the VM shell's port starts with v86's default size in the wrong order
+      this.resizeConsole(SHELL_PORT, 80, 25);
+      return { hello, bootMs: performance.now() - t0, restored: false, coldBootReason };
+    } catch (e) {
+      await this.shutdown();
+      throw e;
+    }
+  }
+
+  /**
+   * Restores a state saved with the daemon idle after its HELLO (PROTOCOL.md,
+   * "Snapshots"): the channel takes that HELLO as said, then the guest gets
+   * the host's clock and fresh entropy (a state restored twice would
+   * otherwise replay one random stream) before the VM counts as ready.
+   */
+  private async restore(opts: BootOptions, state: NonNullable<BootOptions['state']>, listener: VmListener, timeoutMs: number, phases: Record<string, number>): Promise<HelloInfo> {
+    let t = performance.now();
+    const phase = (name: string) => {
+      const now = performance.now();
+      phases[name] = Math.round((now - t) * 10) / 10;
+      t = now;
+    };
+    const emulator = this.start(opts, listener, { autostart: false });
+    await this.within(timeoutMs, new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', resolve)));
+    phase('load');
+    // fresh: constructed above with autostart off, never run
+    const unpatch = fastUnpackMemory(emulator);
+    try {
+      await emulator.restore_state(state.buffer);
+    } finally {
+      unpatch();
+    }
+    await emulator.run();
+    phase('restore');
+    const channel = this.channel!;
+    channel.assumeHello(state.hello);
+    const seed = crypto.getRandomValues(new Uint8Array(64));
+    await channel.request([['op', 'sys.sync'], ['time_ms', String(Date.now())], ['seed', seed]], { timeoutMs: Math.min(timeoutMs, 10_000) });
+    phase('sync');
+    this.resizeConsole(SHELL_PORT, 80, 25);
+    return state.hello;
+  }
+
+  /** Creates the emulator, the channel on port 1 and the console listeners. */
+  private start(opts: BootOptions, listener: VmListener, boot: Pick<EmulatorOptions, 'bzimage' | 'initrd' | 'cmdline' | 'autostart'>): Emulator {
+    const emulator = createEmulator({
+      wasm_path: opts.wasmPath,
+      bios: { buffer: opts.bios },
+      ...boot,
       memory_size: opts.memoryMB * 1024 * 1024,
+      vga_memory_size: VGA_MEMORY_BYTES,
       virtio_console: true,
       filesystem: {},
-      autostart: true,
       disable_keyboard: true,
       disable_mouse: true,
       disable_speaker: true,
@@ -63,22 +127,19 @@ export class Vm implements VmApi {
       }
       pending.push(byte);
     });
+    return emulator;
+  }
 
-    const timeoutMs = opts.timeoutMs ?? 60_000;
+  /** p, or a VmError after timeoutMs naming the last kernel output. */
+  private async within<T>(timeoutMs: number, p: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const hello = await Promise.race([
-        channel.waitHello(),
+      return await Promise.race([
+        p,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new VmError(`the guest did not become ready within ${timeoutMs / 1000} s; last kernel output:\n${this.serialTail.trim().split('\n').slice(-5).join('\n')}`)), timeoutMs);
         }),
       ]);
-      // the VM shell's port starts with v86's default size in the wrong order
-      this.resizeConsole(SHELL_PORT, 80, 25);
-      return { hello, bootMs: performance.now() - t0 };
-    } catch (e) {
-      await this.shutdown();
-      throw e;
     } finally {
       clearTimeout(timer);
     }
@@ -158,6 +219,10 @@ export class Vm implements VmApi {
     return this.ready().stats();
   }
 
+  async saveState(): Promise<ArrayBuffer> {
+    return this.running().save_state();
+  }
+
   async writeFile(path: string, data: Uint8Array, opts: { gunzip?: boolean } = {}): Promise<{ size: number; sha256: string }> {
     const emulator = this.running();
     const bytes = opts.gunzip ? await gunzip(data) : data;
@@ -186,6 +251,45 @@ export class Vm implements VmApi {
     if (!this.channel?.ready) throw new VmError('the VM is not ready');
     return this.channel;
   }
+}
+
+/**
+ * v86 0.5.462 restores guest RAM by zeroing all of it with a memset compiled
+ * into v86.wasm (~0.45 s for 128 MiB of fresh memory: every page faulted in
+ * and written), then copying each saved page through a Proxy that makes a
+ * new typed array per call (~0.1 s): most of a restore. A fresh emulator that
+ * never ran holds zeros everywhere but below 1 MiB (its init wrote the BIOS
+ * there; the rest is new WebAssembly memory, zero by definition), so this
+ * clears only that part and copies runs of saved pages through one view.
+ * Same bytes in guest RAM. Returns what undoes the patch; changes nothing if
+ * v86's internals are not as expected.
+ */
+function fastUnpackMemory(emulator: Emulator): () => void {
+  const cpu = emulator.v86?.cpu;
+  const original = cpu?.unpack_memory;
+  const mem8 = cpu?.mem8;
+  if (!cpu || typeof original !== 'function' || !(mem8?.buffer instanceof ArrayBuffer)) return () => {};
+  cpu.unpack_memory = (bitmap, packed) => {
+    const ram = new Uint8Array(mem8.buffer, mem8.byteOffset, mem8.length);
+    ram.fill(0, 0, Math.min(ram.length, 1 << 20));
+    const pages = ram.length >> 12;
+    let from = 0; // next page of `packed`
+    for (let p = 0; p < pages; ) {
+      if (!bitmap.get(p)) {
+        p++;
+        continue;
+      }
+      let end = p + 1;
+      while (end < pages && bitmap.get(end)) end++;
+      const n = end - p;
+      ram.set(packed.subarray(from << 12, (from + n) << 12), p << 12);
+      from += n;
+      p = end;
+    }
+  };
+  return () => {
+    cpu.unpack_memory = original;
+  };
 }
 
 export class GzipError extends Error {}

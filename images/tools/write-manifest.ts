@@ -154,6 +154,9 @@ for (const img of REGISTRY_IMAGES) {
   if (problems.length > 0) usage(`${layoutDir(img)}: ${problems.join('; ')}`);
   registry[img.repo] = imageEntry(img);
 }
+// The saved state is make-state.ts's to write: kept as it is (it knows by its
+// stamp whether it still fits these artifacts).
+const state = (old ?? oldManifest())?.state;
 const manifest: Manifest = {
   schema: MANIFEST_SCHEMA,
   v86: only.size > 0 ? kept(old?.v86, 'v86') : installedV86Version(),
@@ -161,6 +164,7 @@ const manifest: Manifest = {
   memoryMB: MEMORY_MB,
   artifacts,
   registry,
+  ...(state ? { state } : {}),
 };
 const tmp = `${MANIFEST_PATH}.tmp`;
 writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);

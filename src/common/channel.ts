@@ -208,6 +208,15 @@ export class HostChannel {
     }
   }
 
+  /**
+   * Acts as if the daemon had just said this HELLO: for a VM restored from a
+   * state saved while the daemon sat idle after its HELLO (PROTOCOL.md,
+   * "Snapshots"). Its byte count is 0 then, as ours becomes here.
+   */
+  assumeHello(info: HelloInfo): void {
+    this.helloReceived({ ...info });
+  }
+
   private onHello(payload: Uint8Array): void {
     let a: Attrs;
     try {
@@ -215,13 +224,17 @@ export class HostChannel {
     } catch {
       return;
     }
-    const restarted = this.hello !== undefined;
-    this.hello = {
+    this.helloReceived({
       version: a.get('version') ?? '',
       kernel: a.get('kernel') ?? '',
       machine: a.get('machine') ?? '',
       memKb: a.int('mem_kb') ?? 0,
-    };
+    });
+  }
+
+  private helloReceived(hello: HelloInfo): void {
+    const restarted = this.hello !== undefined;
+    this.hello = hello;
     // A new HELLO means a fresh daemon: its byte count starts at zero and
     // whatever it had half-received is gone.
     this.sent = 0;

@@ -1,5 +1,6 @@
 // The guest artifact manifest (images/dist/manifest.json, written by
 // `npm run images`) and verification of artifact bytes against it.
+import type { StateEntry } from './snapshot.js';
 
 export const ARTIFACT_NAMES = ['bios', 'kernel', 'initrd'] as const;
 export type ArtifactName = (typeof ARTIFACT_NAMES)[number];
@@ -29,6 +30,8 @@ export interface Manifest {
   artifacts: Record<ArtifactName, ArtifactEntry>;
   /** "docker.io/library/busybox" → its index.json */
   registry?: Record<string, RegistryEntry>;
+  /** the booted guest's saved state (src/common/snapshot.ts); checked by whoever restores it */
+  state?: StateEntry;
 }
 
 export class ArtifactError extends Error {
@@ -77,7 +80,7 @@ export async function sha256Hex(data: Uint8Array | ArrayBuffer): Promise<string>
 }
 
 /** Throws ArtifactError unless `bytes` are exactly the artifact the manifest names. */
-export async function verifyArtifact(entry: ArtifactEntry, bytes: Uint8Array | ArrayBuffer): Promise<void> {
+export async function verifyArtifact(entry: Pick<ArtifactEntry, 'file' | 'size' | 'sha256'>, bytes: Uint8Array | ArrayBuffer): Promise<void> {
   if (bytes.byteLength !== entry.size) {
     throw new ArtifactError(`${entry.file}: size ${bytes.byteLength} does not match the manifest (${entry.size}); run \`npm run images\``);
   }

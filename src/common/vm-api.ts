@@ -11,14 +11,36 @@ export interface BootOptions {
   initrd: ArrayBuffer;
   cmdline: string;
   memoryMB: number;
+  /**
+   * Restore this saved state instead of booting the kernel. The host passes
+   * it only when its stamp matches the artifacts above (src/common/snapshot.ts);
+   * if the restore fails the worker cold-boots from them.
+   */
+  state?: BootState;
+  /** Why no `state` is given (no snapshot, stamp mismatch…): BootResult.coldBootReason. */
+  noStateReason?: string;
   /** give up if the daemon has not said HELLO by then */
   timeoutMs?: number;
 }
 
+/** A guest state saved with the daemon idle right after its HELLO. */
+export interface BootState {
+  /** what v86's save_state() returned, raw or zstd-compressed (v86 sees the magic) */
+  buffer: ArrayBuffer;
+  /** the HELLO the daemon sent before the save: it will not send it again */
+  hello: HelloInfo;
+}
+
 export interface BootResult {
   hello: HelloInfo;
-  /** from the emulator's construction to the daemon's HELLO */
+  /** from the emulator's construction to the daemon's HELLO (restored: to the guest's clock and entropy being set) */
   bootMs: number;
+  /** true when the VM was restored from a saved state, false when it booted the kernel */
+  restored: boolean;
+  /** when it booted the kernel: why not from a state (`no snapshot`, `state stamp does not match the artifacts`, `restore failed: …`) */
+  coldBootReason?: string;
+  /** where a restore's time went, ms: `load` (v86 and its wasm set up), `restore` (state loaded), `sync` (clock and entropy set) */
+  phases?: Record<string, number>;
 }
 
 /** Host-side listener, called from the worker (a comlink proxy across threads). */
@@ -53,6 +75,8 @@ export interface VmApi {
   consoleWrite(port: number, data: Uint8Array): void;
   resizeConsole(port: number, cols: number, rows: number): void;
   channelStats(): ChannelStats;
+  /** v86's save_state() of the running VM (uncompressed). */
+  saveState(): Promise<ArrayBuffer>;
   /**
    * Puts a file into the VM's 9p filesystem (the guest sees it under
    * /mnt/host). With `gunzip`, `data` is decompressed first — off the page's

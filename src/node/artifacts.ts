@@ -4,11 +4,18 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ARTIFACT_NAMES, ArtifactError, parseManifest, verifyArtifact, type ArtifactName, type Manifest } from '../common/manifest.js';
+import { checkStateEntry, stateMismatch } from '../common/snapshot.js';
+import type { BootState } from '../common/vm-api.js';
+import { zstdDecompress } from './zstd.js';
 
 export interface LoadedArtifacts {
   manifest: Manifest;
   bytes: Record<ArtifactName, ArrayBuffer>;
   wasmPath: string;
+  /** the saved guest state, when there is one that fits these artifacts and this v86 */
+  state?: BootState;
+  /** why `state` is absent */
+  noStateReason?: string;
 }
 
 export function distDir(root: string): string {
@@ -32,7 +39,50 @@ export function v86Version(root: string): string {
   return pkg.version;
 }
 
-export async function loadArtifacts(root: string): Promise<LoadedArtifacts> {
+/**
+ * The manifest's guest state, read and verified like an artifact, if its
+ * stamp matches the artifacts and the installed v86; else why not. A bad
+ * state only costs a cold boot, so nothing here throws.
+ */
+export async function loadState(
+  root: string,
+  manifest: Manifest,
+  v86: string = v86Version(root),
+  opts: { wasmPath?: string } = {},
+): Promise<{ state?: BootState; reason?: string }> {
+  const entry = manifest.state;
+  if (entry === undefined) return { reason: 'no snapshot' };
+  try {
+    checkStateEntry(entry);
+  } catch (e) {
+    return { reason: `manifest.json: ${(e as Error).message}` };
+  }
+  const mismatch = await stateMismatch(manifest, v86);
+  if (mismatch) return { reason: mismatch };
+  let buf: Buffer;
+  try {
+    buf = await readFile(join(distDir(root), entry.file));
+  } catch {
+    return { reason: `${entry.file} missing` };
+  }
+  try {
+    await verifyArtifact(entry, buf);
+  } catch (e) {
+    return { reason: (e as Error).message };
+  }
+  // Decompressed here, on the host's thread while the worker starts, the
+  // state restores ~0.1 s sooner than if v86 decompressed it in the worker.
+  if (opts.wasmPath) {
+    try {
+      return { state: { buffer: await zstdDecompress(opts.wasmPath, buf, entry.rawSize), hello: entry.hello } };
+    } catch {
+      // v86 decompresses it itself
+    }
+  }
+  return { state: { buffer: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, hello: entry.hello } };
+}
+
+export async function loadArtifacts(root: string, opts: { state?: boolean } = {}): Promise<LoadedArtifacts> {
   const manifest = await readManifest(root);
   const installed = v86Version(root);
   if (manifest.v86 !== installed) {
@@ -54,9 +104,12 @@ export async function loadArtifacts(root: string): Promise<LoadedArtifacts> {
     }),
   );
   const require = createRequire(join(root, 'package.json'));
+  const wasmPath = join(dirname(require.resolve('v86')), 'v86.wasm');
+  const { state, reason } = opts.state === false ? { state: undefined, reason: 'snapshot not wanted' } : await loadState(root, manifest, installed, { wasmPath });
   return {
     manifest,
     bytes: Object.fromEntries(entries) as Record<ArtifactName, ArrayBuffer>,
-    wasmPath: join(dirname(require.resolve('v86')), 'v86.wasm'),
+    wasmPath,
+    ...(state ? { state } : { noStateReason: reason }),
   };
 }

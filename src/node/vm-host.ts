@@ -12,6 +12,8 @@ import type { Manifest } from '../common/manifest.js';
 export interface NodeVm extends VmBackend {
   readonly worker: Worker;
   boot(opts: BootOptions, listener?: VmListener): Promise<BootResult>;
+  /** v86's save_state() of the running VM (uncompressed) */
+  saveState(): Promise<ArrayBuffer>;
 }
 
 export function startVmWorker(workerPath: string): NodeVm {
@@ -26,7 +28,8 @@ export function startVmWorker(workerPath: string): NodeVm {
   return {
     worker,
     boot: (opts: BootOptions, listener: VmListener = {}): Promise<BootResult> =>
-      guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd]), proxy(completeListener(listener)))),
+      guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd, ...(opts.state ? [opts.state.buffer] : [])]), proxy(completeListener(listener)))),
+    saveState: () => guard(remote.saveState()).then((b) => b as ArrayBuffer),
     request: (fields, timeoutMs) => guard(remote.request(fields, timeoutMs)),
     ping: (payload, timeoutMs) => guard(remote.ping(payload, timeoutMs)),
     open: (fields, sink) => guard(remote.open(fields, proxy(sink))),
@@ -54,13 +57,21 @@ export interface NodeBootOptions {
   workerPath: string;
   listener?: VmListener;
   timeoutMs?: number;
+  /** false: boot the kernel even when images/dist has a matching saved state */
+  state?: boolean;
 }
 
-/** Verifies the artifacts, starts the worker and boots the guest to daemon-ready. */
+/**
+ * Verifies the artifacts, starts the worker and brings the guest to
+ * daemon-ready: restored from images/dist/state.bin.zst when the manifest has
+ * one whose stamp matches, else (or if the restore fails) by booting the
+ * kernel; BootResult says which, and why.
+ */
 export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot: BootResult; manifest: Manifest }> {
-  const a = await loadArtifacts(o.root);
+  // the worker starts up while the artifacts are read and checked
   const vm = startVmWorker(o.workerPath);
   try {
+    const a = await loadArtifacts(o.root, { state: o.state });
     const boot = await vm.boot(
       {
         wasmPath: a.wasmPath,
@@ -69,6 +80,8 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot
         initrd: a.bytes.initrd,
         cmdline: a.manifest.cmdline,
         memoryMB: a.manifest.memoryMB,
+        state: a.state,
+        noStateReason: a.noStateReason,
         timeoutMs: o.timeoutMs,
       },
       o.listener,

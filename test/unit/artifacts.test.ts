@@ -13,6 +13,9 @@ import {
   MANIFEST_PATH,
   MEMORY_MB,
   REGISTRY_IMAGES,
+  REPO_ROOT,
+  STATE_BUILT,
+  STATE_FILE,
   describeSources,
   fileSha256,
   installedV86Version,
@@ -23,6 +26,8 @@ import {
 } from '../../images/artifacts.js';
 import { parseConfig, parseIndex, parseIndexOrManifest, verifyBlob } from '../../src/common/oci/verify.js';
 import { readTar } from '../../src/common/tar.js';
+import { checkStateEntry, stateStamp } from '../../src/common/snapshot.js';
+import { zstdDecompress } from '../../src/node/zstd.js';
 
 const REBUILD = 'run `npm run images`';
 
@@ -61,6 +66,54 @@ describe('guest artifacts', () => {
   it('were built for the installed v86', () => {
     expect(readManifest().v86, `node_modules/v86 is not the v86 the images were checked with: ${REBUILD}`).toBe(
       installedV86Version(),
+    );
+  });
+});
+
+describe('guest state snapshot', () => {
+  const REBUILD_STATE = 'run `npm run images` (or `npm run images -- --only state`)';
+
+  it(`dist/${STATE_FILE} matches the manifest (size, sha256) and is zstd`, () => {
+    const s = readManifest().state;
+    expect(s, `manifest.json has no state: ${REBUILD_STATE}`).toBeDefined();
+    checkStateEntry(s);
+    const path = join(DIST_DIR, STATE_FILE);
+    expect(existsSync(path), `${path} missing: ${REBUILD_STATE}`).toBe(true);
+    expect(s!.file).toBe(STATE_FILE);
+    expect(statSync(path).size, `${STATE_FILE} size differs from manifest.json: ${REBUILD_STATE}`).toBe(s!.size);
+    expect(fileSha256(path), `${STATE_FILE} sha256 differs from manifest.json: ${REBUILD_STATE}`).toBe(s!.sha256);
+    expect([...readFileSync(path).subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
+    expect(s!.rawSize).toBeGreaterThan(s!.size);
+  });
+
+  it('was saved from the current artifacts, memory size, command line and v86 (its stamp)', async () => {
+    const m = readManifest();
+    expect(m.state?.stamp, `the state does not fit the artifacts (the host would cold-boot): ${REBUILD_STATE}`).toBe(
+      await stateStamp(m, installedV86Version()),
+    );
+  });
+
+  it("holds the daemon's HELLO from the current guest", () => {
+    const s = readManifest().state!;
+    expect(s.hello.kernel).toMatch(/^6\.1\.\d+/);
+    expect(s.hello.machine).toMatch(/^i[3-6]86$/);
+    expect(s.hello.memKb).toBeGreaterThan(64 * 1024);
+    expect(s.hello.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("decompresses with v86.wasm's own zstd to rawSize bytes of a v86 state (as the Node host does)", async () => {
+    const s = readManifest().state!;
+    const wasm = join(REPO_ROOT, 'node_modules', 'v86', 'build', 'v86.wasm');
+    const raw = await zstdDecompress(wasm, readFileSync(join(DIST_DIR, STATE_FILE)), s.rawSize);
+    expect(raw.byteLength).toBe(s.rawSize);
+    const header = new Int32Array(raw, 0, 4);
+    expect(header[0]! >>> 0, 'v86 state magic').toBe(0x86768676);
+    expect(header[2], 'length in the header').toBe(s.rawSize);
+  });
+
+  it('was made by the current images/tools/make-state.ts', () => {
+    expect(sourceHash(STATE_BUILT), `${describeSources(STATE_BUILT)} changed since the state was made: ${REBUILD_STATE}`).toBe(
+      readManifest().state?.sources,
     );
   });
 });

@@ -36,7 +36,7 @@ describe('dockyard info', () => {
     expect(r.stdout).toMatch(/^ Operating System: Dockyard guest/m);
     expect(r.stdout).toMatch(/^ Architecture: i386$/m);
     expect(r.stdout).toMatch(/^ Total Memory: \d+(\.\d+)?MiB$/m);
-    expect(r.stdout).toMatch(/^ Boot Time: \d+\.\d\ds$/m);
+    expect(r.stdout).toMatch(/^ Boot: (restored from snapshot in \d+\.\d\ds|cold boot in \d+\.\d\ds \(.+\))$/m);
   });
 
   it('refuses to boot an artifact that does not match the manifest, in one line', async () => {
