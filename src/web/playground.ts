@@ -1,48 +1,112 @@
-// Playground (first cut): boots the VM in a worker and attaches an xterm.js
-// terminal to the VM's own shell on hvc0.
-import { Terminal } from '@xterm/xterm';
-import { FitAddon } from '@xterm/addon-fit';
+// The playground page: a docker prompt in xterm.js, a side panel of images
+// and containers, and a second tab with a shell on the VM itself.
 import '@xterm/xterm/css/xterm.css';
-import { startVm } from './vm-client.js';
+import { BootStatus, errorBox, explain, progressText, readyText } from './boot-status.js';
+import { browserFiles } from './browser-files.js';
+import { installDebugHook } from './debug-hook.js';
+import { DockerShell } from './docker-shell.js';
+import { h } from './dom.js';
+import { startSession } from './session.js';
+import { SidePanel } from './side-panel.js';
+import { bundledRepositories } from './web-registry.js';
+import { manifest } from './vm-client.js';
+import { VmConsole } from './vm-console.js';
+import { openTerminal } from './xterm-view.js';
 
-const status = document.getElementById('status')!;
-const kernelLog = document.getElementById('kernel-log')!;
-const term = new Terminal({ convertEol: false, cursorBlink: true, fontSize: 14, theme: { background: '#101418' } });
-const fit = new FitAddon();
-term.loadAddon(fit);
-term.open(document.getElementById('terminal')!);
-fit.fit();
+const $ = (id: string) => document.getElementById(id)!;
+const HISTORY_KEY = 'dockyard.history';
 
+function loadHistory(): string[] {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveHistory(lines: string[]): void {
+  try {
+    localStorage.setItem(HISTORY_KEY, JSON.stringify(lines.slice(-200)));
+  } catch {
+    // storage disabled: history lasts for this page only
+  }
+}
+
+const view = openTerminal($('terminal'));
+const vmConsole = new VmConsole($('vm-terminal'));
+const hook = installDebugHook({ docker: () => view.text(), vm: () => vmConsole.text() }, () => ({ cols: view.term.cols, rows: view.term.rows }));
+let panel: SidePanel | undefined;
+const shell = new DockerShell(view.term, {
+  history: loadHistory(),
+  pullable: bundledRepositories(manifest),
+  files: browserFiles,
+  onCommandDone: () => {
+    saveHistory(shell.history);
+    void panel?.refresh();
+  },
+});
+
+// tabs
+const tabs = [
+  { tab: $('tab-docker'), pane: $('pane-docker'), show: () => (view.fit(), view.term.focus()) },
+  { tab: $('tab-vm'), pane: $('pane-vm'), show: () => vmConsole.show() },
+];
+for (const t of tabs) {
+  t.tab.addEventListener('click', () => {
+    for (const o of tabs) {
+      o.tab.setAttribute('aria-selected', String(o === t));
+      o.pane.hidden = o !== t;
+    }
+    t.show();
+  });
+}
+
+// the kernel log, bounded
+const kernelLog = $('kernel-log');
 const dec = new TextDecoder();
-const enc = new TextEncoder();
+let kernelText = '';
+
+const status = new BootStatus($('boot-status'));
+view.term.write('\x1b[1mDockyard\x1b[0m: Docker in this browser tab.\r\n');
+view.term.focus();
 
 try {
-  const { vm } = await startVm(
-    {
-      console: (port, data) => {
-        if (port === 0) term.write(data);
-      },
-      serial: (data) => {
-        kernelLog.textContent += dec.decode(data);
-      },
+  const session = await startSession({
+    onProgress: (p) => {
+      status.update(p);
+      if (p.stage === 'download') view.term.write(`\r\x1b[K${progressText(p)}`);
+      else if (p.stage === 'boot') view.term.write(`\r\n${progressText(p).replace(/: .*/, '…')}`);
     },
-    (p) => {
-      status.textContent =
-        p.stage === 'download' ? `downloading guest ${(p.loaded / 1e6).toFixed(1)} / ${(p.total / 1e6).toFixed(1)} MB`
-        : p.stage === 'boot' ? 'booting the VM…'
-        : `ready — booted in ${(p.bootMs / 1000).toFixed(2)} s`;
-    },
+    onKernelLogReady: (listen) =>
+      listen((b) => {
+        kernelText = (kernelText + dec.decode(b, { stream: true })).slice(-100_000);
+        kernelLog.textContent = kernelText;
+      }),
+  });
+  const d = session.d;
+  hook.bootMs = d.boot.bootMs;
+  const repos = bundledRepositories(session.manifest);
+  hook.restored = d.boot.restored;
+  if (d.boot.coldBootReason) hook.coldBootReason = d.boot.coldBootReason;
+  shell.start(
+    d,
+    ` ${readyText(d.boot)}.\n\n` +
+      `Linux ${d.hello.kernel} (${d.hello.machine}) is running containerd-lite ${d.hello.version}.\n` +
+      `Type docker commands ("docker" is optional). Tab completes, \u2191 recalls, Ctrl-L clears.\n` +
+      `Images you can pull: ${repos.join(', ')}. Try: \x1b[1mdocker run --rm busybox echo hello\x1b[0m\n\n`,
   );
-  term.onData((d) => void vm.consoleWrite(0, enc.encode(d)));
-  const resize = () => {
-    fit.fit();
-    void vm.resizeConsole(0, term.cols, term.rows);
-  };
-  window.addEventListener('resize', resize);
-  resize();
-  term.focus();
-  void vm.consoleWrite(0, enc.encode('\n'));
+  vmConsole.attach(session);
+  panel = new SidePanel($('side-panel'), d, () => view.term.focus());
+  panel.start(3000);
+  hook.state = 'ready';
 } catch (e) {
-  status.classList.add('error');
-  status.textContent = `Could not start the VM: ${(e as Error).message}. Reload the page to try again.`;
+  status.fail(e);
+  const { message, advice } = explain(e);
+  hook.state = 'error';
+  hook.error = message;
+  view.term.write(`\r\n\r\n\x1b[1;31mDockyard could not start:\x1b[0m ${message}\r\n${advice}\r\n`);
+  const box = $('error');
+  box.replaceChildren(errorBox(e, kernelText ? h('details', {}, h('summary', {}, 'Kernel log'), h('pre', {}, kernelText.slice(-4000))) : undefined));
+  box.hidden = false;
 }

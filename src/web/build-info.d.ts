@@ -1,0 +1,11 @@
+// Provided by the `dockyard-assets` plugin in vite.config.ts.
+declare module 'virtual:dockyard-build' {
+  /** absolute URL of the bundled registry's folder (ends with '/') */
+  export const registryBase: string;
+  /** v86.wasm is not in the artifact manifest: its digest comes from the build */
+  export const v86Wasm: { sha256: string; size: number };
+  /** the installed v86's version (what a saved state's stamp must name) */
+  export const v86Version: string;
+  /** the saved guest state (manifest.state.file), when the build has one */
+  export const stateUrl: string | undefined;
+}

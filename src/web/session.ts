@@ -1,0 +1,65 @@
+// A booted Dockyard for a page: the VM in its worker, the runtime API over
+// it, and the bundled registry served beside the page. Console and kernel
+// output go to whoever is listening at the time.
+import type { Manifest } from '../common/manifest.js';
+import { Dockyard } from '../runtime/dockyard.js';
+import { startVm, type Progress } from './vm-client.js';
+import { webRegistry } from './web-registry.js';
+
+export type ConsoleListener = (data: Uint8Array) => void;
+
+export interface Session {
+  d: Dockyard;
+  manifest: Manifest;
+  /** output of the VM's own shell (hvc0) */
+  onConsole(cb: ConsoleListener): () => void;
+  /** the kernel log (ttyS0); replays what came before */
+  onKernelLog(cb: ConsoleListener): () => void;
+}
+
+/** Output that arrives before anyone listens is kept (a bounded tail) and replayed. */
+class Fanout {
+  private readonly listeners = new Set<ConsoleListener>();
+  private backlog: Uint8Array[] = [];
+  private backlogBytes = 0;
+
+  constructor(private readonly keep: number) {}
+
+  emit(data: Uint8Array): void {
+    const copy = data.slice();
+    this.backlog.push(copy);
+    this.backlogBytes += copy.length;
+    while (this.backlogBytes > this.keep && this.backlog.length > 1) this.backlogBytes -= this.backlog.shift()!.length;
+    for (const l of this.listeners) l(copy);
+  }
+
+  listen(cb: ConsoleListener): () => void {
+    for (const b of this.backlog) cb(b);
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+}
+
+export interface StartOptions {
+  onProgress?: (p: Progress) => void;
+  /** called as soon as the kernel log can be listened to (before boot ends) */
+  onKernelLogReady?: (listen: (cb: ConsoleListener) => () => void) => void;
+}
+
+export async function startSession(o: StartOptions = {}): Promise<Session> {
+  const shell = new Fanout(64 * 1024);
+  const kernel = new Fanout(64 * 1024);
+  const listenKernel = (cb: ConsoleListener) => kernel.listen(cb);
+  o.onKernelLogReady?.(listenKernel);
+  const { vm, boot, manifest } = await startVm(
+    {
+      console: (port, data) => {
+        if (port === 0) shell.emit(data);
+      },
+      serial: (data) => kernel.emit(data),
+    },
+    o.onProgress ?? (() => {}),
+  );
+  const d = new Dockyard(vm, boot, webRegistry(manifest));
+  return { d, manifest, onConsole: (cb) => shell.listen(cb), onKernelLog: listenKernel };
+}

@@ -1,0 +1,36 @@
+// The bundled registry as the page sees it: static files beside the app
+// (registry/<domain>/<repo>/index.json, …/blobs/sha256/<hex>). Blobs are
+// content-addressed, so they go through the sha256 cache; index.json files
+// are checked against the artifact manifest by bundledRegistry.
+import { registryBase } from 'virtual:dockyard-build';
+import type { Manifest } from '../common/manifest.js';
+import { bundledRegistry, type RegistrySource } from '../runtime/registry.js';
+import { DownloadError, fetchDigested } from './artifact-cache.js';
+
+const BLOB = /\/blobs\/sha256\/([0-9a-f]{64})$/;
+
+async function read(rel: string): Promise<Uint8Array | undefined> {
+  const url = new URL(rel, registryBase).href;
+  const blob = BLOB.exec(rel);
+  if (blob) {
+    try {
+      return await fetchDigested({ name: rel, url, sha256: blob[1]! });
+    } catch (e) {
+      if (e instanceof DownloadError && / HTTP 404\b/.test(e.message)) return undefined;
+      throw e;
+    }
+  }
+  const res = await fetch(url);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new DownloadError(`could not download ${rel}: HTTP ${res.status}`, 'Reload the page to try again.');
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export function webRegistry(manifest: Manifest): RegistrySource {
+  return bundledRegistry(manifest, read);
+}
+
+/** Repositories the bundled registry has, by their familiar names ("busybox"). */
+export function bundledRepositories(manifest: Manifest): string[] {
+  return Object.keys(manifest.registry ?? {}).map((r) => r.replace(/^docker\.io\/(library\/)?/, ''));
+}

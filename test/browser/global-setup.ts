@@ -1,0 +1,28 @@
+// Builds the site once for the browser tests (`vite build` into .cache/), as
+// `npm run build` would: the tests drive the built files, not the dev server.
+import type { TestProject } from 'vitest/node';
+import { existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CHROMIUM } from './chromium.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    siteDir: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<void> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const outDir = join(root, '.cache', 'browser-site');
+  project.provide('siteDir', outDir);
+  if (!existsSync(CHROMIUM)) return; // the browser tests skip; nothing to build for
+  rmSync(join(root, 'test-results'), { recursive: true, force: true }); // screenshots of this run's failures only
+  const { build } = await import('vite');
+  await build({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, rollupOptions: { checks: { bundlerTimings: false } } },
+  });
+}

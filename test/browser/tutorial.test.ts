@@ -1,0 +1,91 @@
+// The tutorial page: runnable docker blocks sharing one VM, booted on the
+// first Run, and a <dockyard-terminal> element on the same VM.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { HAVE_CHROMIUM, SKIP_REASON, launch, screenshotOnFailure } from './chromium.js';
+import { waitForMatch } from './page-helpers.js';
+import { serveStatic, type StaticServer } from './static-server.js';
+
+if (!HAVE_CHROMIUM) console.warn(SKIP_REASON);
+
+describe.skipIf(!HAVE_CHROMIUM)('the tutorial page', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  const failedRequests: string[] = [];
+
+  beforeAll(async () => {
+    server = await serveStatic(inject('siteDir'));
+    browser = await launch();
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.on('response', (r) => {
+      if (r.status() >= 400) failedRequests.push(`${r.status()} ${r.url()}`);
+    });
+    await page.goto(`${server.url}tutorial.html`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const vmWorkers = () => page.workers().filter((w) => /vm\.worker/.test(w.url()));
+
+  /** The runnable block whose code is exactly `code`. */
+  async function block(code: string): Promise<Locator> {
+    const i = await page.evaluate((c) => Array.from(document.querySelectorAll('pre.dockyard-code > code')).findIndex((e) => e.textContent === c), code);
+    expect(i, `a runnable block with ${code}`).toBeGreaterThanOrEqual(0);
+    return page.locator('.dockyard-block').nth(i);
+  }
+
+  async function run(code: string, timeoutMs = 120_000): Promise<string> {
+    const b = await block(code);
+    await b.locator('button.dockyard-run').click();
+    await page.waitForFunction((el) => el !== null && ['done', 'failed', 'error'].includes((el as HTMLElement).dataset.state ?? ''), await b.elementHandle(), { timeout: timeoutMs, polling: 200 });
+    const out = (await b.locator('.dockyard-output').textContent()) ?? '';
+    expect(await b.getAttribute('data-state'), out).toBe('done');
+    return out;
+  }
+
+  it('makes the docker blocks runnable and downloads no VM before the first Run', async () => {
+    screenshotOnFailure(page, 'tutorial-before-run');
+    expect(await page.locator('button.dockyard-run').count()).toBeGreaterThanOrEqual(8);
+    expect(vmWorkers()).toHaveLength(0);
+    // nothing heavy before the first Run: no VM, no runtime, no terminal
+    expect(server.requests.filter((r) => /bzImage|v86.*\.wasm|state|session|xterm/.test(r))).toEqual([]);
+  });
+
+  it('runs blocks in one shared session: pull, images, run, hello-world, ps -a', async () => {
+    screenshotOnFailure(page, 'tutorial-blocks');
+    const pull = await run('docker pull busybox', 180_000);
+    expect(pull).toContain('$ docker pull busybox');
+    expect(pull).toContain('Status: Downloaded newer image for busybox:latest');
+    expect(await run('docker images')).toMatch(/busybox +latest/);
+    expect(await run('docker run --rm busybox echo hello')).toMatch(/^hello$/m);
+    expect(await run('docker run --rm hello-world')).toMatch(/Hello from (Docker|Dockyard)!/);
+    const ps = await run(`docker run --name first-box busybox sh -c 'echo "I am $(hostname), process $$"'\ndocker ps -a`);
+    expect(ps).toMatch(/I am [0-9a-f]{12}, process 1/);
+    expect(ps).toMatch(/first-box/); // the docker ps -a in the same block
+    const rm = await run('docker rm first-box\ndocker ps -a');
+    expect(rm).toMatch(/^first-box$/m);
+    expect(rm.slice(rm.indexOf('$ docker ps -a'))).not.toContain('first-box');
+    expect(vmWorkers()).toHaveLength(1); // one VM for every block
+    await page.screenshot({ path: 'test-results/tutorial-blocks.png', fullPage: false });
+    expect(failedRequests).toEqual([]);
+  }, 300_000);
+
+  it('has a <dockyard-terminal> on the same VM that pulls its images and runs its command', async () => {
+    screenshotOnFailure(page, 'tutorial-terminal');
+    const el = page.locator('dockyard-terminal');
+    await el.scrollIntoViewIfNeeded();
+    await el.getByRole('button', { name: /Start Docker/ }).click();
+    const text = () => el.evaluate((e) => (e as HTMLElement & { screenText(): string }).screenText());
+    await waitForMatch(text, /docker\$ docker ps -a\nCONTAINER ID[^]*docker\$ ?$/, 60_000);
+    expect(vmWorkers()).toHaveLength(1);
+    await el.click();
+    await page.keyboard.type('docker run --rm busybox echo from-the-element');
+    await page.keyboard.press('Enter');
+    await waitForMatch(text, /^from-the-element\ndocker\$ ?$/m, 60_000);
+    await page.screenshot({ path: 'test-results/tutorial-terminal.png' });
+  }, 120_000);
+});
