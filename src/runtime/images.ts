@@ -117,6 +117,11 @@ export class ImageStore {
       return b;
     };
     const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top, fetchVerified);
+    const have = await this.find(input);
+    if (have && have.manifest.digest === manifestDesc.digest) {
+      onEvent({ kind: 'done', digest: manifestDesc.digest, ref: familiarString(ref), upToDate: true });
+      return have;
+    }
     const configBytes = await fetchVerified(manifest.config);
     const image = await this.ingest(ref, manifestDesc, manifestBytes, manifest, configBytes, fetchVerified, onEvent);
     onEvent({ kind: 'done', digest: manifestDesc.digest, ref: familiarString(ref), upToDate: false });
@@ -216,7 +221,9 @@ export class ImageStore {
     const all = await this.list();
     const byRef = /^(sha256:)?[0-9a-f]{12,64}$/.test(ref) && !all.some((r) => r.name === canonicalString(parseReferenceSafe(ref)));
     const names = byRef ? all.filter((r) => r.id === img.id) : [img];
-    const remaining = all.filter((r) => r.id === img.id && !names.includes(r));
+    // records from separate list() calls: compare by name, not identity
+    const removed = new Set(names.map((n) => n.name));
+    const remaining = all.filter((r) => r.id === img.id && !removed.has(r.name));
     if (remaining.length === 0 && inUse(img.id) && !force) {
       throw new DockerError(`conflict: unable to remove repository reference "${ref}" (must force) - container is using its referenced image ${img.id.slice(7, 19)}`);
     }

@@ -57,6 +57,11 @@ describe('images', () => {
     expect(r.out).toMatch(/^Using default tag: latest\nlatest: Pulling from library\/busybox\n[0-9a-f]{12}: Pull complete\nDigest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for busybox:latest\ndocker\.io\/library\/busybox:latest\n$/);
   });
 
+  it('says an image is up to date when pulled again', async () => {
+    const r = await docker('pull busybox');
+    expect(r.out).toMatch(/^Using default tag: latest\nlatest: Pulling from library\/busybox\nDigest: sha256:[0-9a-f]{64}\nStatus: Image is up to date for busybox:latest\ndocker\.io\/library\/busybox:latest\n$/);
+  });
+
   it('lists it in docker images', async () => {
     const r = await docker('images');
     expect(r.status).toBe(0);
@@ -99,6 +104,8 @@ describe('run', () => {
     const b = await docker('run --rm busybox /etc/passwd');
     expect(b.status).toBe(126);
     expect(b.err).toContain('permission denied');
+    // --rm removes a container that never started, too
+    expect((await docker('ps -a -q')).out).toBe('');
   });
 
   it('applies -e, --env-file, -w, -u and -h', async () => {
@@ -199,7 +206,9 @@ describe('save and load', () => {
     const file = join(tmp, 'busybox.tar');
     expect((await docker(`save -o ${file} busybox`)).status).toBe(0);
     expect(readFileSync(file).length).toBeGreaterThan(100_000);
-    expect((await docker('rmi busybox')).status).toBe(0);
+    const rmi = await docker('rmi busybox');
+    expect(rmi.status).toBe(0);
+    expect(rmi.out).toMatch(/^Untagged: busybox:latest\nDeleted: sha256:[0-9a-f]{64}\n$/);
     expect((await docker('images')).out).not.toMatch(/^busybox\s/m);
     const r = await docker(`load -i ${file}`);
     expect(r.out).toBe('Loaded image: busybox:latest\n');

@@ -24,11 +24,16 @@ export async function pull(ctx: Ctx, argv: string[]): Promise<number> {
   }
   const input = p.args[0]!;
   const quiet = p.flags.get('quiet') === true;
-  const img = await ctx.d.pull(input, quiet ? undefined : pullPrinter(ctx, input));
+  let upToDate = false;
+  const print = pullPrinter(ctx, input);
+  const img = await ctx.d.pull(input, (e) => {
+    if (e.kind === 'done') upToDate = e.upToDate;
+    if (!quiet) print(e);
+  });
   const r = parseReference(input);
   if (!quiet) {
     ctx.io.out(`Digest: ${img.repoDigest.split('@')[1]}\n`);
-    ctx.io.out(`Status: Downloaded newer image for ${familiarString(r)}\n`);
+    ctx.io.out(upToDate ? `Status: Image is up to date for ${familiarString(r)}\n` : `Status: Downloaded newer image for ${familiarString(r)}\n`);
   }
   ctx.io.out(`${r.domain}/${r.path}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}\n`);
   return 0;

@@ -76,15 +76,17 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     ctx.io.err(`Digest: ${img.repoDigest.split('@')[1]}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
   }
   const { id } = await ctx.d.containers.create(opts);
-  if (detach) {
-    try {
+  try {
+    if (detach) {
       await ctx.d.containers.start(id);
-    } catch (e) {
-      throw e instanceof StartError ? e : new DockerError((e as Error).message);
+      ctx.io.out(`${id}\n`);
+      return 0;
     }
-    ctx.io.out(`${id}\n`);
-    return 0;
+    const proc = await ctx.d.containers.attach(id, { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) });
+    return await attachTo(ctx, proc, { tty: opts.tty ?? false, interactive: opts.interactive ?? false });
+  } catch (e) {
+    // a container that never started is removed with --rm, as docker does
+    if (opts.rm) await ctx.d.containers.remove(id, true).catch(() => {});
+    throw e instanceof StartError || e instanceof DockerError ? e : new DockerError((e as Error).message);
   }
-  const proc = await ctx.d.containers.attach(id, { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) });
-  return attachTo(ctx, proc, { tty: opts.tty ?? false, interactive: opts.interactive ?? false });
 }
