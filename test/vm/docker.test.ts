@@ -4,40 +4,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execute, parseLine } from '../../src/cli/interpreter.js';
-import type { Ctx } from '../../src/cli/context.js';
 import { startDockyard } from '../../src/node/cli.js';
+import { dockerCli } from './docker-cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
-const dec = new TextDecoder();
 
 let d: Dockyard;
 let tmp: string;
 
-interface Result {
-  status: number;
-  out: string;
-  err: string;
-}
-
-async function docker(line: string): Promise<Result> {
-  let out = '';
-  let err = '';
-  const ctx: Ctx = {
-    d,
-    io: {
-      out: (s) => (out += typeof s === 'string' ? s : dec.decode(s)),
-      err: (s) => (err += typeof s === 'string' ? s : dec.decode(s)),
-      readFile: async (p) => new Uint8Array(readFileSync(p)),
-      writeFile: async (p, data) => writeFileSync(p, data),
-      env: { FROM_CLIENT: 'client-value' },
-    },
-  };
-  const status = await execute(ctx, parseLine(line)!);
-  return { status, out, err };
-}
+const docker = dockerCli(() => d, { FROM_CLIENT: 'client-value' });
 
 beforeAll(async () => {
   d = await startDockyard(root, workerPath);

@@ -7,47 +7,24 @@
 // mtimes), the sentinel files planted in the VM, and the snapshot list are
 // exactly as before, and the daemon still runs containers.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execute, parseLine } from '../../src/cli/interpreter.js';
-import type { Ctx } from '../../src/cli/context.js';
 import { Attrs } from '../../src/common/protocol/attrs.js';
 import { startDockyard } from '../../src/node/cli.js';
+import { dockerCli } from './docker-cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 import { hostileCases, ociArchive } from './hostile-layers.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
-const dec = new TextDecoder();
 
 let d: Dockyard;
 let tmp: string;
 let baseline: string;
 let baseSnapshots: string[];
 
-interface Result {
-  status: number;
-  out: string;
-  err: string;
-}
-
-async function docker(line: string): Promise<Result> {
-  let out = '';
-  let err = '';
-  const ctx: Ctx = {
-    d,
-    io: {
-      out: (s) => (out += typeof s === 'string' ? s : dec.decode(s)),
-      err: (s) => (err += typeof s === 'string' ? s : dec.decode(s)),
-      readFile: async (p) => new Uint8Array(readFileSync(p)),
-      writeFile: async (p, data) => writeFileSync(p, data),
-      env: {},
-    },
-  };
-  const status = await execute(ctx, parseLine(line)!);
-  return { status, out, err };
-}
+const docker = dockerCli(() => d);
 
 async function snapshots(): Promise<string[]> {
   return Attrs.of(await d.backend.request([['op', 'snapshot.list']])).all('key').sort();

@@ -1,21 +1,13 @@
 // A guest that stops answering is noticed, reported in one line naming what
 // was lost, and replaced by a fresh VM that serves the next command.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { execute, parseLine } from '../../src/cli/interpreter.js';
-import type { Ctx } from '../../src/cli/context.js';
 import { startDockyard } from '../../src/node/cli.js';
+import { dockerCli } from './docker-cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 
-const dec = new TextDecoder();
 let d: Dockyard;
 
-async function docker(line: string) {
-  let out = '';
-  let err = '';
-  const ctx: Ctx = { d, io: { out: (s) => (out += typeof s === 'string' ? s : dec.decode(s)), err: (s) => (err += typeof s === 'string' ? s : dec.decode(s)) } };
-  const status = await execute(ctx, parseLine(line)!);
-  return { status, out, err };
-}
+const docker = dockerCli(() => d);
 
 beforeAll(async () => {
   d = await startDockyard(inject('root'), inject('workerPath'), { watchdog: { intervalMs: 300, timeoutMs: 1000, misses: 2 } });
