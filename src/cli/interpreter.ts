@@ -9,6 +9,7 @@ import type { Command, Ctx } from './context.js';
 import { FlagError } from './flags.js';
 import { exec } from './commands/exec.js';
 import { images } from './commands/images.js';
+import { inspect } from './commands/inspect.js';
 import { info, version } from './commands/info.js';
 import { kill, rm, stop } from './commands/lifecycle.js';
 import { load, save } from './commands/loadsave.js';
@@ -38,6 +39,7 @@ export const COMMANDS: Record<string, Command> = {
   volume,
   info,
   version,
+  inspect,
   // docker's management-command spellings
   'container ls': (c, a) => ps(c, a),
   'image ls': (c, a) => images(c, a),
@@ -45,6 +47,11 @@ export const COMMANDS: Record<string, Command> = {
   'image pull': (c, a) => pull(c, a),
   'container rm': (c, a) => rm(c, a),
 };
+
+/** Whether `name` starts a command this interpreter knows (a verb, `container …`, `image …`, help). */
+export function isCommand(name: string): boolean {
+  return name in COMMANDS || name === 'container' || name === 'image' || name === 'help';
+}
 
 export const USAGE = `Usage:  docker [OPTIONS] COMMAND
 
@@ -57,6 +64,7 @@ Commands:
   images      List images
   pull        Download an image from the bundled registry
   logs        Fetch the logs of a container
+  inspect     Return low-level information on containers
   stop        Stop one or more running containers
   kill        Kill one or more running containers
   rm          Remove one or more containers

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
 import type { CliIO, Ctx, Terminal } from '../cli/context.js';
-import { execute, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
+import { execute, isCommand, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
 import { bundledRegistry } from '../runtime/registry.js';
 import { Dockyard } from '../runtime/dockyard.js';
 import type { WatchdogOptions } from '../runtime/watchdog.js';
@@ -74,7 +74,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     out(`Usage:  dockyard [--keep-going] [COMMAND]\n\nWith a command: runs it in a fresh VM. Without: reads docker commands from\nstdin, one per line (a leading "docker" is optional), or prompts on a TTY.\n\n${USAGE}`);
     return 0;
   }
-  if (args.length > 0 && COMMAND_NAMES.indexOf(args[0] === 'docker' ? (args[1] ?? '') : args[0]!) < 0) {
+  if (args.length > 0 && !isCommand(args[0] === 'docker' ? (args[1] ?? '') : args[0]!)) {
     err(`docker: '${args[0]}' is not a docker command.\nSee 'dockyard --help'\n`);
     return 1;
   }
@@ -105,7 +105,6 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-const COMMAND_NAMES = ['run', 'exec', 'ps', 'images', 'pull', 'rmi', 'tag', 'rm', 'stop', 'kill', 'logs', 'load', 'save', 'volume', 'info', 'version', 'container', 'image', 'help'];
 
 async function script(c: Ctx, stdin: NodeJS.ReadStream, keepGoing: boolean): Promise<number> {
   const rl = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });

@@ -114,8 +114,14 @@ describe('run', () => {
   });
 
   it('enforces --memory with an OOM kill (137) and --pids-limit', async () => {
-    const oom = await docker(`run --rm -m 8m busybox sh -c 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo survived'`);
+    const oom = await docker(`run --name hog -m 8m busybox sh -c 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo survived'`);
     expect(oom.status).toBe(137);
+    expect((await docker('inspect -f "{{.State.OOMKilled}}" hog')).out).toBe('true\n');
+    const state = JSON.parse((await docker('inspect hog')).out)[0].State;
+    expect(state).toMatchObject({ Status: 'exited', ExitCode: 137, OOMKilled: true, Running: false });
+    expect((await docker('ps -a')).out).toMatch(/Exited \(137\) .*\shog$/m);
+    expect((await docker('rm hog')).status).toBe(0);
+    expect((await docker('inspect nosuch')).err).toBe('Error: No such object: nosuch\n');
     const pids = await docker(`run --rm --pids-limit 3 busybox sh -c 'sleep 5 & sleep 5 & sleep 5 & wait'`);
     expect(pids.err).toMatch(/can't fork|Resource temporarily unavailable/);
   });

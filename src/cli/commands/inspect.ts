@@ -1,0 +1,65 @@
+import type { ContainerInfo } from '../../runtime/containers.js';
+import type { Ctx } from '../context.js';
+import { parseFlags, str } from '../flags.js';
+
+const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : '0001-01-01T00:00:00Z');
+
+/** The part of docker's container JSON Dockyard knows. */
+export function containerJson(c: ContainerInfo): Record<string, unknown> {
+  return {
+    Id: c.id,
+    Created: iso(c.created),
+    Path: c.command.split(' ')[0] ?? '',
+    Args: c.command.split(' ').slice(1),
+    State: {
+      Status: c.status,
+      Running: c.status === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: c.oom,
+      Dead: false,
+      Pid: c.status === 'running' ? c.pid : 0,
+      ExitCode: c.exitCode,
+      StartedAt: iso(c.started),
+      FinishedAt: iso(c.finished),
+    },
+    Image: c.imageId,
+    Name: `/${c.name}`,
+    Config: { Image: c.image, Cmd: c.command.split(' ') },
+  };
+}
+
+/** `docker inspect` for containers, with `-f '{{.State.OOMKilled}}'`-style paths. */
+export async function inspect(ctx: Ctx, argv: string[]): Promise<number> {
+  const p = parseFlags(argv, [{ long: 'format', short: 'f', kind: 'string' }, { long: 'type', kind: 'string' }]);
+  if (p.args.length === 0) {
+    ctx.io.err(`"docker inspect" requires at least 1 argument.\nSee 'docker inspect --help'.\n`);
+    return 1;
+  }
+  const format = str(p, 'format');
+  const found: Array<Record<string, unknown>> = [];
+  let status = 0;
+  for (const ref of p.args) {
+    try {
+      found.push(containerJson(await ctx.d.containers.find(ref)));
+    } catch {
+      ctx.io.err(`Error: No such object: ${ref}\n`);
+      status = 1;
+    }
+  }
+  if (format === undefined) {
+    ctx.io.out(`${JSON.stringify(found, null, 4)}\n`);
+    return status;
+  }
+  const m = /^\{\{\s*((?:\.[A-Za-z]+)+)\s*\}\}$/.exec(format.trim());
+  if (!m) {
+    ctx.io.err(`template: only {{.Path.To.Field}} formats are supported: ${format}\n`);
+    return 1;
+  }
+  for (const obj of found) {
+    let v: unknown = obj;
+    for (const k of m[1]!.slice(1).split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
+    ctx.io.out(`${typeof v === 'object' ? JSON.stringify(v) : String(v ?? '<no value>')}\n`);
+  }
+  return status;
+}
