@@ -155,6 +155,14 @@ describe('detached containers', () => {
     expect(gone.err).toBe('Error response from daemon: No such container: web\n');
   });
 
+  it('follows logs until the container exits, stdout and stderr apart', async () => {
+    await docker(`run -d --name chatty busybox sh -c 'echo one; sleep 1; echo two >&2; sleep 1; echo three'`);
+    const r = await docker('logs -f chatty');
+    expect(r).toEqual({ status: 0, out: 'one\nthree\n', err: 'two\n' });
+    expect((await docker('logs --tail 1 chatty')).out).toBe('three\n');
+    expect((await docker('rm chatty')).status).toBe(0);
+  });
+
   it('reports death by signal as 128+signal', async () => {
     await docker('run -d --name victim busybox sleep 300');
     expect((await docker('kill victim')).out).toBe('victim\n');
