@@ -51,15 +51,15 @@ export async function startSession(o: StartOptions = {}): Promise<Session> {
   const kernel = new Fanout(64 * 1024);
   const listenKernel = (cb: ConsoleListener) => kernel.listen(cb);
   o.onKernelLogReady?.(listenKernel);
-  const { vm, boot, manifest } = await startVm(
-    {
-      console: (port, data) => {
-        if (port === 0) shell.emit(data);
-      },
-      serial: (data) => kernel.emit(data),
+  const listener = {
+    console: (port: number, data: Uint8Array) => {
+      if (port === 0) shell.emit(data);
     },
-    o.onProgress ?? (() => {}),
-  );
-  const d = new Dockyard(vm, boot, webRegistry(manifest));
+    serial: (data: Uint8Array) => kernel.emit(data),
+  };
+  const { vm, boot, manifest } = await startVm(listener, o.onProgress ?? (() => {}));
+  // a guest that stops answering is replaced by a fresh VM (Dockyard.recover)
+  const reboot = () => startVm(listener, o.onProgress ?? (() => {}));
+  const d = new Dockyard(vm, boot, webRegistry(manifest), reboot);
   return { d, manifest, onConsole: (cb) => shell.listen(cb), onKernelLog: listenKernel };
 }

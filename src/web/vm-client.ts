@@ -8,6 +8,7 @@ import { ARTIFACT_NAMES, type ArtifactName, type Manifest } from '../common/mani
 import { checkStateEntry, stateMismatch } from '../common/snapshot.js';
 import type { BootOptions, BootResult, BootState, VmApi, VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
+import { reviveError } from '../common/errors-wire.js';
 import biosUrl from '../../images/dist/bios.bin?url';
 import kernelUrl from '../../images/dist/bzImage?url';
 import initrdUrl from '../../images/dist/initramfs.cpio.gz?url';
@@ -120,7 +121,8 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   }
   onProgress({ stage: 'ready', bootMs: boot.bootMs, restored: boot.restored });
   const vm: VmBackend = {
-    request: (f, t) => remote.request(f, t),
+    // the guest's errno and error class survive the worker boundary (errors-wire.ts)
+    request: (f, t) => remote.request(f, t).catch(reviveError),
     ping: (p, t) => remote.ping(p, t),
     open: (f, sink) => remote.open(f, proxy(sink)),
     sendStream: (id, stream, data) => remote.sendStream(id, stream, data),
