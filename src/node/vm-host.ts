@@ -5,6 +5,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Worker } from 'node:worker_threads';
 import type { BootOptions, BootResult, VmApi, VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
+import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
 import { loadArtifacts } from './artifacts.js';
 import { reviveError } from '../common/errors-wire.js';
 import type { Manifest } from '../common/manifest.js';
@@ -25,30 +26,23 @@ export function startVmWorker(workerPath: string): NodeVm {
   });
   crashed.catch(() => {});
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, crashed]).catch(reviveError);
+  const shutdown = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      await Promise.race([remote.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
+    } catch {
+      // the worker is going away regardless
+    }
+    remote[releaseProxy]();
+    await worker.terminate();
+  };
   return {
+    ...remoteBackend(remote, shutdown, guard),
     worker,
     boot: (opts: BootOptions, listener: VmListener = {}): Promise<BootResult> =>
       guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd, ...(opts.state ? [opts.state.buffer] : [])]), proxy(completeListener(listener)))),
     saveState: () => guard(remote.saveState()).then((b) => b as ArrayBuffer),
-    request: (fields, timeoutMs) => guard(remote.request(fields, timeoutMs)),
-    ping: (payload, timeoutMs) => guard(remote.ping(payload, timeoutMs)),
-    open: (fields, sink) => guard(remote.open(fields, proxy(sink))),
-    sendStream: (id, stream, data) => guard(remote.sendStream(id, stream, data)),
-    consoleWrite: (port, data) => guard(remote.consoleWrite(port, data)),
-    resizeConsole: (port, cols, rows) => guard(remote.resizeConsole(port, cols, rows)),
-    writeFile: (path, data, opts) => guard(remote.writeFile(path, data, opts)),
-    readFile: (path) => guard(remote.readFile(path)),
-    async shutdown() {
-      if (closed) return;
-      closed = true;
-      try {
-        await Promise.race([remote.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
-      } catch {
-        // the worker is going away regardless
-      }
-      remote[releaseProxy]();
-      await worker.terminate();
-    },
   };
 }
 
@@ -91,9 +85,4 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot
     await vm.shutdown();
     throw e;
   }
-}
-
-/** The worker sees a proxy and cannot tell which callbacks exist: give it all. */
-export function completeListener(l: VmListener): Required<VmListener> {
-  return { console: l.console?.bind(l) ?? (() => {}), serial: l.serial?.bind(l) ?? (() => {}) };
 }

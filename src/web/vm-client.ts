@@ -8,7 +8,7 @@ import { ARTIFACT_NAMES, type ArtifactName, type Manifest } from '../common/mani
 import { checkStateEntry, stateMismatch } from '../common/snapshot.js';
 import type { BootOptions, BootResult, BootState, VmApi, VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
-import { reviveError } from '../common/errors-wire.js';
+import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
 import biosUrl from '../../images/dist/bios.bin?url';
 import kernelUrl from '../../images/dist/bzImage?url';
 import initrdUrl from '../../images/dist/initramfs.cpio.gz?url';
@@ -108,7 +108,7 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
     boot = await Promise.race([
       remote.boot(
         transfer(opts, [opts.bios, opts.kernel, opts.initrd, ...(opts.state ? [opts.state.buffer] : [])]),
-        proxy({ console: (port: number, data: Uint8Array) => listener.console?.(port, data), serial: (data: Uint8Array) => listener.serial?.(data) }),
+        proxy(completeListener(listener)),
       ),
       workerFailed,
     ]);
@@ -120,21 +120,10 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
     URL.revokeObjectURL(wasmBlobUrl);
   }
   onProgress({ stage: 'ready', bootMs: boot.bootMs, restored: boot.restored });
-  const vm: VmBackend = {
-    // the guest's errno and error class survive the worker boundary (errors-wire.ts)
-    request: (f, t) => remote.request(f, t).catch(reviveError),
-    ping: (p, t) => remote.ping(p, t),
-    open: (f, sink) => remote.open(f, proxy(sink)),
-    sendStream: (id, stream, data) => remote.sendStream(id, stream, data),
-    consoleWrite: (port, d) => remote.consoleWrite(port, d),
-    resizeConsole: (port, c, r) => remote.resizeConsole(port, c, r),
-    writeFile: (path, data, o) => remote.writeFile(path, data, o),
-    readFile: (path) => remote.readFile(path),
-    async shutdown() {
-      await remote.shutdown();
-      remote[releaseProxy]();
-      worker.terminate();
-    },
-  };
+  const vm = remoteBackend(remote, async () => {
+    await remote.shutdown();
+    remote[releaseProxy]();
+    worker.terminate();
+  });
   return { vm, boot, manifest };
 }
