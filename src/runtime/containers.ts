@@ -139,10 +139,10 @@ export class Containers {
   }
 
   /** `docker create` (and the first half of run): pulls the image if missing. */
-  async create(o: RunOptions, onPull?: (ref: string) => void): Promise<{ id: string; name: string; image: ImageRecord }> {
-    let image = await this.images.find(o.image);
+  /** `resolved`: the image, when the caller has already looked it up (saves a round trip). */
+  async create(o: RunOptions, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord }> {
+    let image = resolved ?? (await this.images.find(o.image));
     if (!image) {
-      onPull?.(o.image);
       image = await this.pull(o.image).catch((e: Error) => {
         throw e instanceof DockerError ? e : new NoSuchImageError(o.image);
       });

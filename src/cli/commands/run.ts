@@ -68,14 +68,15 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     ctx.io.err('the input device is not a TTY\n');
     return 1;
   }
-  if (!(await ctx.d.images.find(opts.image))) {
+  let image = await ctx.d.images.find(opts.image);
+  if (!image) {
     // as docker run does: say so, and show the pull on stderr
     const ref = opts.image;
     ctx.io.err(`Unable to find image '${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}' locally\n`);
-    const img = await ctx.d.pull(ref, pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref));
-    ctx.io.err(`Digest: ${img.repoDigest.split('@')[1]}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
+    image = await ctx.d.pull(ref, pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref));
+    ctx.io.err(`Digest: ${image.repoDigest.split('@')[1]}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
   }
-  const { id } = await ctx.d.containers.create(opts);
+  const { id } = await ctx.d.containers.create(opts, image);
   try {
     if (detach) {
       await ctx.d.containers.start(id);
