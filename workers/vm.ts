@@ -5,7 +5,7 @@ import { releaseProxy } from 'comlink';
 import { GuestError, HostChannel, SEND_SIZE, type HelloInfo } from '../src/common/channel.js';
 import { concat } from '../src/common/protocol/frame.js';
 import type { AttrList } from '../src/common/protocol/attrs.js';
-import type { BootOptions, BootResult, ChannelStats, StreamSink, VmApi, VmListener, WireAttrs } from '../src/common/vm-api.js';
+import { ColdBootNeededError, type BootOptions, type BootResult, type ChannelStats, type StreamSink, type VmApi, type VmListener, type WireAttrs } from '../src/common/vm-api.js';
 import { sha256Hex } from '../src/common/manifest.js';
 import { VGA_MEMORY_BYTES } from '../src/common/snapshot.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
@@ -40,6 +40,8 @@ export class Vm implements VmApi {
         coldBootReason = `restore failed: ${(e as Error).message}`;
       }
     }
+    // a host that left the kernel out boots again with it (see BootOptions)
+    if (!opts.kernel || !opts.initrd) throw new ColdBootNeededError(coldBootReason);
     this.start(opts, listener, {
       bzimage: { buffer: opts.kernel },
       initrd: { buffer: opts.initrd },

@@ -3,24 +3,64 @@
 import type { HelloInfo, HostChannel } from './channel.js';
 import type { AttrList } from './protocol/attrs.js';
 
-export interface BootOptions {
+interface BootCommon {
   /** v86.wasm: a URL in browsers, a file path under Node */
   wasmPath: string;
   bios: ArrayBuffer;
-  kernel: ArrayBuffer;
-  initrd: ArrayBuffer;
   cmdline: string;
   memoryMB: number;
-  /**
-   * Restore this saved state instead of booting the kernel. The host passes
-   * it only when its stamp matches the artifacts above (src/common/snapshot.ts);
-   * if the restore fails the worker cold-boots from them.
-   */
-  state?: BootState;
   /** Why no `state` is given (no snapshot, stamp mismatch…): BootResult.coldBootReason. */
   noStateReason?: string;
   /** give up if the daemon has not said HELLO by then */
   timeoutMs?: number;
+}
+
+/**
+ * What to boot. The kernel and initramfs may be left out when a `state` is
+ * given (a page then need not download them): if that state cannot be
+ * restored, boot() rejects with ColdBootNeededError and the host boots again
+ * with them.
+ */
+export type BootOptions = BootCommon &
+  (
+    | {
+        kernel: ArrayBuffer;
+        initrd: ArrayBuffer;
+        /**
+         * Restore this saved state instead of booting the kernel. The host
+         * passes it only when its stamp matches the artifacts above
+         * (src/common/snapshot.ts); if the restore fails the worker
+         * cold-boots from them.
+         */
+        state?: BootState;
+      }
+    | { kernel?: undefined; initrd?: undefined; state: BootState }
+  );
+
+/**
+ * boot() could not restore the state it was given and had no kernel to boot
+ * instead. The message is the reason (what BootResult.coldBootReason will
+ * say once the host boots the kernel). comlink carries only an error's name
+ * and message across threads: `from` revives it on the host.
+ */
+export class ColdBootNeededError extends Error {
+  static readonly NAME = 'ColdBootNeededError';
+
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = ColdBootNeededError.NAME;
+  }
+
+  /** `e` as a ColdBootNeededError if it is one (or was one before it crossed a thread). */
+  static from(e: unknown): ColdBootNeededError | undefined {
+    if (e instanceof ColdBootNeededError) return e;
+    return e instanceof Error && e.name === ColdBootNeededError.NAME ? new ColdBootNeededError(e.message) : undefined;
+  }
+}
+
+/** The buffers of `opts` worth transferring rather than copying. */
+export function bootTransferables(opts: BootOptions): ArrayBuffer[] {
+  return [opts.bios, opts.kernel, opts.initrd, opts.state?.buffer].filter((b): b is ArrayBuffer => b !== undefined);
 }
 
 /** A guest state saved with the daemon idle right after its HELLO. */

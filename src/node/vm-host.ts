@@ -3,7 +3,7 @@
 import { wrap, proxy, releaseProxy, transfer, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Worker } from 'node:worker_threads';
-import type { BootOptions, BootResult, VmApi, VmListener } from '../common/vm-api.js';
+import { bootTransferables, type BootOptions, type BootResult, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
 import { loadArtifacts } from './artifacts.js';
@@ -41,7 +41,7 @@ export function startVmWorker(workerPath: string): NodeVm {
     ...remoteBackend(remote, shutdown, guard),
     worker,
     boot: (opts: BootOptions, listener: VmListener = {}): Promise<BootResult> =>
-      guard(remote.boot(transfer(opts, [opts.bios, opts.kernel, opts.initrd, ...(opts.state ? [opts.state.buffer] : [])]), proxy(completeListener(listener)))),
+      guard(remote.boot(transfer(opts, bootTransferables(opts)), proxy(completeListener(listener)))),
     saveState: () => guard(remote.saveState()).then((b) => b as ArrayBuffer),
   };
 }
