@@ -121,8 +121,9 @@ const kb = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3
 /**
  * Prints what a first visit downloads: each page with what it loads at once,
  * the VM (downloaded at once by the playground, on the first Run by embedded
- * pages) and the busybox image (on its first pull), raw and as a server
- * compressing with gzip -6 or brotli q5 would send it.
+ * pages; the kernel and initramfs only if the saved state cannot be used) and
+ * the busybox image (on its first pull), raw and as a server compressing with
+ * gzip -6 or brotli q5 would send it.
  */
 function firstVisitReport(): Plugin {
   let config: ResolvedConfig;
@@ -173,18 +174,22 @@ function firstVisitReport(): Plugin {
       };
       const chunkNamed = (name: string) => Object.values(bundle).filter((c) => c.type === 'chunk' && c.name === name).map((c) => c.fileName);
       const all = Object.keys(bundle);
-      const vm = all.filter((f) => /^assets\/(vm\.worker|v86|bios|bzImage|initramfs|state)[-.]/.test(f));
+      // with a saved state the page fetches the kernel and initramfs only if that state cannot be used (vm-client.ts)
+      const kernel = all.filter((f) => /^assets\/(bzImage|initramfs)[-.]/.test(f));
+      const hasState = all.some((f) => /^assets\/state[-.]/.test(f));
+      const vm = all.filter((f) => /^assets\/(vm\.worker|v86|bios|state)[-.]/.test(f) || (!hasState && kernel.includes(f)));
       const busybox = all.filter((f) => f.startsWith('registry/docker.io/library/busybox/'));
       const rows: Array<[string, Sized]> = [];
       const playground = pageFiles('index.html');
       rows.push(['playground page (index.html, JS, CSS)', sum(playground)]);
-      rows.push([`VM (worker, v86.wasm, BIOS, kernel, initramfs${vm.some((f) => f.startsWith('assets/state')) ? ', saved state' : ''})`, sum(vm)]);
+      rows.push([`VM (worker, v86.wasm, BIOS, ${hasState ? 'saved state' : 'kernel, initramfs: no saved state in this build'})`, sum(vm)]);
       rows.push(['= first visit to the playground', sum([...playground, ...vm])]);
       if ('tutorial.html' in bundle) {
         const tutorial = pageFiles('tutorial.html');
         rows.push(['tutorial page before its first Run', sum(tutorial)]);
         rows.push(['= tutorial after its first Run (+ runtime, VM)', sum([...tutorial, ...closure(chunkNamed('block-runner')), ...vm])]);
       }
+      if (hasState) rows.push(['kernel, initramfs (only if the saved state cannot be used)', sum(kernel)]);
       rows.push(['busybox image (first pull)', sum(busybox)]);
       const w = Math.max(...rows.map((r) => r[0].length));
       const line = (a: string, b: string, c: string, d: string) => `  ${a.padEnd(w)}  ${b.padStart(10)}  ${c.padStart(10)}  ${d.padStart(10)}`;

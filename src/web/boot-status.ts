@@ -26,6 +26,11 @@ export function readyText(p: { bootMs: number; restored: boolean }): string {
   return `${p.restored ? 'restored from a snapshot' : 'booted'} in ${(p.bootMs / 1000).toFixed(1)} s`;
 }
 
+/** Said once when the kernel must be downloaded after all: why the saved state is not used. */
+export function coldBootNote(reason: string): string {
+  return `The saved VM state cannot be used (${reason}): booting Linux from its kernel instead.`;
+}
+
 /** What went wrong and what to do, for any error thrown while starting. */
 export function explain(e: unknown): { message: string; advice: string } {
   if (e instanceof StartError || e instanceof DownloadError) return { message: e.message, advice: e.advice };
@@ -73,6 +78,8 @@ export class BootStatus {
       this.tick = setInterval(show, 100);
     } else {
       detail('boot').textContent = `${(p.bootMs / 1000).toFixed(1)} s`;
+      // the whole story on hover: snapshot or cold boot, and why
+      this.items.get('boot')!.li.title = `${readyText(p)}${p.restored ? '' : ` (${p.coldBootReason ?? 'no snapshot'})`}`;
       this.bar.value = 1;
       this.root.dataset.state = 'ready';
     }

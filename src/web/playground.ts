@@ -1,7 +1,7 @@
 // The playground page: a docker prompt in xterm.js, a side panel of images
 // and containers, and a second tab with a shell on the VM itself.
 import '@xterm/xterm/css/xterm.css';
-import { BootStatus, errorBox, explain, progressText, readyText } from './boot-status.js';
+import { BootStatus, coldBootNote, errorBox, explain, progressText, readyText } from './boot-status.js';
 import { browserFiles } from './browser-files.js';
 import { installDebugHook } from './debug-hook.js';
 import { DockerShell } from './docker-shell.js';
@@ -71,10 +71,15 @@ const status = new BootStatus($('boot-status'));
 view.term.write('\x1b[1mDockyard\x1b[0m: Docker in this browser tab.\r\n');
 view.term.focus();
 
+let toldWhy = false;
 try {
   const session = await startSession({
     onProgress: (p) => {
       status.update(p);
+      if (p.stage === 'download' && p.coldBootReason !== undefined && !toldWhy) {
+        toldWhy = true;
+        view.term.write(`\r\n${coldBootNote(p.coldBootReason)}\r\n`);
+      }
       if (p.stage === 'download') view.term.write(`\r\x1b[K${progressText(p)}`);
       else if (p.stage === 'boot') view.term.write(`\r\n${progressText(p).replace(/: .*/, '…')}`);
     },

@@ -1,7 +1,7 @@
 // The working part of <dockyard-terminal>, loaded when it starts: an xterm
 // with the docker prompt on the page's shared VM.
 import xtermCss from '@xterm/xterm/css/xterm.css?inline';
-import { explain, progressText } from './boot-status.js';
+import { coldBootNote, explain, progressText } from './boot-status.js';
 import { DockerShell } from './docker-shell.js';
 import { manifest } from './download-size.js';
 import { onSharedProgress, sharedSession } from './shared-session.js';
@@ -25,7 +25,12 @@ export function startTerminal(host: HTMLElement, o: { images: string[]; command?
   const view = openTerminal(host, { fontSize: 13 });
   const shell = new DockerShell(view.term, { pullable: bundledRepositories(manifest) });
   view.term.focus();
+  let toldWhy = false;
   const unlisten = onSharedProgress((p) => {
+    if (p.stage === 'download' && p.coldBootReason !== undefined && !toldWhy) {
+      toldWhy = true;
+      view.term.write(`\r\n${coldBootNote(p.coldBootReason)}\r\n`);
+    }
     if (p.stage !== 'ready') view.term.write(`\r\x1b[K${progressText(p)}`);
   });
   void sharedSession().then(

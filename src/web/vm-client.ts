@@ -1,12 +1,14 @@
 // Starts the VM worker from a page: downloads the guest artifacts and
 // v86.wasm (through the sha256 cache: verified against the manifest every
-// time) and boots. The page imports only types from the worker side
-// (comlink's Remote<VmApi>).
+// time) and boots. With a saved state that fits, a first visit downloads
+// only the BIOS, v86.wasm and the state; the kernel and initramfs are
+// fetched only if that state cannot be had or restored. The page imports
+// only types (and ColdBootNeededError) from the worker side.
 import { wrap, proxy, transfer, releaseProxy, type Remote } from 'comlink';
 import { stateUrl, v86Version, v86Wasm } from 'virtual:dockyard-build';
-import { ARTIFACT_NAMES, type ArtifactName, type Manifest } from '../common/manifest.js';
+import type { Manifest } from '../common/manifest.js';
 import { checkStateEntry, stateMismatch } from '../common/snapshot.js';
-import type { BootOptions, BootResult, BootState, VmApi, VmListener } from '../common/vm-api.js';
+import { bootTransferables, ColdBootNeededError, type BootOptions, type BootResult, type BootState, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
 import biosUrl from '../../images/dist/bios.bin?url';
@@ -16,12 +18,16 @@ import wasmUrl from 'v86/build/v86.wasm?url';
 import { DownloadError, fetchDigested, type Digested } from './artifact-cache.js';
 import { manifest } from './download-size.js';
 
-const URLS: Record<ArtifactName, string> = { bios: biosUrl, kernel: kernelUrl, initrd: initrdUrl };
-
 export type Progress =
-  | { stage: 'download'; loaded: number; total: number }
+  | {
+      stage: 'download';
+      loaded: number;
+      total: number;
+      /** set once the kernel must be downloaded after all: why the saved state is not used */
+      coldBootReason?: string;
+    }
   | { stage: 'boot'; startedAt: number }
-  | { stage: 'ready'; bootMs: number; restored: boolean };
+  | { stage: 'ready'; bootMs: number; restored: boolean; coldBootReason?: string };
 
 /** A failure to start, with what the user can do about it. */
 export class StartError extends Error {
@@ -36,13 +42,8 @@ export class StartError extends Error {
 
 export { manifest, downloadSize } from './download-size.js';
 
-function downloads(): Digested[] {
-  const abs = (u: string) => new URL(u, location.href).href;
-  return [
-    ...ARTIFACT_NAMES.map((a) => ({ name: manifest.artifacts[a].file, url: abs(URLS[a]), sha256: manifest.artifacts[a].sha256, size: manifest.artifacts[a].size })),
-    { name: 'v86.wasm', url: abs(wasmUrl), sha256: v86Wasm.sha256, size: v86Wasm.size },
-  ];
-}
+const abs = (u: string) => new URL(u, location.href).href;
+const artifact = (a: 'bios' | 'kernel' | 'initrd', url: string): Digested => ({ name: manifest.artifacts[a].file, url: abs(url), sha256: manifest.artifacts[a].sha256, size: manifest.artifacts[a].size });
 
 /** The saved guest state to restore instead of booting, or why there is none. */
 async function stateDownload(): Promise<{ file: Digested; hello: BootState['hello'] } | { reason: string }> {
@@ -59,6 +60,26 @@ async function stateDownload(): Promise<{ file: Digested; hello: BootState['hell
   return { file: { name: entry.file, url: stateUrl, sha256: entry.sha256, size: entry.size }, hello: entry.hello };
 }
 
+/** Download progress over a set of files that can grow (the kernel, when it turns out to be needed). */
+class Downloads {
+  private loaded = 0;
+  private total = 0;
+  private reason: string | undefined;
+
+  constructor(private readonly onProgress: (p: Progress) => void) {}
+
+  fetch(files: Digested[], coldBootReason?: string): Promise<Array<Uint8Array<ArrayBuffer>>> {
+    this.total += files.reduce((n, f) => n + (f.size ?? 0), 0);
+    this.reason ??= coldBootReason;
+    this.report();
+    return Promise.all(files.map((f) => fetchDigested(f, (n) => ((this.loaded += n), this.report()))));
+  }
+
+  private report(): void {
+    this.onProgress({ stage: 'download', loaded: this.loaded, total: this.total, ...(this.reason !== undefined ? { coldBootReason: this.reason } : {}) });
+  }
+}
+
 export interface StartedVm {
   vm: VmBackend;
   boot: BootResult;
@@ -69,21 +90,27 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   if (typeof WebAssembly === 'undefined' || typeof Worker === 'undefined') {
     throw new StartError('this browser cannot run the VM (it needs WebAssembly and Web Workers)', 'Open the page in a current Firefox, Chrome or Safari.');
   }
-  const files = downloads();
   const snapshot = await stateDownload();
-  const total = files.reduce((n, d) => n + (d.size ?? 0), 0) + ('file' in snapshot ? (snapshot.file.size ?? 0) : 0);
-  let loaded = 0;
-  const onBytes = (n: number) => onProgress({ stage: 'download', loaded: (loaded += n), total });
-  onProgress({ stage: 'download', loaded, total });
-  // a snapshot that cannot be had only costs a cold boot
-  const state: Promise<{ state?: BootState; reason?: string }> =
+  const downloads = new Downloads(onProgress);
+  // the kernel and initramfs, fetched at most once and only when a cold boot is needed
+  let kernelFiles: Promise<{ kernel: ArrayBuffer; initrd: ArrayBuffer }> | undefined;
+  const fetchKernel = (reason?: string) =>
+    (kernelFiles ??= downloads.fetch([artifact('kernel', kernelUrl), artifact('initrd', initrdUrl)], reason).then(([k, i]) => ({ kernel: k!.buffer, initrd: i!.buffer })));
+  const base = downloads.fetch([artifact('bios', biosUrl), { name: 'v86.wasm', url: abs(wasmUrl), sha256: v86Wasm.sha256, size: v86Wasm.size }]);
+  // a snapshot that cannot be had only costs a cold boot: the kernel is fetched instead
+  const saved: Promise<{ state: BootState } | { reason: string }> =
     'file' in snapshot
-      ? fetchDigested(snapshot.file, onBytes).then(
-          (b) => ({ state: { buffer: b.buffer, hello: snapshot.hello } }),
-          (e: Error) => ({ reason: e instanceof DownloadError ? e.message : `${snapshot.file.name}: ${e.message}` }),
+      ? downloads.fetch([snapshot.file]).then(
+          ([b]) => ({ state: { buffer: b!.buffer, hello: snapshot.hello } }),
+          (e: Error) => {
+            const reason = e instanceof DownloadError ? e.message : `${snapshot.file.name}: ${e.message}`;
+            void fetchKernel(reason).catch(() => {}); // (awaited below)
+            return { reason };
+          },
         )
       : Promise.resolve({ reason: snapshot.reason });
-  const [[bios, kernel, initrd, wasm], saved] = await Promise.all([Promise.all(files.map((f) => fetchDigested(f, onBytes))), state]);
+  if (!('file' in snapshot)) void fetchKernel().catch(() => {}); // no snapshot: booting the kernel is the plan
+  const [[bios, wasm], first] = await Promise.all([base, saved]);
   // v86 loads its wasm by URL: hand it the verified bytes as a blob URL
   const wasmBlobUrl = URL.createObjectURL(new Blob([wasm!], { type: 'application/wasm' }));
 
@@ -92,34 +119,34 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   const workerFailed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new StartError(`the VM worker failed to load${e.message ? `: ${e.message}` : ''}`, 'Reload the page; if it happens again, the site may be missing files.')), { once: true });
   });
-  const startedAt = performance.now();
-  onProgress({ stage: 'boot', startedAt });
-  const opts: BootOptions = {
-    wasmPath: wasmBlobUrl,
-    bios: bios!.buffer,
-    kernel: kernel!.buffer,
-    initrd: initrd!.buffer,
-    cmdline: manifest.cmdline,
-    memoryMB: manifest.memoryMB,
-    ...(saved.state ? { state: saved.state } : { noStateReason: saved.reason ?? 'no snapshot' }),
+  const common = { wasmPath: wasmBlobUrl, cmdline: manifest.cmdline, memoryMB: manifest.memoryMB };
+  const attempt = (opts: BootOptions): Promise<BootResult> => {
+    onProgress({ stage: 'boot', startedAt: performance.now() });
+    return Promise.race([remote.boot(transfer(opts, bootTransferables(opts)), proxy(completeListener(listener))), workerFailed]);
   };
+  const coldBoot = async (reason: string): Promise<BootResult> => attempt({ ...common, bios: bios!.buffer, ...(await fetchKernel(reason)), noStateReason: reason });
   let boot: BootResult;
   try {
-    boot = await Promise.race([
-      remote.boot(
-        transfer(opts, [opts.bios, opts.kernel, opts.initrd, ...(opts.state ? [opts.state.buffer] : [])]),
-        proxy(completeListener(listener)),
-      ),
-      workerFailed,
-    ]);
+    if ('state' in first) {
+      try {
+        // a copy of the BIOS: a cold boot after a failed restore needs it again
+        boot = await attempt({ ...common, bios: bios!.slice().buffer, state: first.state });
+      } catch (e) {
+        const needed = ColdBootNeededError.from(e);
+        if (!needed) throw e;
+        boot = await coldBoot(needed.reason);
+      }
+    } else {
+      boot = await coldBoot(first.reason);
+    }
   } catch (e) {
     worker.terminate();
-    if (e instanceof StartError) throw e;
+    if (e instanceof StartError || e instanceof DownloadError) throw e;
     throw new StartError(`the VM did not boot: ${(e as Error).message}`, 'Reload the page to try again. The kernel log below may say why.');
   } finally {
     URL.revokeObjectURL(wasmBlobUrl);
   }
-  onProgress({ stage: 'ready', bootMs: boot.bootMs, restored: boot.restored });
+  onProgress({ stage: 'ready', bootMs: boot.bootMs, restored: boot.restored, ...(boot.coldBootReason !== undefined ? { coldBootReason: boot.coldBootReason } : {}) });
   const vm = remoteBackend(remote, async () => {
     await remote.shutdown();
     remote[releaseProxy]();

@@ -12,12 +12,20 @@ import { serveStatic, type StaticServer } from './static-server.js';
 
 if (!HAVE_CHROMIUM) console.warn(SKIP_REASON);
 
+/** The build has a saved state to restore (images/dist/manifest.json names one). */
+function hasState(): boolean {
+  const manifest = JSON.parse(readFileSync(join(inject('siteDir'), '..', '..', 'images', 'dist', 'manifest.json'), 'utf8')) as { state?: unknown };
+  return manifest.state !== undefined;
+}
+
 describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
   let server: StaticServer;
   let browser: Browser;
   let page: Page;
   const failedRequests: string[] = [];
   const pageErrors: string[] = [];
+  /** paths the page asked for, from its first request on */
+  const requested: string[] = [];
 
   beforeAll(async () => {
     server = await serveStatic(inject('siteDir'));
@@ -27,6 +35,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
       if (r.status() >= 400) failedRequests.push(`${r.status()} ${r.url()}`);
     });
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
     await page.goto(server.url);
     await waitReady(page);
   }, 180_000);
@@ -48,9 +57,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
   });
 
   it('restores the saved guest state when the build has one', async () => {
-    const manifest = JSON.parse(readFileSync(join(inject('siteDir'), '..', '..', 'images', 'dist', 'manifest.json'), 'utf8')) as { state?: unknown };
     const boot = await page.evaluate(() => ({ restored: window.__dockyard!.restored, reason: window.__dockyard!.coldBootReason }));
-    if (manifest.state) expect(boot).toEqual({ restored: true, reason: undefined });
+    if (hasState()) expect(boot).toEqual({ restored: true, reason: undefined });
     else expect(boot).toEqual({ restored: false, reason: 'no snapshot' });
   });
 
@@ -61,6 +69,20 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     expect(out).toMatch(/^hello$/m);
     expect(out).toContain("Unable to find image 'busybox:latest' locally");
   }, 120_000);
+
+  it('downloads neither the kernel nor the initramfs when the saved state restores', async () => {
+    screenshotOnFailure(page, 'playground-lazy-kernel');
+    const kernelFiles = requested.filter((p) => /\/assets\/(bzImage|initramfs)[-.]/.test(p));
+    if (!hasState()) {
+      expect(kernelFiles).toHaveLength(2); // nothing to restore: booting the kernel was the plan
+      return;
+    }
+    expect(requested.filter((p) => /\/assets\/state[-.]/.test(p))).toHaveLength(1);
+    expect(kernelFiles).toEqual([]);
+    await freshPrompt(page);
+    expect(await docker(page, 'docker run --rm busybox echo no kernel download')).toMatch(/^no kernel download$/m);
+    expect(requested.filter((p) => /\/assets\/(bzImage|initramfs)[-.]/.test(p))).toEqual([]);
+  }, 60_000);
 
   it('takes commands without the leading docker, edits the line, recalls history', async () => {
     screenshotOnFailure(page, 'playground-line-editing');
@@ -194,7 +216,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     await waitReady(page);
     const cache = await page.evaluate(() => window.__dockyard!.cache);
     expect(cache.downloaded).toEqual([]);
-    expect(cache.fromCache).toBeGreaterThanOrEqual(4); // BIOS, kernel, initramfs, v86.wasm (+ the saved state)
+    // BIOS, v86.wasm and the saved state (or without one: the kernel and initramfs)
+    expect(cache.fromCache).toBeGreaterThanOrEqual(hasState() ? 3 : 4);
     await waitForScreen(page, AT_PROMPT);
   }, 180_000);
 });
@@ -205,10 +228,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground on a broken deployment', () => {
   let dir: string;
 
   beforeAll(async () => {
-    // the built site without its kernel, as a half-finished upload would leave it
+    // the built site without its kernel or saved state, as a half-finished
+    // upload would leave it (with the state, the kernel would not be needed)
     dir = mkdtempSync(join(tmpdir(), 'dockyard-broken-'));
     cpSync(inject('siteDir'), dir, { recursive: true });
-    for (const f of readdirSync(join(dir, 'assets'))) if (f.startsWith('bzImage')) rmSync(join(dir, 'assets', f));
+    for (const f of readdirSync(join(dir, 'assets'))) if (/^(bzImage|state)[-.]/.test(f)) rmSync(join(dir, 'assets', f));
     server = await serveStatic(dir);
     browser = await launch();
   });
