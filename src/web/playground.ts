@@ -1,11 +1,14 @@
 // The playground page: a docker prompt in xterm.js, a side panel of images
-// and containers, and a second tab with a shell on the VM itself.
+// and containers (and live "containers vs. VMs" figures), and a second tab
+// with a shell on the VM itself.
 import '@xterm/xterm/css/xterm.css';
 import { BootStatus, coldBootNote, errorBox, explain, progressText, readyText } from './boot-status.js';
 import { browserFiles } from './browser-files.js';
 import { installDebugHook } from './debug-hook.js';
 import { DockerShell } from './docker-shell.js';
 import { h } from './dom.js';
+import { Figures } from './figures.js';
+import { timeRuns } from './run-timing.js';
 import { startSession } from './session.js';
 import { SidePanel } from './side-panel.js';
 import { bundledRepositories } from './web-registry.js';
@@ -94,15 +97,16 @@ try {
   const repos = bundledRepositories(session.manifest);
   hook.restored = d.boot.restored;
   if (d.boot.coldBootReason) hook.coldBootReason = d.boot.coldBootReason;
+  const figures = new Figures(d, session.manifest);
   shell.start(
-    d,
+    timeRuns(d, (t) => figures.runTimed(t)),
     ` ${readyText(d.boot)}.\n\n` +
       `Linux ${d.hello.kernel} (${d.hello.machine}) is running containerd-lite ${d.hello.version}.\n` +
       `Type docker commands ("docker" is optional). Tab completes, \u2191 recalls, Ctrl-L clears.\n` +
       `Images you can pull: ${repos.join(', ')}. Try: \x1b[1mdocker run --rm busybox echo hello\x1b[0m\n\n`,
   );
   vmConsole.attach(session);
-  panel = new SidePanel($('side-panel'), d, () => view.term.focus());
+  panel = new SidePanel($('side-panel'), d, () => view.term.focus(), figures);
   panel.start(3000);
   hook.state = 'ready';
 } catch (e) {

@@ -1,6 +1,7 @@
 // The side panel: images and containers with live status, refreshed after
 // every command and every few seconds, with the actions the runtime API
-// offers (start, stop, remove; remove an image).
+// offers (start, stop, remove; remove an image), and the "containers vs.
+// VMs" figures fed from the same lists.
 import { rmi } from '../cli/commands/rmi.js';
 import { statusText } from '../cli/commands/ps.js';
 import { humanSize } from '../cli/format.js';
@@ -9,6 +10,7 @@ import type { ContainerInfo } from '../runtime/containers.js';
 import type { Dockyard } from '../runtime/dockyard.js';
 import type { ImageRecord } from '../runtime/images.js';
 import { h } from './dom.js';
+import type { Figures } from './figures.js';
 
 function familiar(name: string): string {
   try {
@@ -30,11 +32,13 @@ export class SidePanel {
     root: HTMLElement,
     private readonly d: Dockyard,
     private readonly onAction: () => void = () => {},
+    private readonly figures?: Figures,
   ) {
     root.replaceChildren(
       h('section', { className: 'panel-section' }, h('h2', {}, 'Images'), (this.imagesEl = h('ul', { className: 'panel-list', id: 'images-list' }))),
       h('section', { className: 'panel-section' }, h('h2', {}, 'Containers'), (this.containersEl = h('ul', { className: 'panel-list', id: 'containers-list' }))),
       (this.messageEl = h('p', { className: 'panel-message', role: 'status' })),
+      ...(figures ? [figures.el] : []),
     );
   }
 
@@ -63,6 +67,7 @@ export class SidePanel {
           const [images, containers] = await Promise.all([this.d.images.list(), this.d.containers.list()]);
           this.renderImages(images, containers);
           this.renderContainers(containers);
+          this.figures?.update(images, containers);
         } catch (e) {
           this.say(`Could not list: ${(e as Error).message}`, true);
         }
