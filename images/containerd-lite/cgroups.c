@@ -129,6 +129,17 @@ uint64_t cl_cgroup_oom_kills(const char *id)
 	return p ? strtoull(p + 9, NULL, 10) : 0;
 }
 
+uint64_t cl_cgroup_memory_current(const char *id)
+{
+	char path[CL_PATH_MAX], buf[32];
+	struct cl_error e;
+
+	if (cl_path(path, sizeof path, &e, CL_CGROUP_ROOT "/%s/memory.current", id) < 0 ||
+	    cl_read_file(path, buf, sizeof buf, NULL, &e) < 0)
+		return 0;
+	return strtoull(buf, NULL, 10);
+}
+
 void cl_cgroup_remove(const char *id)
 {
 	char dir[CL_PATH_MAX];

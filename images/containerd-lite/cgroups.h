@@ -29,6 +29,10 @@ int cl_cgroup_open_procs(const char *id, int *procs_fd, struct cl_error *err);
 /* oom_kill from memory.events; 0 when unreadable. */
 uint64_t cl_cgroup_oom_kills(const char *id);
 
+/* memory.current in bytes: what the container's processes, page cache and
+ * tmpfs pages cost now; 0 when unreadable. */
+uint64_t cl_cgroup_memory_current(const char *id);
+
 /* rmdir; a missing cgroup is fine, EBUSY is logged. */
 void cl_cgroup_remove(const char *id);
 

@@ -398,6 +398,8 @@ static int op_list(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		    (ret = cl_attrbuf_add_u64(&b, "started", c->started)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "finished", c->finished)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "pid", (uint64_t)c->pid)) < 0 ||
+		    (c->status == CL_RUNNING &&
+		     (ret = cl_attrbuf_add_u64(&b, "memory", cl_cgroup_memory_current(c->id))) < 0) ||
 		    (cl_attrs_get(&c->attrs, "record", &a) && (ret = cl_attrbuf_add(&b, "record", a.val, a.vlen)) < 0) ||
 		    (ret = cl_attrbuf_add(resp, "container", b.data, b.len)) < 0)
 			return cl_fail(err, -ret, "container.list: build response");

@@ -22,6 +22,7 @@
 #include "containers.h"
 #include "io.h"
 #include "loop.h"
+#include "netns.h"
 #include "ops.h"
 #include "snapshots.h"
 #include "sysinfo.h"
@@ -40,16 +41,19 @@ struct options {
 	const char *port;
 	int fd;             /* >= 0: use this inherited fd instead of opening port */
 	const char *marker; /* restart marker, NULL for none */
+	unsigned netns_pool; /* network namespaces kept ready (netns.h) */
 };
 
 static void usage(FILE *f)
 {
-	fputs("usage: containerd-lite [--port PATH | --fd N] [--restart-marker PATH]\n"
+	fputs("usage: containerd-lite [--port PATH | --fd N] [--restart-marker PATH] [--netns-pool N]\n"
 	      "  --port PATH            console port to serve (default " DEFAULT_PORT ")\n"
 	      "  --fd N                 serve an inherited fd instead (tests: a socketpair)\n"
 	      "  --restart-marker PATH  created at start; if it already exists, a daemon ran\n"
 	      "                         before and HELLO is preceded by padding (PROTOCOL.md)\n"
-	      "                         (default " DEFAULT_MARKER ", none with --fd)\n",
+	      "                         (default " DEFAULT_MARKER ", none with --fd)\n"
+	      "  --netns-pool N         keep N network namespaces made ahead of need (0-8,\n"
+	      "                         default 0: each container start makes its own)\n",
 	      f);
 }
 
@@ -69,12 +73,13 @@ static int parse_fd(const char *s, int *fd, struct cl_error *err)
 /* Returns 1 when the program should exit 0 (--help, --version). */
 static int parse_args(int argc, char **argv, struct options *o, struct cl_error *err)
 {
-	static const char *const valued[] = { "--port", "--fd", "--restart-marker" };
+	static const char *const valued[] = { "--port", "--fd", "--restart-marker", "--netns-pool" };
 	bool marker_set = false;
 
 	o->port = DEFAULT_PORT;
 	o->fd = -1;
 	o->marker = NULL;
+	o->netns_pool = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *opt = NULL, *val = NULL;
@@ -107,6 +112,10 @@ static int parse_args(int argc, char **argv, struct options *o, struct cl_error 
 		} else if (strcmp(opt, "--fd") == 0) {
 			if (parse_fd(val, &o->fd, err) < 0)
 				return cl_error_ret(err);
+		} else if (strcmp(opt, "--netns-pool") == 0) {
+			if (!(val[0] >= '0' && val[0] <= '8' && !val[1]))
+				return cl_fail_plain(err, EINVAL, "--netns-pool: `%s` is not a number from 0 to 8", val);
+			o->netns_pool = (unsigned)(val[0] - '0');
 		} else {
 			o->marker = *val ? val : NULL;
 			marker_set = true;
@@ -346,6 +355,7 @@ static int serve(const struct options *o, struct cl_error *err)
 	ret = cl_tasks_init(err);
 	if (ret < 0)
 		return ret;
+	cl_netns_start(o->netns_pool);
 	ret = cl_loop_watch(fd, POLLIN, on_channel, &ch, err);
 	if (ret < 0)
 		return ret;

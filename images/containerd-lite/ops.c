@@ -8,6 +8,7 @@
 #include "containers.h"
 #include "content.h"
 #include "images.h"
+#include "netns.h"
 #include "snapshots.h"
 #include "sys.h"
 #include "sysinfo.h"
@@ -34,7 +35,8 @@ static int op_info(const struct cl_request *req, struct cl_attrbuf *resp, struct
 {
 	struct utsname u;
 	char os[256];
-	uint64_t mem_kb, uptime_ms;
+	uint64_t mem_kb, avail_kb = 0, uptime_ms;
+	struct cl_error ignored;
 	int ret;
 
 	(void)req;
@@ -43,6 +45,7 @@ static int op_info(const struct cl_request *req, struct cl_attrbuf *resp, struct
 	ret = cl_sys_mem_total_kb(&mem_kb, err);
 	if (ret < 0)
 		return cl_error_wrap(err, "info");
+	cl_sys_meminfo_kb("MemAvailable", &avail_kb, &ignored);
 	ret = cl_sys_uptime_ms(&uptime_ms, err);
 	if (ret < 0)
 		return cl_error_wrap(err, "info");
@@ -53,6 +56,7 @@ static int op_info(const struct cl_request *req, struct cl_attrbuf *resp, struct
 	    (ret = cl_attrbuf_add_str(resp, "machine", u.machine)) < 0 ||
 	    (ret = cl_attrbuf_add_str(resp, "os", os)) < 0 ||
 	    (ret = cl_attrbuf_add_u64(resp, "mem_kb", mem_kb)) < 0 ||
+	    (ret = cl_attrbuf_add_u64(resp, "mem_available_kb", avail_kb)) < 0 ||
 	    (ret = cl_attrbuf_add_u64(resp, "ncpu", (uint64_t)cl_sys_ncpu())) < 0 ||
 	    (ret = cl_attrbuf_add_u64(resp, "uptime_ms", uptime_ms)) < 0)
 		return cl_fail(err, -ret, "info: build response");
@@ -127,7 +131,10 @@ int cl_ops_handle_request(struct cl_channel *ch, const struct cl_message *m, str
 	struct cl_request req = { .ch = ch, .id = m->id };
 	struct cl_error e = { 0 };
 
-	int ret = run(&req, m, &resp, &e);
+	int ret;
+
+	cl_netns_resume();
+	ret = run(&req, m, &resp, &e);
 
 	if (ret == CL_OP_DEFERRED)
 		return 0;

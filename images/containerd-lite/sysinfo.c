@@ -9,9 +9,9 @@
 
 #include "io.h"
 
-int cl_sys_mem_total_kb(uint64_t *kb, struct cl_error *err)
+int cl_sys_meminfo_kb(const char *field, uint64_t *kb, struct cl_error *err)
 {
-	char buf[4096];
+	char buf[4096], key[64];
 	const char *p;
 	char *end;
 	int ret;
@@ -19,15 +19,24 @@ int cl_sys_mem_total_kb(uint64_t *kb, struct cl_error *err)
 	ret = cl_read_file("/proc/meminfo", buf, sizeof buf, NULL, err);
 	if (ret < 0)
 		return ret;
-	p = strstr(buf, "MemTotal:");
-	if (!p)
-		return cl_fail_plain(err, ENOENT, "/proc/meminfo: no MemTotal");
-	p += strlen("MemTotal:");
+	snprintf(key, sizeof key, "\n%s:", field);
+	/* the first line has no newline before it */
+	if (strncmp(buf, key + 1, strlen(key + 1)) == 0)
+		p = buf + strlen(key + 1);
+	else if ((p = strstr(buf, key)))
+		p += strlen(key);
+	else
+		return cl_fail_plain(err, ENOENT, "/proc/meminfo: no %s", field);
 	errno = 0;
 	*kb = strtoull(p, &end, 10);
 	if (end == p || errno)
-		return cl_fail_plain(err, EINVAL, "/proc/meminfo: bad MemTotal");
+		return cl_fail_plain(err, EINVAL, "/proc/meminfo: bad %s", field);
 	return 0;
+}
+
+int cl_sys_mem_total_kb(uint64_t *kb, struct cl_error *err)
+{
+	return cl_sys_meminfo_kb("MemTotal", kb, err);
 }
 
 /* Value of an os-release assignment: shell-like quoting with \ escapes

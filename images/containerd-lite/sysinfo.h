@@ -7,6 +7,9 @@
 
 #include "error.h"
 
+/* A field of /proc/meminfo ("MemAvailable"), in kB. */
+int cl_sys_meminfo_kb(const char *field, uint64_t *kb, struct cl_error *err);
+
 /* MemTotal of /proc/meminfo, in kB. */
 int cl_sys_mem_total_kb(uint64_t *kb, struct cl_error *err);
 

@@ -30,6 +30,7 @@
 #include "io.h"
 #include "loop.h"
 #include "mounts.h"
+#include "netns.h"
 #include "snapshots.h"
 #include "users.h"
 
@@ -46,6 +47,9 @@ struct cl_task {
 	int out_fd, err_fd; /* -1 once closed; with a tty out_fd is the master */
 	int in_fd;          /* stdin pipe, or the master; -1: none */
 	int master;         /* the pty master, -1 without a tty */
+	/* The container's mount namespace, held so that its teardown (every
+	 * unmount) runs after the exit is answered, not in the exit itself. */
+	int mnt_ns;
 	uint8_t *inq;       /* stdin bytes the process has not taken yet */
 	size_t inq_len;
 	struct cl_task *next;
@@ -274,19 +278,23 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 			ret = cl_container_exited(c, err);
 		destroy = cl_arg_bool(&c->attrs, "auto_remove") && !c->removing;
 	}
-	if (ret == 0 && destroy) {
-		struct cl_error e;
-
-		/* Gone before the answer: `run --rm` then `ps -a` must not see it. */
-		if (cl_container_destroy(c, &e) < 0)
-			cl_log("auto-remove: %s", e.msg);
-	}
 	if (ret == 0 && t->req) {
 		if (cl_attrbuf_add_u64(&b, "exit_code", (uint64_t)code) < 0 ||
 		    (!t->is_exec && cl_attrbuf_add_u64(&b, "oom", oom) < 0))
 			ret = cl_fail(err, ENOMEM, "build exit response");
 		else
 			ret = cl_reply(t->req, &b, err);
+	}
+	/* After the answer, so the host need not wait for the unmounts and
+	 * rmdirs; still before any next request is read, so `run --rm` then
+	 * `ps -a` never sees the container. */
+	if (t->mnt_ns >= 0)
+		close(t->mnt_ns);
+	if (ret == 0 && destroy) {
+		struct cl_error e;
+
+		if (cl_container_destroy(c, &e) < 0)
+			cl_log("auto-remove: %s", e.msg);
 	}
 	free(t);
 	return ret;
@@ -404,6 +412,7 @@ struct child {
 	int status_fd, console_fd, procs_fd;
 	int stdio[3];
 	int ns[5]; /* exec: ipc uts net pid mnt */
+	int netns; /* container: a network namespace made ahead (netns.h), or -1 */
 	struct cl_rootfs rootfs;
 	const char *hostname, *cwd, *user;
 	char **argv, **env;
@@ -423,52 +432,6 @@ __attribute__((noreturn)) static void child_fail(struct child *x, const struct c
 {
 	send_status(x->status_fd, MSG_ERROR, e->code, 0, e->msg);
 	_exit(127);
-}
-
-static int send_fd(int sock, int fd, struct cl_error *err)
-{
-	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c;
-
-	memset(&u, 0, sizeof u);
-	c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
-		return cl_fail(err, errno, "send the pty master");
-	return 0;
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c;
-	int fd = -1;
-	ssize_t n;
-
-	do
-		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1;
-	c = CMSG_FIRSTHDR(&m);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
 }
 
 /* The pty, opened inside the container's devpts so the process sees
@@ -502,7 +465,7 @@ static int setup_tty(struct child *x, struct cl_error *err)
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
 			return cl_fail(err, errno, "dup2 pty slave");
-	return send_fd(x->console_fd, master, err);
+	return cl_send_fd(x->console_fd, master, err);
 }
 
 static const char *env_get(char **env, const char *name)
@@ -726,7 +689,12 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 			_exit(0);
 		}
 	} else {
-		if (cl_loopback_up(&err) < 0 || cl_rootfs_setup(&x->rootfs, &err) < 0)
+		/* First: sysfs, mounted below, shows the mounter's namespace. */
+		if (x->netns >= 0 && setns(x->netns, CLONE_NEWNET) < 0)
+			cl_fail(&err, errno, "join network namespace"), child_fail(x, &err);
+		if (x->netns < 0 && cl_loopback_up(&err) < 0)
+			child_fail(x, &err);
+		if (cl_rootfs_setup(&x->rootfs, &err) < 0)
 			child_fail(x, &err);
 		if (sethostname(x->hostname, strlen(x->hostname)) < 0)
 			cl_fail(&err, errno, "sethostname"), child_fail(x, &err);
@@ -802,7 +770,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	cleanup_free struct cl_mount *mounts = NULL;
 	char user[256], cwd[CL_PATH_MAX], hostname[65], snap[CL_DIGEST_STR_LEN + 1];
 	char rootfs[CL_PATH_MAX], upper[CL_PATH_MAX], work[CL_PATH_MAX];
-	struct child x = { .is_exec = is_exec, .console_fd = -1, .stdio = { -1, -1, -1 } };
+	struct child x = { .is_exec = is_exec, .console_fd = -1, .stdio = { -1, -1, -1 }, .netns = -1 };
 	int status_p[2], out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 }, con[2] = { -1, -1 };
 	int st_r, master = -1;
 	uint64_t memory, pids;
@@ -853,6 +821,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 					       .mounts = mounts, .nmounts = x.rootfs.nmounts };
 		if (cl_cgroup_create(c->id, memory, pids, &own.v[0], err) < 0)
 			return cl_error_ret(err);
+		own.v[6] = x.netns = cl_netns_take();
 		c->oom_base = cl_cgroup_oom_kills(c->id);
 	} else {
 		static const char *const ns[5] = { "ipc", "uts", "net", "pid", "mnt" };
@@ -906,8 +875,9 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		pid = fork();
 	else
 		pid = (pid_t)syscall(SYS_clone,
-				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, 0, 0,
-				     0, 0);
+				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+					     (x.netns < 0 ? CLONE_NEWNET : 0) | SIGCHLD,
+				     0, 0, 0, 0);
 	if (pid == 0)
 		child_main(&x);
 	fds_close(&own); /* the child's ends */
@@ -920,9 +890,16 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	if (pid < 0)
 		return cl_fail(err, errno, "clone");
 	tpid = is_exec ? -1 : pid;
+	if (!is_exec) {
+		char p[40];
+
+		/* Now, while the child sets up: a process that exited has none. */
+		snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int)pid);
+		own.v[6] = open(p, O_RDONLY | O_CLOEXEC);
+	}
 
 	if (x.tty) {
-		master = recv_fd(con[0]);
+		cl_recv_fd(con[0], &master);
 		own.v[5] = master;
 	}
 	for (;;) {
@@ -962,7 +939,8 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	}
 	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid,
 			       .out_fd = x.tty ? master : out_p[0], .err_fd = x.tty ? -1 : err_p[0],
-			       .in_fd = x.tty ? (want_stdin ? master : -1) : in_p[1], .master = master };
+			       .in_fd = x.tty ? (want_stdin ? master : -1) : in_p[1], .master = master,
+			       .mnt_ns = own.v[6] };
 	memset(&own, -1, sizeof own);
 	close(st_r);
 	if (con[0] >= 0)

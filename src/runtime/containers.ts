@@ -61,6 +61,8 @@ export interface ContainerInfo {
   finished: number;
   pid: number;
   autoRemove: boolean;
+  /** the cgroup's memory.current (processes, page cache, writable layer); 0 unless running */
+  memoryBytes: number;
 }
 
 interface ContainerRecord {
@@ -120,6 +122,7 @@ export class Containers {
         finished: c.int('finished') ?? 0,
         pid: c.int('pid') ?? 0,
         autoRemove: rec.autoRemove ?? false,
+        memoryBytes: c.int('memory') ?? 0,
       };
       out.push(info);
     }
@@ -138,9 +141,51 @@ export class Containers {
     throw new NoSuchContainerError(ref);
   }
 
-  /** `docker create` (and the first half of run): pulls the image if missing. */
-  /** `resolved`: the image, when the caller has already looked it up (saves a round trip). */
+  /**
+   * `docker create` (and the first half of run): pulls the image if missing.
+   * `resolved`: the image, when the caller has already looked it up (saves a
+   * round trip). The daemon refuses a name in use, with Docker's message.
+   */
   async create(o: RunOptions, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord }> {
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.createRequest(o, resolved);
+      try {
+        await this.call(c.fields);
+        return c;
+      } catch (e) {
+        if (!this.retryName(o, e, attempt)) throw e;
+      }
+    }
+  }
+
+  /**
+   * `docker run` without -d: create and start attached, sent back to back so
+   * the start does not wait for a round trip (the daemon takes requests in
+   * order; if the create fails, so does the start, and the create's error is
+   * the one thrown).
+   */
+  async run(o: RunOptions, out: Output, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord; proc: Attached }> {
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.createRequest(o, resolved);
+      const created = this.call(c.fields);
+      const proc = this.attach(c.id, out);
+      try {
+        await created;
+      } catch (e) {
+        void proc.then((p) => p.exit).catch(() => {}); // fails: no such container
+        if (!this.retryName(o, e, attempt)) throw e;
+        continue;
+      }
+      return { ...c, proc: await proc };
+    }
+  }
+
+  /** A generated name that another container took meanwhile: pick another. */
+  private retryName(o: RunOptions, e: unknown, attempt: number): boolean {
+    return o.name === undefined && attempt < 5 && (e as { errno?: number }).errno === 17 /* EEXIST */ && /container name/.test((e as Error).message);
+  }
+
+  private async createRequest(o: RunOptions, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord; fields: AttrList }> {
     let image = resolved ?? (await this.images.find(o.image));
     if (!image) {
       image = await this.pull(o.image).catch((e: Error) => {
@@ -148,13 +193,11 @@ export class Containers {
       });
     }
     const id = randomId();
-    const existing = await this.list();
-    if (o.name !== undefined) {
-      if (!/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw new DockerError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      const clash = existing.find((c) => c.name === o.name!.replace(/^\//, ''));
-      if (clash) throw new DockerError(`Conflict. The container name "/${o.name.replace(/^\//, '')}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    if (o.name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) {
+      throw new DockerError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
-    const name = o.name?.replace(/^\//, '') ?? randomName(new Set(existing.map((c) => c.name)));
+    // the names last listed: a hint only (the daemon has the last word)
+    const name = o.name?.replace(/^\//, '') ?? randomName(new Set(this.known.map((c) => c.name)));
     const args = mergeArgs(image.runConfig, o.cmd ?? [], o.entrypoint);
     if (args.length === 0) throw new DockerError('no command specified');
     const hostname = o.hostname ?? id.slice(0, 12);
@@ -168,7 +211,7 @@ export class Containers {
       created: Date.now(),
       autoRemove: o.rm ?? false,
     };
-    await this.call([
+    const fields: AttrList = [
       ['op', 'container.create'],
       ['id', id],
       ['name', name],
@@ -186,8 +229,8 @@ export class Containers {
       ...mounts.map((m) => ['mount', encodeAttrs([['type', m.type], ['source', m.source], ['target', m.target], ['ro', m.readonly ? '1' : '0']])] as const),
       ['auto_remove', o.rm ? '1' : '0'],
       ['record', enc.encode(JSON.stringify(record))],
-    ]);
-    return { id, name, image };
+    ];
+    return { id, name, image, fields };
   }
 
   /** Starts the container's task attached: output streams to `out`. */

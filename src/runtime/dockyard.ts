@@ -16,6 +16,8 @@ export interface DockerInfo {
   architecture: string;
   cpus: number;
   totalMemoryBytes: number;
+  /** MemAvailable: what the VM could still give containers */
+  memAvailableBytes: number;
   daemonVersion: string;
   /** emulator start → daemon ready */
   bootMs: number;
@@ -77,6 +79,7 @@ export class Dockyard {
       resizeConsole: (port, c, r) => this.live().resizeConsole(port, c, r),
       writeFile: (path, d, o) => this.live().writeFile(path, d, o),
       readFile: (path) => this.live().readFile(path),
+      instructionCount: () => this.live().instructionCount?.() ?? Promise.resolve(0),
       shutdown: () => this.vm.shutdown(),
     };
     this.images = new ImageStore({
@@ -128,6 +131,7 @@ export class Dockyard {
     const { vm, boot } = await this.reboot();
     this.vm = vm;
     this.booted = boot;
+    this.images.forget();
     this.deadReason = undefined;
     this.watch();
     return `the VM stopped responding (${reason}); restarted — containers lost: ${lost.length ? lost.join(', ') : 'none'}`;
@@ -161,6 +165,7 @@ export class Dockyard {
       architecture: dockerArch(r.machine ?? ''),
       cpus: Number(r.ncpu ?? 1),
       totalMemoryBytes: Number(r.mem_kb ?? 0) * 1024,
+      memAvailableBytes: Number(r.mem_available_kb ?? 0) * 1024,
       daemonVersion: this.hello.version,
       bootMs: this.boot.bootMs,
       restored: this.boot.restored,

@@ -75,7 +75,23 @@ describe('the VM in a worker thread', () => {
     expect(info.architecture).toBe('i386');
     expect(info.operatingSystem).toMatch(/Dockyard/);
     expect(info.totalMemoryBytes).toBeGreaterThan(64 * 1024 * 1024);
+    expect(info.memAvailableBytes).toBeGreaterThan(16 * 1024 * 1024);
+    expect(info.memAvailableBytes).toBeLessThan(info.totalMemoryBytes);
     expect(info.cpus).toBe(1);
+  });
+
+  it('runs a program in the VM itself with sys.exec (the benchmark\'s floor), answering its exit code', async () => {
+    const exit = async (...args: string[]) => {
+      const r = await vm.request([['op', 'sys.exec'], ...args.map((a) => ['arg', a] as const)]);
+      return Number(new TextDecoder().decode(r.find(([k]) => k === 'exit_code')![1]));
+    };
+    expect(await exit('/bin/true')).toBe(0);
+    expect(await exit('/bin/sh', '-c', 'exit 7')).toBe(7);
+    expect(await exit('/no/such/program')).toBe(127);
+    await expect(vm.request([['op', 'sys.exec'], ['arg', 'true']])).rejects.toThrow(/absolute path/);
+    const e = await vm.request([['op', 'sys.exec'], ['arg', '/bin/sleep'], ['arg', '5'], ['timeout_ms', '200']]).catch((x: unknown) => x);
+    expect((e as GuestError).errno).toBe(110); // ETIMEDOUT, and killed: the daemon answers the next request
+    expect(await exit('/bin/true')).toBe(0);
   });
 
   it('refuses an unknown op with the guest\'s message', async () => {

@@ -97,6 +97,37 @@ describe('run', () => {
     expect(r.out).toBe('1\nlo\n');
   });
 
+  it('gives every container a network namespace of its own with lo up, started back to back', async () => {
+    // more than the daemon keeps made ahead (--netns-pool 3), so both paths
+    // run; all alive at once (a freed namespace's inode number is reused)
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await docker(`run -d busybox sh -c 'readlink /proc/self/ns/net; cat /sys/class/net/lo/flags; sleep 300'`)).out.trim());
+    }
+    const seen = new Set<string>();
+    for (const id of ids) {
+      let lines: string[] = [];
+      for (let t = 0; t < 100 && lines.length < 2; t++) {
+        lines = (await docker(`logs ${id}`)).out.trim().split('\n').filter(Boolean);
+        if (lines.length < 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      const [ns, flags] = lines;
+      expect(ns).toMatch(/^net:\[\d+\]$/);
+      expect(Number(flags) & 1).toBe(1); // IFF_UP
+      seen.add(ns!);
+    }
+    expect(seen.size).toBe(5);
+    expect((await docker(`rm -f ${ids.join(' ')}`)).status).toBe(0);
+  });
+
+  it('refuses a name in use, with docker\'s words', async () => {
+    const first = await docker('run -d --name taken busybox sleep 300');
+    const r = await docker('run --rm --name taken busybox true');
+    expect(r.status).toBe(125);
+    expect(r.err).toContain(`docker: Error response from daemon: Conflict. The container name "/taken" is already in use by container "${first.out.trim()}". You have to remove (or rename) that container to be able to reuse that name.\n`);
+    expect((await docker('rm -f taken')).status).toBe(0);
+  });
+
   it('leaks no daemon file descriptor into the container', async () => {
     const r = await docker(`run --rm busybox ls /proc/self/fd`);
     expect(r.out.split('\n').filter(Boolean).sort()).toEqual(['0', '1', '2', '3']);
