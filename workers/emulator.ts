@@ -54,6 +54,8 @@ export interface Emulator {
   create_file(path: string, data: Uint8Array): Promise<void>;
   read_file(path: string): Promise<Uint8Array>;
   is_running(): boolean;
+  /** instructions executed, mod 2^32 */
+  get_instruction_counter(): number;
 }
 
 export function createEmulator(options: EmulatorOptions): Emulator {

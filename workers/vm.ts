@@ -217,6 +217,10 @@ export class Vm implements VmApi {
     this.running().bus.send(`virtio-console${port}-resize`, [rows, cols]);
   }
 
+  instructionCount(): number {
+    return this.running().get_instruction_counter();
+  }
+
   channelStats(): ChannelStats {
     return this.ready().stats();
   }

@@ -115,6 +115,12 @@ export interface VmApi {
   consoleWrite(port: number, data: Uint8Array): void;
   resizeConsole(port: number, cols: number, rows: number): void;
   channelStats(): ChannelStats;
+  /**
+   * Guest instructions executed so far (v86's counter; it wraps at 2^32, so
+   * take differences with `>>> 0`). What work costs the emulated CPU, which
+   * host load does not change: the benchmark's noise-free figure.
+   */
+  instructionCount(): number;
   /** v86's save_state() of the running VM (uncompressed). */
   saveState(): Promise<ArrayBuffer>;
   /**

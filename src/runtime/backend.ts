@@ -4,4 +4,5 @@ import type { VmApi } from '../common/vm-api.js';
 
 type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
 
-export type VmBackend = Async<Omit<VmApi, 'boot' | 'channelStats' | 'saveState'>>;
+export type VmBackend = Async<Omit<VmApi, 'boot' | 'channelStats' | 'saveState' | 'instructionCount'>> &
+  Partial<Async<Pick<VmApi, 'instructionCount'>>>;

@@ -63,9 +63,41 @@ function ingestPath(): string {
 }
 
 export class ImageStore {
+  /**
+   * The guest's image records as last read. Every change to them goes through
+   * this store (image.put, image.remove), which drops it, so `docker run`
+   * finds its image without a round trip.
+   */
+  private cached: Promise<ImageRecord[]> | undefined;
+
   constructor(private readonly guest: ImageGuest) {}
 
+  /** Forgets what was read (a new VM: see Dockyard.recover). */
+  forget(): void {
+    this.cached = undefined;
+  }
+
   async list(): Promise<ImageRecord[]> {
+    const p = (this.cached ??= this.read());
+    try {
+      return [...(await p)];
+    } catch (e) {
+      if (this.cached === p) this.cached = undefined;
+      throw e;
+    }
+  }
+
+  /** A change to the records: nothing read before it (or while it runs) is kept. */
+  private async change(fields: AttrList): Promise<void> {
+    this.cached = undefined;
+    try {
+      await this.guest.call(fields);
+    } finally {
+      this.cached = undefined;
+    }
+  }
+
+  private async read(): Promise<ImageRecord[]> {
     const list = await this.guest.call([['op', 'image.list']]);
     const out: ImageRecord[] = [];
     for (const [k, v] of list.fields) {
@@ -203,7 +235,7 @@ export class ImageStore {
   }
 
   private async putRecord(r: ImageRecord): Promise<void> {
-    await this.guest.call([['op', 'image.put'], ['name', r.name], ['record', enc.encode(JSON.stringify(r))]]);
+    await this.change([['op', 'image.put'], ['name', r.name], ['record', enc.encode(JSON.stringify(r))]]);
   }
 
   async tag(source: string, target: string): Promise<void> {
@@ -232,7 +264,7 @@ export class ImageStore {
     }
     const lines: string[] = [];
     for (const n of names) {
-      await this.guest.call([['op', 'image.remove'], ['name', n.name]]);
+      await this.change([['op', 'image.remove'], ['name', n.name]]);
       lines.push(`Untagged: ${familiarString(parseReferenceSafe(n.name))}`);
     }
     if (remaining.length === 0) {

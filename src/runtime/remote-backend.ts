@@ -21,6 +21,7 @@ export function remoteBackend(
     resizeConsole: (port, cols, rows) => call(remote.resizeConsole(port, cols, rows)),
     writeFile: (path, data, opts) => call(remote.writeFile(path, data, opts)),
     readFile: (path) => call(remote.readFile(path)),
+    instructionCount: () => call(remote.instructionCount()),
     shutdown,
   };
 }

@@ -1,7 +1,7 @@
 // Times `docker run` as the page sees it: from the container's create
 // request to its first byte of output. The interpreter's run command calls
-// d.containers.create then .attach; a Dockyard wrapped here notices both
-// without the runtime knowing. A pull before the create is not counted.
+// d.containers.run (or create, then attach); a Dockyard wrapped here notices
+// them without the runtime knowing. A pull before the create is not counted.
 import type { Containers, Output } from '../runtime/containers.js';
 import type { Dockyard } from '../runtime/dockyard.js';
 
@@ -42,11 +42,33 @@ export function timeRuns(d: Dockyard, onRun: (t: RunTiming) => void): Dockyard {
     };
     return d.containers.attach(id, timed);
   };
+  // `docker run` without -d: create and start in one call (Containers.run)
+  const run: Containers['run'] = async (o, out, resolved) => {
+    const t0 = performance.now();
+    let firstAt: number | undefined;
+    let name: string | undefined;
+    let reported = false;
+    // the first byte can come before run() resolves: report once both are known
+    const report = () => {
+      if (reported || firstAt === undefined || name === undefined) return;
+      reported = true;
+      onRun({ ms: firstAt - t0, name });
+    };
+    const mark = () => {
+      if (firstAt !== undefined) return;
+      firstAt = performance.now();
+      report();
+    };
+    const made = await d.containers.run(o, { stdout: (b) => (mark(), out.stdout(b)), stderr: (b) => (mark(), out.stderr(b)) }, resolved);
+    name = made.name;
+    report();
+    return made;
+  };
   const start: Containers['start'] = (id) => {
     createdAt.delete(id); // detached: no output to wait for
     return d.containers.start(id);
   };
-  const wrapped: Partial<Record<string | symbol, unknown>> = { create, attach, start };
+  const wrapped: Partial<Record<string | symbol, unknown>> = { create, attach, run, start };
   const containers = new Proxy(d.containers, {
     get: (target, key) => wrapped[key] ?? delegate(target, key),
   });

@@ -76,18 +76,20 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     image = await ctx.d.pull(ref, pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref));
     ctx.io.err(`Digest: ${image.repoDigest.split('@')[1]}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
   }
-  const { id } = await ctx.d.containers.create(opts, image);
+  let id: string | undefined;
   try {
     if (detach) {
+      id = (await ctx.d.containers.create(opts, image)).id;
       await ctx.d.containers.start(id);
       ctx.io.out(`${id}\n`);
       return 0;
     }
-    const proc = await ctx.d.containers.attach(id, { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) });
-    return await attachTo(ctx, proc, { tty: opts.tty ?? false, interactive: opts.interactive ?? false });
+    const run = await ctx.d.containers.run(opts, { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) }, image);
+    id = run.id;
+    return await attachTo(ctx, run.proc, { tty: opts.tty ?? false, interactive: opts.interactive ?? false });
   } catch (e) {
     // a container that never started is removed with --rm, as docker does
-    if (opts.rm) await ctx.d.containers.remove(id, true).catch(() => {});
+    if (opts.rm && id !== undefined) await ctx.d.containers.remove(id, true).catch(() => {});
     throw e instanceof StartError || e instanceof DockerError ? e : new DockerError((e as Error).message);
   }
 }
