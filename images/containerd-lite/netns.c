@@ -145,6 +145,7 @@ int cl_netns_take(void)
 {
 	int fd = nready ? ready[--nready] : -1;
 
+	paused = false;
 	refill();
 	return fd;
 }
@@ -164,12 +165,4 @@ void cl_netns_pause(void)
 		}
 		receive();
 	}
-}
-
-void cl_netns_resume(void)
-{
-	if (!paused)
-		return;
-	paused = false;
-	refill();
 }

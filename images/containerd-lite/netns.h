@@ -18,13 +18,14 @@
 void cl_netns_start(unsigned target);
 
 /* A ready namespace (an O_CLOEXEC fd the caller closes), or -1 when none is:
- * the caller then makes its own. Asks the helper for a replacement. */
+ * the caller then makes its own. Asks the helper for a replacement (and ends
+ * a pause). */
 int cl_netns_take(void);
 
 /* Before a VM snapshot: closes the ready namespaces and makes no more until
- * cl_netns_resume(), so two VMs restored from one snapshot never share one
- * (nor the hash seeds drawn when it was made). */
+ * the next container start, so two VMs restored from one snapshot never share
+ * one (nor the hash seeds drawn when it was made), and a restored VM's first
+ * minute (the host syncing the clock, pulling an image) has the CPU to itself. */
 void cl_netns_pause(void);
-void cl_netns_resume(void);
 
 #endif

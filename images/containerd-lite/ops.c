@@ -8,7 +8,6 @@
 #include "containers.h"
 #include "content.h"
 #include "images.h"
-#include "netns.h"
 #include "snapshots.h"
 #include "sys.h"
 #include "sysinfo.h"
@@ -131,10 +130,7 @@ int cl_ops_handle_request(struct cl_channel *ch, const struct cl_message *m, str
 	struct cl_request req = { .ch = ch, .id = m->id };
 	struct cl_error e = { 0 };
 
-	int ret;
-
-	cl_netns_resume();
-	ret = run(&req, m, &resp, &e);
+	int ret = run(&req, m, &resp, &e);
 
 	if (ret == CL_OP_DEFERRED)
 		return 0;
