@@ -1,12 +1,12 @@
 // "Containers vs. VMs": the usual comparison table (image size, start time,
-// one shared kernel) filled with figures from this very session — the
-// pulled image, the last `docker run` as timed by the page, this VM's own
-// boot files and boot time, the containers running now.
+// memory, one shared kernel) filled with figures from this very session —
+// the pulled image, the last `docker run` as timed by the page, the running
+// containers' memory, this VM's own boot files, boot time and RAM.
 import { humanSize } from '../cli/format.js';
 import { familiarString, parseReference } from '../common/oci/reference.js';
 import type { Manifest } from '../common/manifest.js';
 import type { ContainerInfo } from '../runtime/containers.js';
-import type { Dockyard } from '../runtime/dockyard.js';
+import type { DockerInfo, Dockyard } from '../runtime/dockyard.js';
 import type { ImageRecord } from '../runtime/images.js';
 import { h } from './dom.js';
 import type { RunTiming } from './run-timing.js';
@@ -14,6 +14,18 @@ import type { RunTiming } from './run-timing.js';
 /** "62ms", "1.24s": milliseconds below a second, as Go prints a Duration's scale. */
 export function durationText(ms: number): string {
   return ms < 1000 ? `${Math.max(1, Math.round(ms))}ms` : `${(ms / 1000).toFixed(2)}s`;
+}
+
+/** docker stats' units.BytesSize: 4 significant digits, binary units ("1.504MiB"). */
+export function bytesSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number(v.toPrecision(4))}${units[u]}`;
 }
 
 /** One cell: a figure, a note under it, and its raw value for tests and tooltips. */
@@ -25,7 +37,7 @@ interface Cell {
   title?: string;
 }
 
-const NAMES = ['image-size', 'vm-size', 'container-start', 'vm-start', 'kernel-shared', 'kernel-vm'] as const;
+const NAMES = ['image-size', 'vm-size', 'container-start', 'vm-start', 'container-memory', 'vm-memory', 'kernel-shared', 'kernel-vm'] as const;
 type FigureName = (typeof NAMES)[number];
 
 function familiar(name: string): string {
@@ -40,6 +52,8 @@ export class Figures {
   readonly el: HTMLElement;
   private readonly cells = new Map<FigureName, HTMLTableCellElement>();
   private lastRun: RunTiming | undefined;
+  /** from the last info() (asked for only while the table is visible) */
+  private memAvailable: number | undefined;
   private onScreen = true;
 
   constructor(
@@ -61,7 +75,7 @@ export class Figures {
         { className: 'figures-table' },
         h('colgroup', {}, h('col', { className: 'figures-label' }), h('col'), h('col')),
         h('thead', {}, h('tr', {}, h('td', {}), h('th', { scope: 'col' }, 'Containers'), h('th', { scope: 'col' }, 'This VM'))),
-        h('tbody', {}, row('Size', 'image-size', 'vm-size'), row('Start', 'container-start', 'vm-start'), row('Kernel', 'kernel-shared', 'kernel-vm')),
+        h('tbody', {}, row('Size', 'image-size', 'vm-size'), row('Start', 'container-start', 'vm-start'), row('Memory', 'container-memory', 'vm-memory'), row('Kernel', 'kernel-shared', 'kernel-vm')),
       ),
       h('p', { className: 'figures-note' }, 'Measured in this tab. The containers run inside this VM.'),
     );
@@ -85,8 +99,10 @@ export class Figures {
     this.set('container-start', this.startCell());
   }
 
-  /** New lists from the side panel's refresh. */
-  update(images: ImageRecord[], containers: ContainerInfo[]): void {
+  /** New lists from the side panel's refresh (and `info` when it asked: see `visible`). */
+  update(images: ImageRecord[], containers: ContainerInfo[], info?: DockerInfo): void {
+    // an older daemon does not report it (0)
+    if (info?.memAvailableBytes) this.memAvailable = info.memAvailableBytes;
     this.render(images, containers);
   }
 
@@ -118,6 +134,27 @@ export class Figures {
       note: boot.restored ? 'VM restored from a snapshot' : 'VM cold boot',
       raw: boot.bootMs,
       title: boot.restored ? 'emulator start → daemon ready, from the saved state (booting the kernel takes seconds)' : `emulator start → daemon ready, booting the kernel (${boot.coldBootReason ?? 'no snapshot'})`,
+    });
+
+    const measured = running.filter((c) => c.memoryBytes > 0);
+    const perContainer = measured.length ? measured.reduce((m, c) => m + c.memoryBytes, 0) / measured.length : undefined;
+    this.set(
+      'container-memory',
+      perContainer !== undefined
+        ? {
+            value: bytesSize(perContainer),
+            note: measured.length === 1 ? 'the running container' : `per container, mean of ${measured.length} running`,
+            raw: Math.round(perContainer),
+            title: "each container's cgroup memory.current: its processes, page cache and writable layer",
+          }
+        : { value: '—', note: running.length ? 'not reported by this daemon' : 'none running' },
+    );
+    const vmMemory = this.manifest.memoryMB * 1024 * 1024;
+    this.set('vm-memory', {
+      value: bytesSize(vmMemory),
+      note: this.memAvailable !== undefined ? `reserved; ${bytesSize(this.memAvailable)} still available` : 'reserved up front',
+      raw: vmMemory,
+      title: "the guest RAM the emulator allocates whatever runs in it; 'available' is the guest's MemAvailable",
     });
 
     const n = running.length;

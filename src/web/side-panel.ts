@@ -64,10 +64,12 @@ export class SidePanel {
       do {
         this.again = false;
         try {
+          // info() only for the figures, and only while they can be seen: one call per refresh at most
+          const info = this.figures?.visible ? this.d.info().catch(() => undefined) : undefined;
           const [images, containers] = await Promise.all([this.d.images.list(), this.d.containers.list()]);
           this.renderImages(images, containers);
           this.renderContainers(containers);
-          this.figures?.update(images, containers);
+          this.figures?.update(images, containers, await info);
         } catch (e) {
           this.say(`Could not list: ${(e as Error).message}`, true);
         }

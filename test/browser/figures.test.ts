@@ -1,6 +1,8 @@
 // The playground's "Containers vs. VMs" panel: figures from this session,
 // not constants — they appear and change as containers are run.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type {} from '../../src/web/debug-api.js'; // window.__dockyard
 import { HAVE_CHROMIUM, SKIP_REASON, launch, screenshotOnFailure } from './chromium.js';
@@ -8,6 +10,8 @@ import { docker, freshPrompt, waitReady } from './page-helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 if (!HAVE_CHROMIUM) console.warn(SKIP_REASON);
+
+const manifest = JSON.parse(readFileSync(join(inject('siteDir'), '..', '..', 'images', 'dist', 'manifest.json'), 'utf8')) as { memoryMB: number };
 
 describe.skipIf(!HAVE_CHROMIUM)('the containers vs. VMs panel', () => {
   let server: StaticServer;
@@ -58,6 +62,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the containers vs. VMs panel', () => {
     expect(vmSize.text).toMatch(/^[\d.]+MB kernel \+ initramfs( \+ saved state)?$/);
     expect((await figure('container-start')).text).toMatch(/^— run a container/);
     expect((await figure('kernel-vm')).text).toMatch(/one kernel per VM/);
+    const vmMemory = await figure('vm-memory');
+    expect(Number(vmMemory.value)).toBe(manifest.memoryMB * 2 ** 20);
+    expect(vmMemory.text).toMatch(new RegExp(`^${manifest.memoryMB}MiB reserved`));
   });
 
   it('times a docker run, sizes the pulled image, counts containers on the one kernel', async () => {
@@ -80,6 +87,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the containers vs. VMs panel', () => {
     // one more running container on the same kernel
     await docker(page, 'docker run -d --name fig-sleeper busybox sleep 600');
     const shared = await waitFigure('kernel-shared', (f) => Number(f.value) === before + 1);
+    // its memory, as the guest's cgroup counts it
+    const mem = await figure('container-memory');
+    expect(mem.text).toMatch(/^[\d.]+(B|KiB|MiB) (the running container|per container, mean of \d+ running)$/);
+    expect(Number(mem.value)).toBeGreaterThan(4096);
+    expect(Number(mem.value)).toBeLessThan(64 * 2 ** 20);
+    expect((await figure('vm-memory')).text).toMatch(/^\d+MiB reserved; [\d.]+MiB still available$/);
     expect(shared.text).toMatch(new RegExp(`^${before + 1} containers? shares? 1 kernel \\(Linux \\d+\\.\\d+[^)]*\\)$`));
     // the kernel the banner named when the VM came up
     const banner = await page.evaluate(() => window.__dockyard!.screenText());
