@@ -7,16 +7,25 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n').join('');
 }
 
-/** docker's units.HumanSize: 3 significant digits, decimal units. */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+/** docker's units.CustomSize: `digits` significant digits in steps of `base`. */
+function customSize(bytes: number, base: number, units: readonly string[], digits: number): string {
   let v = bytes;
   let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
+  while (v >= base && u < units.length - 1) {
+    v /= base;
     u++;
   }
-  return `${Number(v.toPrecision(3))}${units[u]}`;
+  return `${Number(v.toPrecision(digits))}${units[u]}`;
+}
+
+/** docker's units.HumanSize: 3 significant digits, decimal units ("2.06MB"; docker images). */
+export function humanSize(bytes: number): string {
+  return customSize(bytes, 1000, ['B', 'kB', 'MB', 'GB', 'TB'], 3);
+}
+
+/** docker's units.BytesSize: 4 significant digits, binary units ("1.504MiB"; docker stats). */
+export function bytesSize(bytes: number): string {
+  return customSize(bytes, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB'], 4);
 }
 
 /** docker's units.HumanDuration. */

@@ -2,8 +2,8 @@
 // memory, one shared kernel) filled with figures from this very session —
 // the pulled image, the last `docker run` as timed by the page, the running
 // containers' memory, this VM's own boot files, boot time and RAM.
-import { humanSize } from '../cli/format.js';
-import { familiarString, parseReference } from '../common/oci/reference.js';
+import { bytesSize, humanSize } from '../cli/format.js';
+import { familiarNameOf } from '../common/oci/reference.js';
 import type { Manifest } from '../common/manifest.js';
 import type { ContainerInfo } from '../runtime/containers.js';
 import type { DockerInfo, Dockyard } from '../runtime/dockyard.js';
@@ -14,18 +14,6 @@ import type { RunTiming } from './run-timing.js';
 /** "62ms", "1.24s": milliseconds below a second, as Go prints a Duration's scale. */
 export function durationText(ms: number): string {
   return ms < 1000 ? `${Math.max(1, Math.round(ms))}ms` : `${(ms / 1000).toFixed(2)}s`;
-}
-
-/** docker stats' units.BytesSize: 4 significant digits, binary units ("1.504MiB"). */
-export function bytesSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${Number(v.toPrecision(4))}${units[u]}`;
 }
 
 /** One cell: a figure, a note under it, and its raw value for tests and tooltips. */
@@ -39,14 +27,6 @@ interface Cell {
 
 const NAMES = ['image-size', 'vm-size', 'container-start', 'vm-start', 'container-memory', 'vm-memory', 'kernel-shared', 'kernel-vm'] as const;
 type FigureName = (typeof NAMES)[number];
-
-function familiar(name: string): string {
-  try {
-    return familiarString(parseReference(name));
-  } catch {
-    return name;
-  }
-}
 
 export class Figures {
   readonly el: HTMLElement;
@@ -112,11 +92,11 @@ export class Figures {
     const a = this.manifest.artifacts;
     const state = this.manifest.state;
 
-    const image = images.find((i) => familiar(i.name) === 'busybox:latest') ?? images[0];
+    const image = images.find((i) => familiarNameOf(i.name) === 'busybox:latest') ?? images[0];
     this.set(
       'image-size',
       image
-        ? { value: humanSize(image.size), note: `${familiar(image.name)} image`, raw: image.size }
+        ? { value: humanSize(image.size), note: `${familiarNameOf(image.name)} image`, raw: image.size }
         : { value: '—', note: 'no image yet: docker pull busybox' },
     );
     const parts: Array<[string, number]> = [['kernel', a.kernel.size], ['initramfs', a.initrd.size], ...(state ? [['saved state', state.size] as [string, number]] : [])];

@@ -5,20 +5,12 @@
 import { rmi } from '../cli/commands/rmi.js';
 import { statusText } from '../cli/commands/ps.js';
 import { humanSize } from '../cli/format.js';
-import { familiarString, parseReference } from '../common/oci/reference.js';
+import { familiarNameOf } from '../common/oci/reference.js';
 import type { ContainerInfo } from '../runtime/containers.js';
 import type { Dockyard } from '../runtime/dockyard.js';
 import type { ImageRecord } from '../runtime/images.js';
 import { h } from './dom.js';
 import type { Figures } from './figures.js';
-
-function familiar(name: string): string {
-  try {
-    return familiarString(parseReference(name));
-  } catch {
-    return name;
-  }
-}
 
 export class SidePanel {
   private readonly imagesEl: HTMLElement;
@@ -105,7 +97,7 @@ export class SidePanel {
     }
     this.imagesEl.replaceChildren(
       ...images.map((img) => {
-        const name = familiar(img.name);
+        const name = familiarNameOf(img.name);
         const used = containers.filter((c) => c.imageId === img.id).length;
         return h(
           'li',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { shellSplit, ShellSyntaxError } from '../../src/cli/shellwords.js';
 import { FlagError, parseFlags } from '../../src/cli/flags.js';
 import { RUN_FLAGS } from '../../src/cli/commands/run.js';
-import { humanDuration, humanSize, quoteCommand, table } from '../../src/cli/format.js';
+import { bytesSize, humanDuration, humanSize, quoteCommand, table } from '../../src/cli/format.js';
 import { parseSignal } from '../../src/cli/commands/lifecycle.js';
 
 describe('shell-style splitting', () => {
@@ -47,6 +47,9 @@ describe('docker output formats', () => {
     expect(humanSize(4_261_000)).toBe('4.26MB');
     expect(humanSize(999)).toBe('999B');
     expect(humanSize(1_500)).toBe('1.5kB');
+    expect(bytesSize(1_577_058)).toBe('1.504MiB'); // docker stats
+    expect(bytesSize(200_704)).toBe('196KiB');
+    expect(bytesSize(1023)).toBe('1023B');
     expect(humanDuration(500)).toBe('Less than a second');
     expect(humanDuration(1000)).toBe('1 second');
     expect(humanDuration(45_000)).toBe('45 seconds');

@@ -75,6 +75,15 @@ export function familiarString(r: Reference): string {
   return familiarName(r) + (r.tag !== undefined ? `:${r.tag}` : '') + (r.digest !== undefined ? `@${r.digest}` : '');
 }
 
+/** familiarString of a stored image name, or the name as it is if it does not parse. */
+export function familiarNameOf(name: string): string {
+  try {
+    return familiarString(parseReference(name));
+  } catch {
+    return name;
+  }
+}
+
 /** Fully qualified: `docker.io/library/busybox:latest`. */
 export function canonicalString(r: Reference): string {
   return `${r.domain}/${r.path}` + (r.tag !== undefined ? `:${r.tag}` : '') + (r.digest !== undefined ? `@${r.digest}` : '');
