@@ -2,6 +2,13 @@
 
 #include <string.h>
 
+/* The guest is built -Os; this is its one hot loop (every pulled layer is
+ * hashed): content.ingest of the 1 MB busybox layer takes 72 M emulated
+ * instructions so, 94 M at -Os (-O3: 84 M). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O2", "unroll-loops")
+#endif
+
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
 	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
