@@ -100,6 +100,15 @@ describe('a VM restored from the snapshot', () => {
     expect(dec.decode(await a.vm.readFile('snap-back.txt'))).toBe('from the guest\n');
   });
 
+  // network namespaces the daemon holds ready (--netns-pool): the daemon is
+  // the containerd-lite process with the protocol port open (not its helper)
+  const readyNetns = () =>
+    sh(a, `for p in $(pidof containerd-lite); do ls -l /proc/$p/fd | grep -q hvc1 && ls -l /proc/$p/fd | grep -c 'net:\\['; done`).then(Number);
+
+  it('holds none of the network namespaces made before the save (no two restored VMs share one)', async () => {
+    expect(await readyNetns()).toBe(0);
+  });
+
   it('pulls busybox and runs a container', async () => {
     let out = '';
     let err = '';
@@ -113,6 +122,15 @@ describe('a VM restored from the snapshot', () => {
     expect(err).toBe('');
     expect(status).toBe(0);
     expect(out).toBe('hi from a restored VM\n');
+  });
+
+  it('makes network namespaces ahead again once a container has started', async () => {
+    let n = 0;
+    for (let t = 0; t < 100 && n < 3; t++) {
+      n = await readyNetns();
+      if (n < 3) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(n).toBe(3);
   });
 
   it('sys.sync credits the seed to the kernel and reseeds its CRNG at once', async () => {
