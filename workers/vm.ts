@@ -7,6 +7,7 @@ import { concat } from '../src/common/protocol/frame.js';
 import type { AttrList } from '../src/common/protocol/attrs.js';
 import { ColdBootNeededError, type BootOptions, type BootResult, type ChannelStats, type StreamSink, type VmApi, type VmListener, type WireAttrs } from '../src/common/vm-api.js';
 import { sha256Hex } from '../src/common/manifest.js';
+import { crc32 } from '../src/common/protocol/crc32.js';
 import { VGA_MEMORY_BYTES } from '../src/common/snapshot.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
 
@@ -229,11 +230,11 @@ export class Vm implements VmApi {
     return this.running().save_state();
   }
 
-  async writeFile(path: string, data: Uint8Array, opts: { gunzip?: boolean } = {}): Promise<{ size: number; sha256: string }> {
+  async writeFile(path: string, data: Uint8Array, opts: { gunzip?: boolean } = {}): Promise<{ size: number; sha256: string; crc32: number }> {
     const emulator = this.running();
     const bytes = opts.gunzip ? await gunzip(data) : data;
     await emulator.create_file(path, bytes);
-    return { size: bytes.length, sha256: await sha256Hex(bytes) };
+    return { size: bytes.length, sha256: await sha256Hex(bytes), crc32: crc32(bytes) };
   }
 
   async readFile(path: string): Promise<Uint8Array> {

@@ -126,9 +126,9 @@ export interface VmApi {
   /**
    * Puts a file into the VM's 9p filesystem (the guest sees it under
    * /mnt/host). With `gunzip`, `data` is decompressed first — off the page's
-   * thread. Returns the size and sha256 of what was written.
+   * thread. Returns the size, sha256 and CRC-32 of what was written.
    */
-  writeFile(path: string, data: Uint8Array, opts?: { gunzip?: boolean }): Promise<{ size: number; sha256: string }>;
+  writeFile(path: string, data: Uint8Array, opts?: { gunzip?: boolean }): Promise<{ size: number; sha256: string; crc32: number }>;
   /** Reads (and with `remove`, deletes) a file the guest left in the 9p filesystem. */
   readFile(path: string): Promise<Uint8Array>;
   shutdown(): Promise<void>;

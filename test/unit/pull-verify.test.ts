@@ -9,6 +9,7 @@ import { ImageError } from '../../src/common/oci/verify.js';
 import { ImageStore, type ImageGuest } from '../../src/runtime/images.js';
 import { DockerError } from '../../src/runtime/errors.js';
 import { layoutSource, type RegistrySource } from '../../src/runtime/registry.js';
+import { crc32 } from '../../src/common/protocol/crc32.js';
 import { writeTar } from '../../src/common/tar.js';
 
 const enc = new TextEncoder();
@@ -48,7 +49,7 @@ class FakeGuest implements ImageGuest {
       throw new ImageError(`layer is not valid gzip: ${(e as Error).message}`);
     }
     this.files.set(path, bytes);
-    return { size: bytes.length, sha256: sha(bytes) };
+    return { size: bytes.length, sha256: sha(bytes), crc32: crc32(bytes) };
   }
   async readFile(path: string) {
     return this.files.get(path)!;

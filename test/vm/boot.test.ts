@@ -1,6 +1,7 @@
 // Boots the real guest in the real worker (worker_threads + comlink) and talks
 // to it over the console and the protocol port.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { bootNodeVm, type NodeVm } from '../../src/node/vm-host.js';
 import { Dockyard } from '../../src/runtime/dockyard.js';
 import { GuestError } from '../../src/common/channel.js';
@@ -78,6 +79,22 @@ describe('the VM in a worker thread', () => {
     expect(info.memAvailableBytes).toBeGreaterThan(16 * 1024 * 1024);
     expect(info.memAvailableBytes).toBeLessThan(info.totalMemoryBytes);
     expect(info.cpus).toBe(1);
+  });
+
+  it('stores a blob the host vouches for by checking its 9p copy with CRC-32, and refuses a damaged copy', async () => {
+    const blob = random(100_000, 7);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    const ingest = async (path: string, crc: number) =>
+      vm.request([['op', 'content.ingest'], ['path', path], ['digest', digest], ['size', String(blob.length)], ['crc32', String(crc)]]);
+    const w = await vm.writeFile('blob-bad', blob);
+    const e = await ingest('blob-bad', (w.crc32 ^ 1) >>> 0).catch((x: unknown) => x);
+    expect((e as GuestError).errno).toBe(5); // EIO
+    expect((e as Error).message).toMatch(/the copy on 9p is damaged/);
+    await expect(vm.request([['op', 'content.read'], ['digest', digest]])).rejects.toThrow(); // nothing stored
+    const ok = await vm.writeFile('blob-good', blob);
+    await ingest('blob-good', ok.crc32);
+    const back = await vm.request([['op', 'content.read'], ['digest', digest]]);
+    expect(Buffer.from(back.find(([k]) => k === 'data')![1]).equals(Buffer.from(blob))).toBe(true);
   });
 
   it('runs a program in the VM itself with sys.exec (the benchmark\'s floor), answering its exit code', async () => {
