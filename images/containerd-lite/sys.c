@@ -224,11 +224,13 @@ static int op_exec(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		return cl_fail(err, errno, "sys.exec: fork");
 	if (pid == 0) {
 		static char *const env[] = { "PATH=/sbin:/bin:/usr/sbin:/usr/bin", NULL };
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		sigset_t none;
 
+		/* What the daemon blocks and ignores is not the program's. */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 			_exit(126);
 		execve(argv[0], argv, env);
