@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { buildNode } from '../../bin/build-node.mjs';
 import { stateStamp } from '../../src/common/snapshot.js';
 import type { BootResult } from '../../src/common/vm-api.js';
-import { loadArtifacts } from '../../src/node/artifacts.js';
+import { bootFiles, loadArtifacts } from '../../src/node/artifacts.js';
 import { bootNodeVm, startVmWorker } from '../../src/node/vm-host.js';
 import {
   DIST_DIR,
@@ -133,12 +133,7 @@ log(`state: zstd -19 ${mb(zst.length)} in ${((performance.now() - tz) / 1000).to
   try {
     const buffer = zst.buffer.slice(zst.byteOffset, zst.byteOffset + zst.byteLength) as ArrayBuffer;
     r = await check.boot({
-      wasmPath: a.wasmPath,
-      bios: a.bytes.bios,
-      kernel: a.bytes.kernel,
-      initrd: a.bytes.initrd,
-      cmdline: a.manifest.cmdline,
-      memoryMB: a.manifest.memoryMB,
+      ...bootFiles(a),
       state: { buffer, hello: boot.hello },
     });
     if (!r.restored) throw new Error(`the new state did not restore: ${r.coldBootReason}`);

@@ -53,10 +53,16 @@ export function stateStamp(m: Pick<Manifest, 'artifacts' | 'cmdline' | 'memoryMB
 
 /**
  * Why the manifest's state cannot be restored by this v86 (undefined when it
- * can): none built, or its stamp is not that of the artifacts.
+ * can): none built, a malformed manifest entry, or its stamp is not that of
+ * the artifacts.
  */
 export async function stateMismatch(m: Manifest, v86Version: string): Promise<string | undefined> {
   if (!m.state) return 'no snapshot';
+  try {
+    checkStateEntry(m.state);
+  } catch (e) {
+    return `manifest.json: ${(e as Error).message}`;
+  }
   if (m.state.stamp !== (await stateStamp(m, v86Version))) return 'state stamp does not match the artifacts';
   return undefined;
 }

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ARTIFACT_NAMES, ArtifactError, parseManifest, verifyArtifact, type ArtifactName, type Manifest } from '../common/manifest.js';
-import { checkStateEntry, stateMismatch } from '../common/snapshot.js';
-import type { BootState } from '../common/vm-api.js';
+import { stateMismatch } from '../common/snapshot.js';
+import type { BootOptions, BootState } from '../common/vm-api.js';
 import { zstdDecompress } from './zstd.js';
 
 export interface LoadedArtifacts {
@@ -16,6 +16,11 @@ export interface LoadedArtifacts {
   state?: BootState;
   /** why `state` is absent */
   noStateReason?: string;
+}
+
+/** What a boot from these artifacts hands the worker: the verified files and the manifest's command line and memory. */
+export function bootFiles(a: LoadedArtifacts): Pick<BootOptions, 'wasmPath' | 'bios' | 'cmdline' | 'memoryMB'> & { kernel: ArrayBuffer; initrd: ArrayBuffer } {
+  return { wasmPath: a.wasmPath, bios: a.bytes.bios, kernel: a.bytes.kernel, initrd: a.bytes.initrd, cmdline: a.manifest.cmdline, memoryMB: a.manifest.memoryMB };
 }
 
 export function distDir(root: string): string {
@@ -51,14 +56,8 @@ export async function loadState(
   opts: { wasmPath?: string } = {},
 ): Promise<{ state?: BootState; reason?: string }> {
   const entry = manifest.state;
-  if (entry === undefined) return { reason: 'no snapshot' };
-  try {
-    checkStateEntry(entry);
-  } catch (e) {
-    return { reason: `manifest.json: ${(e as Error).message}` };
-  }
   const mismatch = await stateMismatch(manifest, v86);
-  if (mismatch) return { reason: mismatch };
+  if (mismatch !== undefined || entry === undefined) return { reason: mismatch ?? 'no snapshot' };
   let buf: Buffer;
   try {
     buf = await readFile(join(distDir(root), entry.file));

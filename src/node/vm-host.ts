@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { bootTransferables, type BootOptions, type BootResult, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
-import { loadArtifacts } from './artifacts.js';
+import { bootFiles, loadArtifacts } from './artifacts.js';
 import { reviveError } from '../common/errors-wire.js';
 import type { Manifest } from '../common/manifest.js';
 
@@ -68,12 +68,7 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot
     const a = await loadArtifacts(o.root, { state: o.state });
     const boot = await vm.boot(
       {
-        wasmPath: a.wasmPath,
-        bios: a.bytes.bios,
-        kernel: a.bytes.kernel,
-        initrd: a.bytes.initrd,
-        cmdline: a.manifest.cmdline,
-        memoryMB: a.manifest.memoryMB,
+        ...bootFiles(a),
         state: a.state,
         noStateReason: a.noStateReason,
         timeoutMs: o.timeoutMs,

@@ -7,7 +7,7 @@
 import { wrap, proxy, transfer, releaseProxy, type Remote } from 'comlink';
 import { stateUrl, v86Version, v86Wasm } from 'virtual:dockyard-build';
 import type { Manifest } from '../common/manifest.js';
-import { checkStateEntry, stateMismatch } from '../common/snapshot.js';
+import { stateMismatch } from '../common/snapshot.js';
 import { bootTransferables, ColdBootNeededError, type BootOptions, type BootResult, type BootState, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
@@ -50,11 +50,6 @@ async function stateDownload(): Promise<{ file: Digested; hello: BootState['hell
   const entry = manifest.state;
   if (!entry) return { reason: 'no snapshot' };
   if (!stateUrl) return { reason: `${entry.file} is not in this build` };
-  try {
-    checkStateEntry(entry);
-  } catch (e) {
-    return { reason: `manifest.json: ${(e as Error).message}` };
-  }
   const mismatch = await stateMismatch(manifest, v86Version);
   if (mismatch) return { reason: mismatch };
   return { file: { name: entry.file, url: stateUrl, sha256: entry.sha256, size: entry.size }, hello: entry.hello };

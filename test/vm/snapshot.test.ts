@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execute, parseLine } from '../../src/cli/interpreter.js';
 import type { Ctx } from '../../src/cli/context.js';
-import { loadArtifacts } from '../../src/node/artifacts.js';
+import { bootFiles, loadArtifacts } from '../../src/node/artifacts.js';
 import { registryDir } from '../../src/node/cli.js';
 import { bootNodeVm, startVmWorker, type NodeVm } from '../../src/node/vm-host.js';
 import { Dockyard, formatInfo } from '../../src/runtime/dockyard.js';
@@ -206,12 +206,7 @@ describe('when the snapshot does not fit', () => {
     try {
       const garbage = new Uint8Array(4096).fill(7).buffer;
       const boot = await vm.boot({
-        wasmPath: art.wasmPath,
-        bios: art.bytes.bios,
-        kernel: art.bytes.kernel,
-        initrd: art.bytes.initrd,
-        cmdline: art.manifest.cmdline,
-        memoryMB: art.manifest.memoryMB,
+        ...bootFiles(art),
         state: { buffer: garbage, hello: art.manifest.state!.hello },
       });
       expect(boot.restored).toBe(false);
