@@ -383,7 +383,10 @@ static const char *status_name(enum cl_status s)
 
 static int op_list(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
 {
-	(void)req;
+	/* A file read per running container: only when asked (not for every
+	 * lookup by name). */
+	bool memory = cl_arg_bool(&req->attrs, "memory");
+
 	for (struct cl_container *c = cl_containers; c; c = c->next) {
 		cleanup_attrbuf struct cl_attrbuf b = { 0 };
 		struct cl_attr a;
@@ -398,7 +401,7 @@ static int op_list(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		    (ret = cl_attrbuf_add_u64(&b, "started", c->started)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "finished", c->finished)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "pid", (uint64_t)c->pid)) < 0 ||
-		    (c->status == CL_RUNNING &&
+		    (memory && c->status == CL_RUNNING &&
 		     (ret = cl_attrbuf_add_u64(&b, "memory", cl_cgroup_memory_current(c->id))) < 0) ||
 		    (cl_attrs_get(&c->attrs, "record", &a) && (ret = cl_attrbuf_add(&b, "record", a.val, a.vlen)) < 0) ||
 		    (ret = cl_attrbuf_add(resp, "container", b.data, b.len)) < 0)

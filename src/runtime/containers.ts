@@ -61,7 +61,7 @@ export interface ContainerInfo {
   finished: number;
   pid: number;
   autoRemove: boolean;
-  /** the cgroup's memory.current (processes, page cache, writable layer); 0 unless running */
+  /** the cgroup's memory.current (processes, page cache, writable layer); 0 unless running and listed with `memory` */
   memoryBytes: number;
 }
 
@@ -101,8 +101,9 @@ export class Containers {
     return this.known;
   }
 
-  async list(all = true): Promise<ContainerInfo[]> {
-    const r = await this.call([['op', 'container.list']]);
+  /** `memory`: also each running container's memoryBytes (a read per container in the guest). */
+  async list(all = true, o: { memory?: boolean } = {}): Promise<ContainerInfo[]> {
+    const r = await this.call([['op', 'container.list'], ['memory', o.memory ? '1' : '0']]);
     const out: ContainerInfo[] = [];
     for (const [k, v] of r.fields) {
       if (k !== 'container') continue;

@@ -56,9 +56,10 @@ export class SidePanel {
       do {
         this.again = false;
         try {
-          // info() only for the figures, and only while they can be seen: one call per refresh at most
-          const info = this.figures?.visible ? this.d.info().catch(() => undefined) : undefined;
-          const [images, containers] = await Promise.all([this.d.images.list(), this.d.containers.list()]);
+          // info() and the containers' memory only for the figures, and only while they can be seen
+          const figures = this.figures?.visible ?? false;
+          const info = figures ? this.d.info().catch(() => undefined) : undefined;
+          const [images, containers] = await Promise.all([this.d.images.list(), this.d.containers.list(true, { memory: figures })]);
           this.renderImages(images, containers);
           this.renderContainers(containers);
           this.figures?.update(images, containers, await info);
