@@ -227,6 +227,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/vm/**/*.test.ts', 'test/browser/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts', 'test/browser/global-setup.ts'],
+    setupFiles: ['test/setup-home.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // VM tests boot real guests: keep them from fighting over 2 cores

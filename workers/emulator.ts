@@ -1,6 +1,7 @@
 // The narrow slice of v86 this worker uses, typed here: v86.d.ts has no `bus`
 // and types `virtio_console` as an adapter object.
 import { V86 } from 'v86';
+import type { Fs9p } from './fs9p-rootfs.js';
 
 export type Image = { buffer: ArrayBuffer } | { url: string };
 
@@ -39,6 +40,8 @@ export interface V86Internals {
 
 export interface Emulator {
   readonly bus: Bus;
+  /** the 9p filesystem (with `filesystem: {}`), once loaded */
+  readonly fs9p?: Fs9p;
   /** the machine, once loaded */
   readonly v86?: V86Internals;
   /** emulator-loaded: everything is loaded and the machine set up (and running, with autostart) */

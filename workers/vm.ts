@@ -10,6 +10,10 @@ import { sha256Hex } from '../src/common/manifest.js';
 import { crc32 } from '../src/common/protocol/crc32.js';
 import { VGA_MEMORY_BYTES } from '../src/common/snapshot.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
+import { HostStore, type StoreApi } from '../src/common/store/host-store.js';
+import { MemoryBlobs, type Blobs } from '../src/common/store/blobs.js';
+import type { StoreLocation } from '../src/common/vm-api.js';
+import { mountTree, useStoreForFiles } from './fs9p-rootfs.js';
 
 export const PROTOCOL_PORT = 1;
 export const SHELL_PORT = 0;
@@ -25,9 +29,13 @@ export class Vm implements VmApi {
   private emulator: Emulator | undefined;
   private channel: HostChannel | undefined;
   private serialTail = '';
+  private hostStore: Promise<HostStore> | undefined;
+  /** the emulator whose 9p reads files from the store (set up on the first mount) */
+  private storageFor: Emulator | undefined;
 
   async boot(opts: BootOptions, listener: VmListener = {}): Promise<BootResult> {
     if (this.emulator) throw new VmError('the VM is already running');
+    this.hostStore ??= openStore(opts.store ?? { kind: 'memory' });
     const t0 = performance.now();
     const timeoutMs = opts.timeoutMs ?? 60_000;
     let coldBootReason = opts.noStateReason ?? 'no snapshot';
@@ -241,6 +249,31 @@ export class Vm implements VmApi {
     return this.running().read_file(path);
   }
 
+  store<K extends keyof StoreApi>(method: K, ...args: Parameters<StoreApi[K]>): ReturnType<StoreApi[K]> {
+    const call = async (): Promise<unknown> => {
+      const st = await this.openedStore();
+      return (st[method] as (...a: Parameters<StoreApi[K]>) => Promise<unknown>).apply(st, args);
+    };
+    return call() as ReturnType<StoreApi[K]>;
+  }
+
+  async mountSnapshot(key: string): Promise<void> {
+    const emulator = this.running();
+    const fs = emulator.fs9p;
+    if (!fs) throw new VmError('the VM has no 9p filesystem');
+    const st = await this.openedStore();
+    if (this.storageFor !== emulator) {
+      useStoreForFiles(fs, st.blobs);
+      this.storageFor = emulator;
+    }
+    mountTree(fs, key, await st.snapshots.tree(key));
+  }
+
+  private openedStore(): Promise<HostStore> {
+    if (!this.hostStore) throw new VmError('the image store is not open (boot first)');
+    return this.hostStore;
+  }
+
   async shutdown(): Promise<void> {
     const e = this.emulator;
     this.emulator = undefined;
@@ -300,6 +333,14 @@ function fastUnpackMemory(emulator: Emulator): () => void {
 }
 
 export class GzipError extends Error {}
+
+async function openStore(where: StoreLocation): Promise<HostStore> {
+  let blobs: Blobs;
+  if (where.kind === 'dir') blobs = await (await import('./store-dir.js')).dirBlobs(where.path);
+  else if (where.kind === 'opfs') blobs = await (await import('./store-opfs.js')).opfsBlobs();
+  else blobs = new MemoryBlobs();
+  return new HostStore(blobs, gunzip);
+}
 
 async function gunzip(data: Uint8Array): Promise<Uint8Array> {
   try {

@@ -209,17 +209,6 @@ int cl_container_destroy(struct cl_container *c, struct cl_error *err)
 	return 0;
 }
 
-const char *cl_containers_using_snapshot(const char *key)
-{
-	char top[CL_DIGEST_STR_LEN + 1];
-	struct cl_error e;
-
-	for (struct cl_container *c = cl_containers; c; c = c->next)
-		if (cl_arg_str(&c->attrs, "", "snapshot", NULL, top, sizeof top, &e) == 0 && cl_snapshot_chain_has(top, key))
-			return c->id;
-	return NULL;
-}
-
 /* Calls fn for each `mount` record of a container spec. */
 static int each_mount(const struct cl_attrs *spec, int (*fn)(const struct cl_attrs *m, void *ctx), void *ctx)
 {

@@ -77,9 +77,6 @@ int cl_container_rw(const struct cl_container *c, char *upper, char *work, size_
  * must not be running). */
 int cl_container_destroy(struct cl_container *c, struct cl_error *err);
 
-/* The id of a container whose rootfs chain includes key, or NULL. */
-const char *cl_containers_using_snapshot(const char *key);
-
 /* Full ids of containers mounting volume name, as "[id1, id2]" into out;
  * false if none. */
 bool cl_containers_using_volume(const char *name, char *out, size_t size);

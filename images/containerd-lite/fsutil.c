@@ -19,7 +19,7 @@ const char *cl_state_root = CL_STATE_ROOT;
 int cl_state_init(struct cl_error *err)
 {
 	static bool done;
-	static const char *const dirs[] = { "content/sha256", "images", "snapshots", "containers", "volumes" };
+	static const char *const dirs[] = { "containers", "volumes" };
 	char p[CL_PATH_MAX];
 
 	if (done)

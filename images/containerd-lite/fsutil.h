@@ -1,5 +1,4 @@
-/* File system helpers shared by the stores (content, images, snapshots,
- * containers, volumes): the state root, recursive mkdir/remove, whole-file
+/* File system helpers shared by the stores (containers, volumes): the state root, recursive mkdir/remove, whole-file
  * reads and atomic writes, copies. */
 #ifndef CL_FSUTIL_H
 #define CL_FSUTIL_H
@@ -17,8 +16,8 @@
 /* The state root (CL_STATE_ROOT unless --root said otherwise). */
 extern const char *cl_state_root;
 
-/* Creates the state root's top-level directories once (content/sha256,
- * images, snapshots, containers, volumes). */
+/* Creates the state root's top-level directories once (containers,
+ * volumes). */
 int cl_state_init(struct cl_error *err);
 
 /* snprintf into buf; -ENAMETOOLONG (with err) when it does not fit. */

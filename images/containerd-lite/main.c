@@ -24,7 +24,6 @@
 #include "loop.h"
 #include "netns.h"
 #include "ops.h"
-#include "snapshots.h"
 #include "sysinfo.h"
 #include "tasks.h"
 
@@ -385,9 +384,7 @@ int main(int argc, char **argv)
 	 * dispositions survive exec: reset SIGPIPE when spawning containers.) */
 	signal(SIGPIPE, SIG_IGN);
 	protect_from_oom();
-	/* A previous daemon's state: containers (their tasks died with it) and
-	 * half-applied snapshots. */
-	cl_snapshots_cleanup();
+	/* A previous daemon's containers (their tasks died with it). */
 	cl_containers_load();
 
 	ret = serve(&o, &err);

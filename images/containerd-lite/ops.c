@@ -6,9 +6,6 @@
 #include <sys/utsname.h>
 
 #include "containers.h"
-#include "content.h"
-#include "images.h"
-#include "snapshots.h"
 #include "sys.h"
 #include "sysinfo.h"
 #include "tasks.h"
@@ -69,7 +66,7 @@ const struct cl_op cl_core_ops[] = {
 };
 
 static const struct cl_op *const op_tables[] = {
-	cl_core_ops, cl_content_ops, cl_image_ops, cl_snapshot_ops,
+	cl_core_ops,
 	cl_container_ops, cl_task_ops, cl_volume_ops,
 	cl_sys_ops,
 };

@@ -2,6 +2,14 @@
 // Kept here, realm-neutral, so no other realm compiles the worker's code.
 import type { HelloInfo, HostChannel } from './channel.js';
 import type { AttrList } from './protocol/attrs.js';
+import type { StoreApi } from './store/host-store.js';
+
+/**
+ * Where the worker keeps the image store: `dir` (the Node CLI: a directory,
+ * $DOCKYARD_HOME), `opfs` (the page: origin storage), `memory` (gone with
+ * the worker).
+ */
+export type StoreLocation = { kind: 'memory' } | { kind: 'dir'; path: string } | { kind: 'opfs' };
 
 interface BootCommon {
   /** v86.wasm: a URL in browsers, a file path under Node */
@@ -13,6 +21,8 @@ interface BootCommon {
   noStateReason?: string;
   /** give up if the daemon has not said HELLO by then */
   timeoutMs?: number;
+  /** the image store (default: memory) */
+  store?: StoreLocation;
 }
 
 /**
@@ -131,5 +141,13 @@ export interface VmApi {
   writeFile(path: string, data: Uint8Array, opts?: { gunzip?: boolean }): Promise<{ size: number; sha256: string; crc32: number }>;
   /** Reads (and with `remove`, deletes) a file the guest left in the 9p filesystem. */
   readFile(path: string): Promise<Uint8Array>;
+  /** One call of the host-side image store (opened at boot, from BootOptions.store). */
+  store<K extends keyof StoreApi>(method: K, ...args: Parameters<StoreApi[K]>): ReturnType<StoreApi[K]>;
+  /**
+   * Puts the tree of snapshot `key` (a chain id) into the 9p filesystem at
+   * `snapshots/<hex>`, where container.create looks for it; kept for the
+   * VM's life (the guest may hold it open).
+   */
+  mountSnapshot(key: string): Promise<void>;
   shutdown(): Promise<void>;
 }

@@ -4,7 +4,8 @@
 //   dockyard                      (on a TTY) an interactive docker prompt
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
 import type { CliIO, Ctx, Terminal } from '../cli/context.js';
 import { execute, isCommand, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
@@ -25,12 +26,23 @@ export function registryDir(root: string): string {
   return join(root, 'images', 'dist', 'registry');
 }
 
-export async function startDockyard(root: string, workerPath: string, o: { watchdog?: Required<WatchdogOptions> } = {}): Promise<Dockyard> {
-  const { vm, boot, manifest } = await bootNodeVm({ root, workerPath });
+/**
+ * Where the CLI keeps its images: $DOCKYARD_HOME, else dockyard/ in the
+ * user's data directory ($XDG_DATA_HOME, default ~/.local/share), as Docker
+ * keeps /var/lib/docker.
+ */
+export function dockyardHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DOCKYARD_HOME) return resolve(env.DOCKYARD_HOME);
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'dockyard');
+}
+
+export async function startDockyard(root: string, workerPath: string, o: { watchdog?: Required<WatchdogOptions>; home?: string } = {}): Promise<Dockyard> {
+  const store = { kind: 'dir', path: o.home ?? dockyardHome() } as const;
+  const { vm, boot, manifest } = await bootNodeVm({ root, workerPath, store });
   const dir = registryDir(root);
   const registry = bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined));
   // a guest that stops answering is replaced by a fresh VM
-  const reboot = () => bootNodeVm({ root, workerPath });
+  const reboot = () => bootNodeVm({ root, workerPath, store });
   return new Dockyard(vm, boot, registry, reboot, o.watchdog);
 }
 

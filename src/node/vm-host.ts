@@ -3,7 +3,7 @@
 import { wrap, proxy, releaseProxy, transfer, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Worker } from 'node:worker_threads';
-import { bootTransferables, type BootOptions, type BootResult, type VmApi, type VmListener } from '../common/vm-api.js';
+import { bootTransferables, type BootOptions, type BootResult, type StoreLocation, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
 import { bootFiles, loadArtifacts } from './artifacts.js';
@@ -53,6 +53,8 @@ export interface NodeBootOptions {
   timeoutMs?: number;
   /** false: boot the kernel even when images/dist has a matching saved state */
   state?: boolean;
+  /** the image store (default: in the worker's memory) */
+  store?: StoreLocation;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot
         state: a.state,
         noStateReason: a.noStateReason,
         timeoutMs: o.timeoutMs,
+        ...(o.store ? { store: o.store } : {}),
       },
       o.listener,
     );

@@ -193,6 +193,8 @@ export class Containers {
         throw e instanceof DockerError ? e : new NoSuchImageError(o.image);
       });
     }
+    // the guest finds the image's tree in 9p (a no-op once it is there)
+    await this.vm.mountSnapshot(image.chainIds[image.chainIds.length - 1]!);
     const id = randomId();
     if (o.name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) {
       throw new DockerError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);

@@ -3,6 +3,7 @@
 import type { HelloInfo } from '../common/channel.js';
 import { Attrs, type AttrList } from '../common/protocol/attrs.js';
 import type { BootResult, WireAttrs } from '../common/vm-api.js';
+import type { StoreApi } from '../common/store/host-store.js';
 import type { VmBackend } from './backend.js';
 import { Containers } from './containers.js';
 import { ImageStore, type PullEvent } from './images.js';
@@ -79,14 +80,12 @@ export class Dockyard {
       resizeConsole: (port, c, r) => this.live().resizeConsole(port, c, r),
       writeFile: (path, d, o) => this.live().writeFile(path, d, o),
       readFile: (path) => this.live().readFile(path),
+      store: ((method, ...args) => this.live().store(method, ...args)) as VmBackend['store'],
+      mountSnapshot: (key) => this.live().mountSnapshot(key),
       instructionCount: () => this.live().instructionCount?.() ?? Promise.resolve(0),
       shutdown: () => this.vm.shutdown(),
     };
-    this.images = new ImageStore({
-      call: async (fields) => Attrs.of(await current.request(fields)),
-      writeFile: (path, data, opts) => current.writeFile(path, data, opts),
-      readFile: (path) => current.readFile(path),
-    });
+    this.images = new ImageStore(storeOver(current));
     this.containers = new Containers(current, this.images, (ref) => this.pull(ref));
     if (reboot) this.watch();
   }
@@ -178,6 +177,13 @@ export class Dockyard {
     this.watchdog?.stop();
     await this.vm.shutdown();
   }
+}
+
+/** The store API over VmBackend.store: every method forwarded by name. */
+function storeOver(vm: VmBackend): StoreApi {
+  return new Proxy({} as StoreApi, {
+    get: (_, method) => (...args: unknown[]) => (vm.store as (m: unknown, ...a: unknown[]) => Promise<unknown>)(method, ...args),
+  });
 }
 
 /** `docker info`-style text. */

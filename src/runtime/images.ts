@@ -1,8 +1,7 @@
 // Images: pull from a registry source (verify every blob before use), load
 // and save OCI-layout archives, list, tag and remove. The image store itself
-// lives in the guest (content, snapshots, image records), so a VM snapshot
-// carries it whole.
-import { Attrs, type AttrList } from '../common/protocol/attrs.js';
+// (content, snapshots, image records) is the host's: src/common/store/,
+// kept by the VM worker on disk or in origin storage, so it outlives the VM.
 import { canonicalString, familiarName, familiarString, parseReference, type Reference } from '../common/oci/reference.js';
 import {
   ANNOTATION_IMAGE_NAME,
@@ -16,11 +15,12 @@ import {
   type ImageManifest,
 } from '../common/oci/types.js';
 import { chainIds, ImageError, parseConfig, parseIndex, parseIndexOrManifest, platformMatches, verifyBlob } from '../common/oci/verify.js';
+import type { StoreApi } from '../common/store/host-store.js';
 import { readTar, writeTar, TarError } from '../common/tar.js';
 import { DockerError, NoSuchImageError } from './errors.js';
 import { NotFoundError, type RegistrySource } from './registry.js';
 
-/** What the guest stores per image name (opaque to the guest). */
+/** What the store keeps per image name. */
 export interface ImageRecord {
   /** canonical name: docker.io/library/busybox:latest */
   name: string;
@@ -41,12 +41,11 @@ export interface ImageRecord {
   size: number;
 }
 
-/** The guest operations images need (implemented over the channel by the runtime). */
-export interface ImageGuest {
-  call(fields: AttrList): Promise<Attrs>;
-  writeFile(path: string, data: Uint8Array, opts?: { gunzip?: boolean }): Promise<{ size: number; sha256: string; crc32: number }>;
-  readFile(path: string): Promise<Uint8Array>;
-}
+/** The image store as the runtime sees it (the worker's, or one in memory in tests). */
+export type ImageBackend = StoreApi;
+
+/** Errors of the store that are about the image, not the store: the user's to fix. */
+const IMAGE_ERRORS = new Set(['SnapshotError', 'LayerError', 'ContentError']);
 
 export type PullEvent =
   | { kind: 'resolving'; ref: string }
@@ -55,12 +54,6 @@ export type PullEvent =
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
-let ingestSeq = 0;
-
-function ingestPath(): string {
-  // flat names: v86 create_file does not make parent directories
-  return `ingest-${Date.now().toString(36)}-${(ingestSeq++).toString(36)}`;
-}
 
 export class ImageStore {
   /**
@@ -70,7 +63,7 @@ export class ImageStore {
    */
   private cached: Promise<ImageRecord[]> | undefined;
 
-  constructor(private readonly guest: ImageGuest) {}
+  constructor(private readonly store: ImageBackend) {}
 
   /** Forgets what was read (a new VM: see Dockyard.recover). */
   forget(): void {
@@ -88,22 +81,23 @@ export class ImageStore {
   }
 
   /** A change to the records: nothing read before it (or while it runs) is kept. */
-  private async change(fields: AttrList): Promise<void> {
+  private async change(f: () => Promise<void>): Promise<void> {
     this.cached = undefined;
     try {
-      await this.guest.call(fields);
+      await f();
     } finally {
       this.cached = undefined;
     }
   }
 
   private async read(): Promise<ImageRecord[]> {
-    const list = await this.guest.call([['op', 'image.list']]);
     const out: ImageRecord[] = [];
-    for (const [k, v] of list.fields) {
-      if (k !== 'image') continue;
-      const rec = Attrs.decode(v).bytes('record');
-      if (rec) out.push(JSON.parse(dec.decode(rec)) as ImageRecord);
+    for (const { record } of await this.store.imageList()) {
+      try {
+        out.push(JSON.parse(dec.decode(record)) as ImageRecord);
+      } catch {
+        // a record this version cannot read: left alone, not shown
+      }
     }
     return out;
   }
@@ -180,34 +174,19 @@ export class ImageStore {
       );
     }
     const chain = await chainIds(config.rootfs.diff_ids);
-    const have = new Set((await this.guest.call([['op', 'snapshot.list']])).all('key'));
-    let size = 0;
-    for (const [i, layer] of manifest.layers.entries()) {
-      const short = layer.digest.slice(7, 19);
-      const key = chain[i]!;
-      const bytes = await blob(layer);
-      await this.putContent(layer, bytes);
-      if (have.has(key)) {
-        onEvent({ kind: 'layer', id: short, status: 'Already exists' });
-        const st = await this.guest.call([['op', 'snapshot.stat'], ['key', key]]);
-        size += st.int('size') ?? 0;
-        continue;
-      }
-      onEvent({ kind: 'layer', id: short, status: 'Pulling fs layer' });
-      const path = ingestPath();
-      const written = await this.guest.writeFile(path, bytes, { gunzip: GZIP_LAYER_TYPES.includes(layer.mediaType) });
-      const diffId = `sha256:${written.sha256}`;
-      if (diffId !== config.rootfs.diff_ids[i]) {
-        throw new ImageError(`layer ${layer.digest}: uncompressed content is ${diffId}, but the config says ${config.rootfs.diff_ids[i]}`);
-      }
-      onEvent({ kind: 'layer', id: short, status: 'Download complete', bytes: bytes.length });
-      const applied = await this.guest.call([['op', 'snapshot.apply'], ['key', key], ...(i > 0 ? [['parent', chain[i - 1]!] as const] : []), ['path', path]]);
-      size += applied.int('size') ?? written.size;
-      have.add(key);
-      onEvent({ kind: 'layer', id: short, status: 'Pull complete' });
+    const contentBefore = new Set((await this.store.contentList()).map((c) => c.digest));
+    const made: string[] = [];
+    let size: number;
+    try {
+      size = await this.unpack(manifest.layers, config.rootfs.diff_ids, chain, blob, onEvent, made);
+      await this.putContent(manifest.config, configBytes);
+      await this.putContent(manifestDesc, manifestBytes);
+    } catch (e) {
+      // all or nothing: what this image added goes again (not what others share)
+      for (const key of made.reverse()) await this.store.snapshotRemove(key).catch(() => {});
+      for (const c of await this.store.contentList()) if (!contentBefore.has(c.digest)) await this.store.contentRemove(c.digest).catch(() => {});
+      throw e;
     }
-    await this.putContent(manifest.config, configBytes);
-    await this.putContent(manifestDesc, manifestBytes);
     const record: ImageRecord = {
       name: canonicalString({ ...ref, digest: undefined, tag: ref.tag ?? 'latest' } as Reference).replace(/@.*/, ''),
       id: manifest.config.digest,
@@ -229,20 +208,59 @@ export class ImageStore {
   }
 
   /**
-   * Stores a blob in the guest's content store. `bytes` must already be
-   * verified against `desc` (every caller's blob() does): the guest then
-   * checks only that the copy it reads from 9p is the one written (CRC-32),
-   * not the sha256 again — that cost ~50 M emulated instructions per MB, most
-   * of a pull.
+   * Stores each layer's blob and applies it as a snapshot (skipping those
+   * already there); returns the image's unpacked size. Snapshots it made are
+   * pushed onto `made`.
    */
+  private async unpack(
+    layers: Descriptor[],
+    diffIds: string[],
+    chain: string[],
+    blob: (d: Descriptor) => Promise<Uint8Array>,
+    onEvent: (e: PullEvent) => void,
+    made: string[],
+  ): Promise<number> {
+    const have = new Set(await this.store.snapshotList());
+    let size = 0;
+    for (const [i, layer] of layers.entries()) {
+      const short = layer.digest.slice(7, 19);
+      const key = chain[i]!;
+      const bytes = await blob(layer);
+      await this.putContent(layer, bytes);
+      if (have.has(key)) {
+        onEvent({ kind: 'layer', id: short, status: 'Already exists' });
+        size += (await this.store.snapshotStat(key))?.size ?? 0;
+        continue;
+      }
+      onEvent({ kind: 'layer', id: short, status: 'Pulling fs layer' });
+      onEvent({ kind: 'layer', id: short, status: 'Download complete', bytes: bytes.length });
+      try {
+        const applied = await this.store.snapshotApply({
+          key,
+          ...(i > 0 ? { parent: chain[i - 1]! } : {}),
+          diffId: diffIds[i]!,
+          layer: bytes,
+          gzip: GZIP_LAYER_TYPES.includes(layer.mediaType),
+        });
+        size += applied.size;
+      } catch (e) {
+        if (e instanceof Error && IMAGE_ERRORS.has(e.name)) throw new ImageError(`layer ${layer.digest}: ${e.message}`);
+        throw e;
+      }
+      have.add(key);
+      made.push(key);
+      onEvent({ kind: 'layer', id: short, status: 'Pull complete' });
+    }
+    return size;
+  }
+
+  /** Keeps a blob (already verified against `desc` by every caller's blob(); the store checks its digest again). */
   private async putContent(desc: Descriptor, bytes: Uint8Array): Promise<void> {
-    const path = ingestPath();
-    const written = await this.guest.writeFile(path, bytes);
-    await this.guest.call([['op', 'content.ingest'], ['path', path], ['digest', desc.digest], ['size', String(desc.size)], ['crc32', String(written.crc32)]]);
+    await this.store.contentPut(desc.digest, bytes);
   }
 
   private async putRecord(r: ImageRecord): Promise<void> {
-    await this.change([['op', 'image.put'], ['name', r.name], ['record', enc.encode(JSON.stringify(r))]]);
+    await this.change(() => this.store.imagePut(r.name, enc.encode(JSON.stringify(r))));
   }
 
   async tag(source: string, target: string): Promise<void> {
@@ -271,19 +289,32 @@ export class ImageStore {
     }
     const lines: string[] = [];
     for (const n of names) {
-      await this.change([['op', 'image.remove'], ['name', n.name]]);
+      await this.change(() => this.store.imageRemove(n.name));
       lines.push(`Untagged: ${familiarString(parseReferenceSafe(n.name))}`);
     }
-    if (remaining.length === 0) {
+    if (remaining.length === 0 && !inUse(img.id)) {
       lines.push(`Deleted: ${img.id}`);
-      // snapshots no other image uses go too (top first)
-      const keep = new Set((await this.list()).flatMap((r) => r.chainIds));
-      for (const key of [...img.chainIds].reverse()) {
-        if (keep.has(key)) break;
-        await this.guest.call([['op', 'snapshot.remove'], ['key', key]]).catch(() => {});
-      }
+      await this.collect(img);
     }
     return lines;
+  }
+
+  /**
+   * Removes what only `img` used: its snapshots (top first, up to one another
+   * image shares) and its blobs. A container's chain is never touched: the
+   * caller removes an image's data only when no container uses it.
+   */
+  private async collect(img: ImageRecord): Promise<void> {
+    const others = await this.list();
+    const keep = new Set(others.flatMap((r) => r.chainIds));
+    for (const key of [...img.chainIds].reverse()) {
+      if (keep.has(key)) break;
+      await this.store.snapshotRemove(key);
+    }
+    const used = new Set(others.flatMap((r) => [r.manifest.digest, r.config.digest, ...r.layers.map((l) => l.digest)]));
+    for (const d of [img.manifest.digest, img.config.digest, ...img.layers.map((l) => l.digest)]) {
+      if (!used.has(d)) await this.store.contentRemove(d);
+    }
   }
 
   /** `docker save`: an OCI-layout tar of the named images. */
@@ -297,9 +328,8 @@ export class ImageStore {
     const blobs = new Map<string, Uint8Array>();
     const get = async (d: Descriptor) => {
       if (blobs.has(d.digest)) return;
-      const path = ingestPath();
-      await this.guest.call([['op', 'content.export'], ['digest', d.digest], ['path', path]]);
-      const bytes = await this.guest.readFile(path);
+      const bytes = await this.store.contentGet(d.digest);
+      if (!bytes) throw new ImageError(`blob ${d.digest} is missing from the image store: remove the image and pull it again`);
       await verifyBlob(d, bytes);
       blobs.set(d.digest, bytes);
     };

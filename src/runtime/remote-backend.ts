@@ -21,6 +21,8 @@ export function remoteBackend(
     resizeConsole: (port, cols, rows) => call(remote.resizeConsole(port, cols, rows)),
     writeFile: (path, data, opts) => call(remote.writeFile(path, data, opts)),
     readFile: (path) => call(remote.readFile(path)),
+    store: ((method, ...args) => call((remote.store as unknown as (m: typeof method, ...a: typeof args) => Promise<unknown>)(method, ...args))) as VmApi['store'],
+    mountSnapshot: (key) => call(remote.mountSnapshot(key)),
     instructionCount: () => call(remote.instructionCount()),
     shutdown,
   };

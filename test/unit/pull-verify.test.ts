@@ -4,56 +4,21 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Attrs, encodeAttrs, type AttrList } from '../../src/common/protocol/attrs.js';
 import { ImageError } from '../../src/common/oci/verify.js';
-import { ImageStore, type ImageGuest } from '../../src/runtime/images.js';
+import { ImageStore } from '../../src/runtime/images.js';
+import { HostStore } from '../../src/common/store/host-store.js';
+import { MemoryBlobs } from '../../src/common/store/blobs.js';
 import { DockerError } from '../../src/runtime/errors.js';
 import { layoutSource, type RegistrySource } from '../../src/runtime/registry.js';
-import { crc32 } from '../../src/common/protocol/crc32.js';
 import { writeTar } from '../../src/common/tar.js';
 
 const enc = new TextEncoder();
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const digest = (b: Uint8Array) => `sha256:${sha(b)}`;
 
-/** A guest that records what it was asked and keeps state like containerd-lite. */
-class FakeGuest implements ImageGuest {
-  ops: string[] = [];
-  snapshots = new Set<string>();
-  images = new Map<string, Uint8Array>();
-  files = new Map<string, Uint8Array>();
-  async call(fields: AttrList): Promise<Attrs> {
-    const a = Attrs.decode(encodeAttrs(fields));
-    const op = a.get('op')!;
-    this.ops.push(op);
-    switch (op) {
-      case 'snapshot.list':
-        return Attrs.decode(encodeAttrs([...this.snapshots].map((k) => ['key', k] as const)));
-      case 'snapshot.apply':
-        this.snapshots.add(a.get('key')!);
-        return Attrs.decode(encodeAttrs([['size', String(this.files.get(a.get('path')!)!.length)]]));
-      case 'image.put':
-        this.images.set(a.get('name')!, a.bytes('record')!);
-        return Attrs.decode(new Uint8Array(0));
-      case 'image.list':
-        return Attrs.decode(encodeAttrs([...this.images].map(([name, record]) => ['image', encodeAttrs([['name', name], ['record', record]])] as const)));
-      default:
-        return Attrs.decode(new Uint8Array(0));
-    }
-  }
-  async writeFile(path: string, data: Uint8Array, opts: { gunzip?: boolean } = {}) {
-    let bytes: Uint8Array;
-    try {
-      bytes = opts.gunzip ? new Uint8Array(gunzipSync(data)) : data;
-    } catch (e) {
-      throw new ImageError(`layer is not valid gzip: ${(e as Error).message}`);
-    }
-    this.files.set(path, bytes);
-    return { size: bytes.length, sha256: sha(bytes), crc32: crc32(bytes) };
-  }
-  async readFile(path: string) {
-    return this.files.get(path)!;
-  }
+/** The real host-side store, in memory, with node:zlib for gunzip. */
+function memoryStore(): HostStore {
+  return new HostStore(new MemoryBlobs(), async (gz) => new Uint8Array(gunzipSync(gz)));
 }
 
 interface Built {
@@ -107,7 +72,7 @@ function build(mutate: (b: Built) => void = () => {}): RegistrySource {
 }
 
 async function pull(src: RegistrySource) {
-  const g = new FakeGuest();
+  const g = memoryStore();
   const err = await new ImageStore(g).pull(src, 'test').then(() => undefined, (e: unknown) => e);
   return { g, err: err as Error | undefined };
 }
@@ -116,8 +81,10 @@ describe('pull verification', () => {
   it('accepts a well-formed image and records it', async () => {
     const { g, err } = await pull(build());
     expect(err).toBeUndefined();
-    expect([...g.images.keys()]).toEqual(['docker.io/library/test:latest']);
-    expect(g.ops).toContain('snapshot.apply');
+    expect((await g.imageList()).map((i) => i.name)).toEqual(['docker.io/library/test:latest']);
+    expect(await g.snapshotList()).toHaveLength(1);
+    // manifest, config, layer
+    expect(await g.contentList()).toHaveLength(3);
   });
 
   it.each<[string, (b: Built) => void, RegExp]>([
@@ -141,8 +108,9 @@ describe('pull verification', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).toMatch(message);
     expect(err instanceof ImageError || err instanceof DockerError).toBe(true);
-    expect(g.images.size).toBe(0);
-    expect(g.snapshots.size).toBe(0);
+    expect(await g.imageList()).toEqual([]);
+    expect(await g.snapshotList()).toEqual([]);
+    expect(await g.contentList()).toEqual([]);
   });
 
   it('picks linux/386 from a multi-platform index and says what it had when it has none', async () => {
@@ -160,7 +128,7 @@ describe('pull verification', () => {
   });
 
   it('says the tag is unknown, and the repository too', async () => {
-    const g = new FakeGuest();
+    const g = memoryStore();
     await expect(new ImageStore(g).pull(build(), 'test:nope')).rejects.toThrow('manifest for test:nope not found: manifest unknown');
     await expect(new ImageStore(g).pull(build(), 'other')).rejects.toThrow("pull access denied for other, repository does not exist or may require 'docker login'");
   });

@@ -2,6 +2,7 @@
 // to it over the console and the protocol port.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { buildTar } from './hostile-layers.js';
 import { bootNodeVm, type NodeVm } from '../../src/node/vm-host.js';
 import { Dockyard } from '../../src/runtime/dockyard.js';
 import { GuestError } from '../../src/common/channel.js';
@@ -81,20 +82,27 @@ describe('the VM in a worker thread', () => {
     expect(info.cpus).toBe(1);
   });
 
-  it('stores a blob the host vouches for by checking its 9p copy with CRC-32, and refuses a damaged copy', async () => {
-    const blob = random(100_000, 7);
-    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
-    const ingest = async (path: string, crc: number) =>
-      vm.request([['op', 'content.ingest'], ['path', path], ['digest', digest], ['size', String(blob.length)], ['crc32', String(crc)]]);
-    const w = await vm.writeFile('blob-bad', blob);
-    const e = await ingest('blob-bad', (w.crc32 ^ 1) >>> 0).catch((x: unknown) => x);
-    expect((e as GuestError).errno).toBe(5); // EIO
-    expect((e as Error).message).toMatch(/the copy on 9p is damaged/);
-    await expect(vm.request([['op', 'content.read'], ['digest', digest]])).rejects.toThrow(); // nothing stored
-    const ok = await vm.writeFile('blob-good', blob);
-    await ingest('blob-good', ok.crc32);
-    const back = await vm.request([['op', 'content.read'], ['digest', digest]]);
-    expect(Buffer.from(back.find(([k]) => k === 'data')![1]).equals(Buffer.from(blob))).toBe(true);
+  it('shows the guest a snapshot the host applied, files read from the host store, modes and owners kept', async () => {
+    const tar = buildTar([
+      { name: 'etc/', type: 'dir', mode: 0o755 },
+      { name: 'etc/motd', data: 'hello from the host\n', mode: 0o640, uid: 1000, gid: 50 },
+      { name: 'bin/suid', data: '#!/bin/sh\n', mode: 0o4755 },
+      { name: 'etc/hard', type: 'hardlink', link: 'etc/motd' },
+      { name: 'link', type: 'symlink', link: '/etc/motd' },
+    ]);
+    const key = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+    await vm.store('snapshotApply', { key, diffId: key, layer: tar, gzip: false });
+    await vm.mountSnapshot(key);
+    await vm.mountSnapshot(key); // again: a no-op
+    const dir = `/mnt/host/snapshots/${key.slice(7)}`;
+    const sh = async (script: string) => {
+      const r = await vm.request([['op', 'sys.exec'], ['arg', '/bin/sh'], ['arg', '-c'], ['arg', script]]);
+      return Number(new TextDecoder().decode(r.find(([k]) => k === 'exit_code')![1]));
+    };
+    expect(await sh(`test "$(cat ${dir}/etc/motd)" = "hello from the host"`)).toBe(0);
+    expect(await sh(`test "$(stat -c '%a %u %g %h' ${dir}/etc/motd)" = "640 1000 50 2"`)).toBe(0);
+    expect(await sh(`test "$(stat -c %a ${dir}/bin/suid)" = 4755 && test "$(readlink ${dir}/link)" = /etc/motd`)).toBe(0);
+    expect(await sh(`test -e ${dir}/etc/nothing`)).toBe(1);
   });
 
   it('runs a program in the VM itself with sys.exec (the benchmark\'s floor), answering its exit code', async () => {
@@ -116,7 +124,7 @@ describe('the VM in a worker thread', () => {
   });
 
   it('carries the guest\'s errno and error class across the worker boundary', async () => {
-    const e = await vm.request([['op', 'content.read'], ['digest', 'sha256:nothex']]).catch((x: unknown) => x);
+    const e = await vm.request([['op', 'container.create'], ['id', '0'.repeat(64)], ['snapshot', 'sha256:nothex']]).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(GuestError);
     expect((e as GuestError).errno).toBe(22);
   });

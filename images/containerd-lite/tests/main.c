@@ -9,7 +9,6 @@ static int passed, failed;
 
 /* Suites not (yet) declared in t.h. */
 void suite_sha256(void);
-void suite_tarapply(void);
 void suite_runtime(void);
 void suite_mounts(void);
 
@@ -38,7 +37,6 @@ int main(int argc, char **argv)
 	suite_channel();
 	suite_e2e();
 	suite_sha256();
-	suite_tarapply();
 	suite_runtime();
 	suite_mounts();
 	printf("%d passed, %d failed\n", passed, failed);

@@ -1,0 +1,79 @@
+// The host-side image store: containerd's content, snapshots and images
+// nouns, kept by the host (the VM worker) in a Blobs backend — on disk for
+// the CLI, in origin storage in the page — so images cost the guest's RAM
+// only for the files its containers read.
+import type { Blobs } from './blobs.js';
+import { Content } from './content.js';
+import { ImageRecords } from './images.js';
+import { Snapshots, type ApplyRequest, type Inflate, type SnapshotInfo } from './snapshots.js';
+import type { LayerLimits } from './layer.js';
+
+/** What the runtime asks of the store (across the worker boundary: plain data only). */
+export interface StoreApi {
+  contentPut(digest: string, bytes: Uint8Array): Promise<void>;
+  contentGet(digest: string): Promise<Uint8Array | undefined>;
+  contentRemove(digest: string): Promise<void>;
+  contentList(): Promise<Array<{ digest: string; size: number }>>;
+  snapshotApply(req: ApplyRequest): Promise<SnapshotInfo>;
+  snapshotStat(key: string): Promise<SnapshotInfo | undefined>;
+  snapshotList(): Promise<string[]>;
+  snapshotRemove(key: string): Promise<void>;
+  imagePut(name: string, record: Uint8Array): Promise<void>;
+  imageList(): Promise<Array<{ name: string; record: Uint8Array }>>;
+  imageRemove(name: string): Promise<void>;
+  /** Where the store is, for messages and `docker info`. */
+  where(): Promise<string>;
+}
+
+export class HostStore implements StoreApi {
+  readonly content: Content;
+  readonly snapshots: Snapshots;
+  readonly images: ImageRecords;
+
+  constructor(
+    readonly blobs: Blobs,
+    inflate: Inflate,
+    limits?: LayerLimits,
+  ) {
+    this.content = new Content(blobs);
+    this.snapshots = new Snapshots(blobs, inflate, limits);
+    this.images = new ImageRecords(blobs);
+  }
+
+  contentPut(digest: string, bytes: Uint8Array) {
+    return this.content.put(digest, bytes);
+  }
+  contentGet(digest: string) {
+    return this.content.get(digest);
+  }
+  contentRemove(digest: string) {
+    return this.content.remove(digest);
+  }
+  contentList() {
+    return this.content.list();
+  }
+  snapshotApply(req: ApplyRequest) {
+    return this.snapshots.apply(req);
+  }
+  snapshotStat(key: string) {
+    return this.snapshots.stat(key);
+  }
+  snapshotList() {
+    return this.snapshots.list();
+  }
+  snapshotRemove(key: string) {
+    return this.snapshots.remove(key);
+  }
+  imagePut(name: string, record: Uint8Array) {
+    return this.images.put(name, record);
+  }
+  imageList() {
+    return this.images.list();
+  }
+  imageRemove(name: string) {
+    return this.images.remove(name);
+  }
+  async where() {
+    return this.blobs.where;
+  }
+}

@@ -1,0 +1,203 @@
+// A container's read-only root filesystem as one tree: the image's layers
+// applied in order, as Docker applies them onto the snapshot of their parent
+// (containerd's apply over an overlay). The guest then sees one lower
+// directory per image, so no overlayfs whiteout or opaque xattr is needed
+// below it (v86's 9p has no xattrs).
+//
+// Rules, after containerd and moby's archive code:
+// - names are resolved inside the tree: a symlink met on the way is followed
+//   from the tree's root (absolute targets) or its directory, `..` stops at
+//   the root, at most 40 links; the last component is never followed (a
+//   symlink there is replaced, never written, chmodded or chowned through);
+// - missing parent directories are made (0755, root);
+// - an entry replaces what its name held, unless both are directories (then
+//   mode, owner and mtime are updated: a merge); a directory this same layer
+//   made and filled is never replaced by a non-directory (CVE-2025-47290: a
+//   path swapped for a symlink mid-layer);
+// - `d/.wh.n` removes `d/n` (whatever it is); `d/.wh..wh..opq` hides
+//   everything under `d` that this layer does not itself put there, wherever
+//   in the layer the marker stands; other `.wh..wh.` names (AUFS metadata)
+//   are skipped;
+// - a hard link shares its target's inode; the target must resolve to
+//   something that is not a directory.
+import { LayerError, type LayerEntry } from './layer.js';
+
+export type NodeKind = 'dir' | 'file' | 'symlink' | 'char' | 'block' | 'fifo';
+
+export interface Node {
+  kind: NodeKind;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  /** file: where its bytes are (`source` names the layer's tar in the store) */
+  size: number;
+  source: string;
+  offset: number;
+  /** symlink target */
+  target: string;
+  major: number;
+  minor: number;
+  /** dir: its entries */
+  children?: Map<string, Node>;
+  /** the layer that made this node (an index into the chain) */
+  layer: number;
+}
+
+const MAX_LINKS = 40;
+
+function dirNode(layer: number, mtime = 0): Node {
+  return { kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtime, size: 0, source: '', offset: 0, target: '', major: 0, minor: 0, children: new Map(), layer };
+}
+
+function fail(e: LayerEntry, why: string): never {
+  throw new LayerError(`tar entry \`${e.name}\` at offset ${e.off}: ${why}`);
+}
+
+export class Rootfs {
+  readonly root: Node = dirNode(-1);
+  /** layers applied so far */
+  private layers = 0;
+
+  /**
+   * Resolves `path` (normalised) to its parent directory and last name,
+   * following symlinks in the directories on the way, making missing ones
+   * when `make` is given (the layer that makes them). Undefined when a
+   * component is missing (and not made) or is not a directory.
+   */
+  private parentOf(path: string, make: number | undefined): { dir: Node; name: string } | undefined {
+    const parts = path.split('/');
+    const name = parts.pop()!;
+    const dir = this.walk(parts, make, 0);
+    return dir && { dir, name };
+  }
+
+  /** The directory at `parts` (symlinks followed, `..` clamped at the root). */
+  private walk(parts: string[], make: number | undefined, depth: number): Node | undefined {
+    const stack: Node[] = [this.root];
+    const todo = [...parts].reverse();
+    let links = depth;
+    while (todo.length > 0) {
+      const c = todo.pop()!;
+      const cur = stack[stack.length - 1]!;
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        if (stack.length > 1) stack.pop();
+        continue;
+      }
+      let next = cur.children!.get(c);
+      if (!next) {
+        if (make === undefined) return undefined;
+        next = dirNode(make);
+        cur.children!.set(c, next);
+      }
+      if (next.kind === 'symlink') {
+        if (++links > MAX_LINKS) return undefined;
+        const t = next.target.split('/');
+        if (next.target.startsWith('/')) stack.length = 1;
+        for (let i = t.length - 1; i >= 0; i--) todo.push(t[i]!);
+        continue;
+      }
+      if (next.kind !== 'dir') return undefined;
+      stack.push(next);
+    }
+    return stack[stack.length - 1];
+  }
+
+  /** The node at `path`, its last component not followed. */
+  lookup(path: string): Node | undefined {
+    if (path === '') return this.root;
+    const p = this.parentOf(path, undefined);
+    return p?.dir.children!.get(p.name);
+  }
+
+  /** Applies one layer's entries (checked by readLayer) whose file bytes are in `source`. */
+  apply(entries: LayerEntry[], source: string): void {
+    const layer = this.layers++;
+    // nodes this layer put in place, and the directories it made opaque
+    const mine = new Set<Node>();
+    const opaque: LayerEntry[] = [];
+    for (const e of entries) {
+      const slash = e.path.lastIndexOf('/');
+      const base = e.path.slice(slash + 1);
+      if (base.startsWith('.wh.')) {
+        if (base === '.wh..wh..opq') opaque.push(e);
+        else if (!base.startsWith('.wh..wh.')) this.whiteout(e, e.path.slice(0, Math.max(slash, 0)), base.slice(4));
+        continue;
+      }
+      const at = this.parentOf(e.path, layer);
+      if (!at) fail(e, 'parent directory does not resolve to a directory inside the layer');
+      const { dir, name } = at;
+      const old = dir.children!.get(name);
+      if (e.kind === 'dir') {
+        if (old?.kind === 'dir') {
+          Object.assign(old, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+          mine.add(old);
+          continue;
+        }
+        const n = { ...dirNode(layer, e.mtime), mode: e.mode, uid: e.uid, gid: e.gid };
+        dir.children!.set(name, n);
+        mine.add(n);
+        continue;
+      }
+      if (old?.kind === 'dir' && old.children!.size > 0 && mine.has(old)) {
+        fail(e, 'replace the existing directory: it is not empty');
+      }
+      let n: Node;
+      if (e.kind === 'hardlink') {
+        const t = this.lookup(e.link);
+        if (!t) fail(e, `hard link target \`${e.link}\`: no such file in the layer or below it`);
+        if (t === this.root) fail(e, 'hard link to the root');
+        if (t.kind === 'dir') fail(e, `hard link to directory \`${e.link}\``);
+        n = t;
+      } else {
+        n = {
+          kind: e.kind,
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          mtime: e.mtime,
+          size: e.kind === 'file' ? e.size : 0,
+          source: e.kind === 'file' ? source : '',
+          offset: e.kind === 'file' ? e.data : 0,
+          target: e.kind === 'symlink' ? e.link : '',
+          major: e.major,
+          minor: e.minor,
+          layer,
+        };
+      }
+      dir.children!.set(name, n);
+      mine.add(n);
+    }
+    for (const e of opaque) {
+      const d = this.walk(e.path.split('/').slice(0, -1), layer, 0);
+      if (!d) fail(e, 'opaque marker in something that is not a directory');
+      mine.add(d);
+      prune(d, mine);
+    }
+  }
+
+  private whiteout(e: LayerEntry, dirPath: string, victim: string): void {
+    const d = this.walk(dirPath === '' ? [] : dirPath.split('/'), undefined, 0);
+    // nothing there to hide (a dangling parent): nothing to do, as Docker
+    d?.children!.delete(victim);
+    void e;
+  }
+}
+
+/** Keeps under `d` only what this layer put there. */
+function prune(d: Node, mine: Set<Node>): void {
+  for (const [name, c] of d.children!) {
+    if (!mine.has(c)) d.children!.delete(name);
+    else if (c.kind === 'dir') prune(c, mine);
+  }
+}
+
+/** Calls `f` for every node, parents before children; hard links are met once per name. */
+export function walkTree(root: Node, f: (path: string, n: Node, parent: Node | undefined) => void, path = '', parent?: Node): void {
+  f(path, root, parent);
+  if (root.kind !== 'dir') return;
+  for (const [name, c] of [...root.children!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    walkTree(c, f, path === '' ? name : `${path}/${name}`, root);
+  }
+}

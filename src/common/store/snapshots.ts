@@ -1,0 +1,155 @@
+// Snapshots: one applied layer each, keyed by chain id, kept by the host.
+// A snapshot is the layer's uncompressed tar as it came (file bytes are read
+// from it by offset when the guest reads a file) and the checked list of its
+// entries; the tree a container sees is its chain's layers applied in order
+// (rootfs.ts). Stored as `snapshots/<chain hex>/layer.tar` and `.../meta.json`;
+// meta.json is written last, so a snapshot exists once it is whole.
+import { sha256Hex } from '../manifest.js';
+import type { Blobs } from './blobs.js';
+import { checkDigest } from './content.js';
+import { DEFAULT_LIMITS, LayerError, readLayer, type LayerEntry, type LayerLimits } from './layer.js';
+import { Rootfs } from './rootfs.js';
+
+export class SnapshotError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+  }
+}
+
+export interface SnapshotInfo {
+  key: string;
+  parent?: string;
+  diffId: string;
+  /** bytes of regular file data */
+  size: number;
+}
+
+interface Meta extends SnapshotInfo {
+  entries: LayerEntry[];
+}
+
+export interface ApplyRequest {
+  key: string;
+  parent?: string;
+  /** what the image config says the uncompressed layer hashes to */
+  diffId: string;
+  layer: Uint8Array;
+  gzip: boolean;
+}
+
+/** Inflates a gzip stream (the platform's: DecompressionStream or node:zlib). */
+export type Inflate = (gz: Uint8Array) => Promise<Uint8Array>;
+
+const dir = (key: string) => `snapshots/${checkDigest(key).slice(7)}`;
+/** Where a snapshot's file bytes are: the `source` of its tree's nodes. */
+export const layerTarKey = (key: string) => `${dir(key)}/layer.tar`;
+const metaKey = (key: string) => `${dir(key)}/meta.json`;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const TREE_CACHE = 6;
+
+export class Snapshots {
+  /** chains applied lately (most recent last): a mount right after a pull reuses them */
+  private trees = new Map<string, Rootfs>();
+
+  constructor(
+    private readonly blobs: Blobs,
+    private readonly inflate: Inflate,
+    private readonly limits: LayerLimits = DEFAULT_LIMITS,
+  ) {}
+
+  private async meta(key: string): Promise<Meta | undefined> {
+    const b = await this.blobs.get(metaKey(key));
+    return b && (JSON.parse(dec.decode(b)) as Meta);
+  }
+
+  async stat(key: string): Promise<SnapshotInfo | undefined> {
+    const m = await this.meta(key);
+    return m && { key: m.key, ...(m.parent ? { parent: m.parent } : {}), diffId: m.diffId, size: m.size };
+  }
+
+  async list(): Promise<string[]> {
+    const out: string[] = [];
+    for (const k of await this.blobs.list('snapshots/')) {
+      const m = /^snapshots\/([0-9a-f]{64})\/meta\.json$/.exec(k);
+      if (m) out.push(`sha256:${m[1]}`);
+    }
+    return out.sort();
+  }
+
+  /**
+   * Checks and keeps one layer on top of `parent`. Refused (SnapshotError,
+   * nothing kept): a layer that is not gzip when it says so, whose content
+   * is not `diffId`, or that readLayer or the tree refuse.
+   */
+  async apply(req: ApplyRequest): Promise<SnapshotInfo> {
+    const have = await this.stat(req.key);
+    if (have) return have;
+    if (req.parent !== undefined && !(await this.stat(req.parent))) throw new SnapshotError(`parent snapshot ${req.parent} does not exist`);
+    let tar: Uint8Array;
+    try {
+      tar = req.gzip ? await this.inflate(req.layer) : req.layer;
+    } catch (e) {
+      throw new SnapshotError(`layer is not valid gzip: ${(e as Error).message}`);
+    }
+    const got = `sha256:${await sha256Hex(tar)}`;
+    if (got !== req.diffId) throw new SnapshotError(`uncompressed content is ${got}, but the config says ${req.diffId}`);
+    let entries: LayerEntry[];
+    let tree: Rootfs;
+    try {
+      entries = readLayer(tar, this.limits);
+      tree = req.parent !== undefined ? await this.build(req.parent, true) : new Rootfs();
+      tree.apply(entries, layerTarKey(req.key));
+    } catch (e) {
+      if (e instanceof LayerError) throw new SnapshotError(`failed to register layer: ${e.message}`);
+      throw e;
+    }
+    const size = entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0);
+    const meta: Meta = { key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId, size, entries };
+    await this.blobs.put(layerTarKey(req.key), tar);
+    await this.blobs.put(metaKey(req.key), enc.encode(JSON.stringify(meta)));
+    this.remember(req.key, tree);
+    return { key: req.key, ...(meta.parent ? { parent: meta.parent } : {}), diffId: req.diffId, size };
+  }
+
+  /** The tree of the chain whose top is `key` (a cached one: do not change it). */
+  tree(key: string): Promise<Rootfs> {
+    return this.build(key, false);
+  }
+
+  /** The chain's tree; `fresh`: a new one the caller may change. */
+  private async build(key: string, fresh: boolean): Promise<Rootfs> {
+    const cached = this.trees.get(key);
+    if (cached && !fresh) return cached;
+    const chain: Meta[] = [];
+    for (let k: string | undefined = key; k !== undefined; ) {
+      const m = await this.meta(k);
+      if (!m) throw new SnapshotError(`snapshot ${k} does not exist`);
+      chain.push(m);
+      k = m.parent;
+      if (chain.length > 128) throw new SnapshotError(`snapshot ${key}: chain deeper than 128 layers`);
+    }
+    const tree = new Rootfs();
+    for (const m of chain.reverse()) tree.apply(m.entries, layerTarKey(m.key));
+    if (!fresh) this.remember(key, tree);
+    return tree;
+  }
+
+  private remember(key: string, tree: Rootfs): void {
+    this.trees.delete(key);
+    this.trees.set(key, tree);
+    while (this.trees.size > TREE_CACHE) this.trees.delete(this.trees.keys().next().value!);
+  }
+
+  /** Removes a snapshot no other snapshot is built on. */
+  async remove(key: string): Promise<void> {
+    for (const k of await this.list()) {
+      if ((await this.meta(k))?.parent === key) throw new SnapshotError(`snapshot ${key} is the parent of ${k}`);
+    }
+    this.trees.delete(key);
+    await this.blobs.delete(metaKey(key));
+    await this.blobs.delete(layerTarKey(key));
+  }
+}
