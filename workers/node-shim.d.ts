@@ -5,3 +5,28 @@ declare const process: { versions?: { node?: string } } | undefined;
 declare module 'node:worker_threads' {
   export const parentPort: import('comlink/dist/esm/node-adapter.mjs').NodeEndpointLike | null;
 }
+
+// What workers/store-dir.ts uses of node:fs/promises (loaded only under Node).
+declare module 'node:fs/promises' {
+  export interface FileHandle {
+    read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+    write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+    stat(): Promise<Stats>;
+    close(): Promise<void>;
+  }
+  export interface Stats {
+    size: number;
+    isFile(): boolean;
+  }
+  export interface Dirent {
+    name: string;
+    isFile(): boolean;
+    isDirectory(): boolean;
+  }
+  export function open(path: string, flags: 'r' | 'wx'): Promise<FileHandle>;
+  export function readFile(path: string): Promise<Uint8Array>;
+  export function rename(from: string, to: string): Promise<void>;
+  export function unlink(path: string): Promise<void>;
+  export function mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
+  export function readdir(path: string, options: { withFileTypes: true }): Promise<Dirent[]>;
+}

@@ -41,9 +41,14 @@ export interface Blobs {
 
 const KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
-/** Throws unless `key` is a well-formed store key (no `.`/`..` segments, no empty ones). */
+/** Backends write a value to a `.tmp-<random>` file beside it first: no key segment may look like one. */
+export const TEMP_PREFIX = '.tmp-';
+
+/** Throws unless `key` is a well-formed store key (no `.`/`..` segments, no empty ones, none starting with `.tmp-`). */
 export function checkKey(key: string): string {
-  if (!KEY.test(key) || key.split('/').some((s) => s === '.' || s === '..')) throw new Error(`bad store key ${JSON.stringify(key)}`);
+  if (!KEY.test(key) || key.split('/').some((s) => s === '.' || s === '..' || s.startsWith(TEMP_PREFIX))) {
+    throw new Error(`bad store key ${JSON.stringify(key)}`);
+  }
   return key;
 }
 
