@@ -185,6 +185,7 @@ export class ImageStore {
       // all or nothing: what this image added goes again (not what others share)
       for (const key of made.reverse()) await this.store.snapshotRemove(key).catch(() => {});
       for (const c of await this.store.contentList()) if (!contentBefore.has(c.digest)) await this.store.contentRemove(c.digest).catch(() => {});
+      if (e instanceof Error && e.name === 'StoreFullError') throw new DockerError(`${e.message}: remove images you no longer need (docker rmi, docker image prune)`);
       throw e;
     }
     const record: ImageRecord = {
