@@ -337,8 +337,10 @@ export class GzipError extends Error {}
 async function openStore(where: StoreLocation): Promise<HostStore> {
   let blobs: Blobs;
   if (where.kind === 'dir') blobs = await (await import('./store-dir.js')).dirBlobs(where.path);
-  else if (where.kind === 'opfs') blobs = await (await import('./store-opfs.js')).opfsBlobs();
-  else blobs = new MemoryBlobs();
+  else if (where.kind === 'opfs') {
+    // a browser without origin storage (or refusing it) still runs: images then last as long as the page
+    blobs = await (await import('./store-opfs.js')).opfsBlobs().catch((e: Error) => new MemoryBlobs(Infinity, `memory (origin storage unavailable: ${e.message})`));
+  } else blobs = new MemoryBlobs();
   return new HostStore(blobs, gunzip);
 }
 

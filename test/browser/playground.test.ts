@@ -220,6 +220,24 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     expect(cache.fromCache).toBeGreaterThanOrEqual(hasState() ? 3 : 4);
     await waitForScreen(page, AT_PROMPT);
   }, 180_000);
+
+  it('keeps pulled and tagged images across a reload (origin storage), and rmi removes them', async () => {
+    screenshotOnFailure(page, 'playground-images-persist');
+    await freshPrompt(page);
+    await docker(page, 'docker pull busybox');
+    await docker(page, 'docker tag busybox kept:1');
+    await page.reload();
+    await waitReady(page);
+    await waitForScreen(page, AT_PROMPT);
+    await freshPrompt(page);
+    await docker(page, 'docker images');
+    await waitForMatch(() => screenText(page), /kept\s+1\s+[0-9a-f]{12}/, 30_000);
+    await docker(page, 'docker run --rm kept:1 echo from-the-stored-image');
+    await waitForMatch(() => screenText(page), /\nfrom-the-stored-image/, 30_000);
+    expect(await screenText(page)).not.toMatch(/Unable to find image 'kept:1'/);
+    await docker(page, 'docker rmi kept:1 busybox');
+    await waitForMatch(() => screenText(page), /Deleted: sha256:/, 30_000);
+  }, 180_000);
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('the playground on a broken deployment', () => {

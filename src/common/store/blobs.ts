@@ -54,10 +54,12 @@ export function checkKey(key: string): string {
 
 /** Everything in memory; `limit` bytes in all (to test a full store). */
 export class MemoryBlobs implements Blobs {
-  readonly where = 'memory';
   private readonly map = new Map<string, Uint8Array>();
 
-  constructor(private readonly limit = Infinity) {}
+  constructor(
+    private readonly limit = Infinity,
+    readonly where = 'memory',
+  ) {}
 
   private used(): number {
     let n = 0;
