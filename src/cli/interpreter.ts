@@ -9,7 +9,10 @@ import type { Command, Ctx } from './context.js';
 import { FlagError } from './flags.js';
 import { exec } from './commands/exec.js';
 import { images } from './commands/images.js';
-import { inspect } from './commands/inspect.js';
+import { history } from './commands/history.js';
+import { imageInspect, inspect } from './commands/inspect.js';
+import { imagePrune } from './commands/prune.js';
+import { system } from './commands/system.js';
 import { info, version } from './commands/info.js';
 import { kill, rm, stop } from './commands/lifecycle.js';
 import { load, save } from './commands/loadsave.js';
@@ -40,11 +43,20 @@ export const COMMANDS: Record<string, Command> = {
   info,
   version,
   inspect,
+  history,
+  system,
   // docker's management-command spellings
   'container ls': (c, a) => ps(c, a),
   'image ls': (c, a) => images(c, a),
   'image rm': (c, a) => rmi(c, a),
   'image pull': (c, a) => pull(c, a),
+  'image inspect': imageInspect,
+  'image history': (c, a) => history(c, a),
+  'image prune': imagePrune,
+  'image tag': (c, a) => tag(c, a),
+  'image load': (c, a) => load(c, a),
+  'image save': (c, a) => save(c, a),
+  'system df': (c, a) => system(c, ['df', ...a]),
   'container rm': (c, a) => rm(c, a),
 };
 
@@ -64,7 +76,8 @@ Commands:
   images      List images
   pull        Download an image from the bundled registry
   logs        Fetch the logs of a container
-  inspect     Return low-level information on containers
+  inspect     Return low-level information on containers and images
+  history     Show the history of an image
   stop        Stop one or more running containers
   kill        Kill one or more running containers
   rm          Remove one or more containers
@@ -73,6 +86,8 @@ Commands:
   load        Load an image from a tar archive (OCI layout)
   save        Save one or more images to a tar archive (OCI layout)
   volume      Manage volumes (ls, rm)
+  image       Manage images (ls, rm, pull, inspect, history, prune, tag, load, save)
+  system      Manage Docker (df)
   info        Display system-wide information
   version     Show the Docker version information
 `;

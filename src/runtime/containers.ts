@@ -61,6 +61,8 @@ export interface ContainerInfo {
   finished: number;
   pid: number;
   autoRemove: boolean;
+  /** named volumes it mounts */
+  volumes: string[];
   /** the cgroup's memory.current (processes, page cache, writable layer); 0 unless running and listed with `memory` */
   memoryBytes: number;
 }
@@ -72,6 +74,7 @@ interface ContainerRecord {
   command: string;
   created: number;
   autoRemove: boolean;
+  volumes?: string[];
 }
 
 const enc = new TextEncoder();
@@ -123,6 +126,7 @@ export class Containers {
         finished: c.int('finished') ?? 0,
         pid: c.int('pid') ?? 0,
         autoRemove: rec.autoRemove ?? false,
+        volumes: rec.volumes ?? [],
         memoryBytes: c.int('memory') ?? 0,
       };
       out.push(info);
@@ -213,6 +217,7 @@ export class Containers {
       command: args.join(' '),
       created: Date.now(),
       autoRemove: o.rm ?? false,
+      volumes: mounts.filter((m) => m.type === 'volume').map((m) => m.source),
     };
     const fields: AttrList = [
       ['op', 'container.create'],

@@ -47,6 +47,16 @@ export type ImageBackend = StoreApi;
 /** Errors of the store that are about the image, not the store: the user's to fix. */
 const IMAGE_ERRORS = new Set(['SnapshotError', 'LayerError', 'ContentError']);
 
+/** One row of `docker history`. */
+export interface HistoryEntry {
+  /** the image id on the newest row, `<missing>` on the others (as docker shows pulled images) */
+  id: string;
+  created: string;
+  createdBy: string;
+  size: number;
+  comment: string;
+}
+
 export type PullEvent =
   | { kind: 'resolving'; ref: string }
   | { kind: 'layer'; id: string; status: 'Already exists' | 'Pulling fs layer' | 'Download complete' | 'Pull complete'; bytes?: number }
@@ -316,6 +326,81 @@ export class ImageStore {
     for (const d of [img.manifest.digest, img.config.digest, ...img.layers.map((l) => l.digest)]) {
       if (!used.has(d)) await this.store.contentRemove(d);
     }
+  }
+
+  /** The image's config as stored (checked against its digest again). */
+  async config(img: ImageRecord): Promise<ImageConfig> {
+    const bytes = await this.store.contentGet(img.config.digest);
+    if (!bytes) throw new ImageError(`blob ${img.config.digest} is missing from the image store: remove the image and pull it again`);
+    await verifyBlob(img.config, bytes);
+    return parseConfig(bytes, img.config, img.layers.length);
+  }
+
+  /** `docker history`: the config's history, newest first, with each layer's unpacked size. */
+  async history(ref: string): Promise<HistoryEntry[]> {
+    const img = await this.find(ref);
+    if (!img) throw new NoSuchImageError(ref);
+    const config = await this.config(img);
+    const sizes = await Promise.all(img.chainIds.map(async (k) => (await this.store.snapshotStat(k))?.size ?? 0));
+    const hist: NonNullable<ImageConfig['history']> = config.history ?? img.diffIds.map(() => ({}));
+    let layer = 0;
+    const out: HistoryEntry[] = hist.map((h) => ({
+      created: h.created ?? '',
+      createdBy: h.created_by ?? '',
+      size: h.empty_layer ? 0 : (sizes[layer++] ?? 0),
+      comment: h.comment ?? '',
+      id: '<missing>',
+    }));
+    if (out.length > 0) out[out.length - 1]!.id = img.id;
+    return out.reverse();
+  }
+
+  /**
+   * Images grouped by id, as `docker image inspect` and `docker system df`
+   * see them: every name of one image together.
+   */
+  async byId(): Promise<Map<string, ImageRecord[]>> {
+    const m = new Map<string, ImageRecord[]>();
+    for (const r of await this.list()) m.set(r.id, [...(m.get(r.id) ?? []), r]);
+    return m;
+  }
+
+  /** Unpacked bytes of every snapshot in the store (shared layers once). */
+  async storedBytes(): Promise<number> {
+    let n = 0;
+    for (const k of await this.store.snapshotList()) n += (await this.store.snapshotStat(k))?.size ?? 0;
+    return n;
+  }
+
+  /** Bytes the store keeps for the image that no other image shares. */
+  async unique(img: ImageRecord, others: ImageRecord[]): Promise<number> {
+    const shared = new Set(others.filter((o) => o.id !== img.id).flatMap((o) => o.chainIds));
+    let n = 0;
+    for (const k of img.chainIds) if (!shared.has(k)) n += (await this.store.snapshotStat(k))?.size ?? 0;
+    return n;
+  }
+
+  /**
+   * `docker image prune`: removes dangling images (no tag: loaded without a
+   * name, or pulled by digest), with `all` every image no container uses.
+   * Returns docker's lines and the bytes reclaimed.
+   */
+  async prune(all: boolean, inUse: (imageId: string) => boolean): Promise<{ lines: string[]; reclaimed: number }> {
+    const lines: string[] = [];
+    let reclaimed = 0;
+    for (const [id, names] of await this.byId()) {
+      if (inUse(id)) continue;
+      if (!all && names.some((n) => parseReferenceSafe(n.name).tag !== undefined)) continue;
+      const everyone = await this.list();
+      reclaimed += await this.unique(names[0]!, everyone);
+      for (const n of names) {
+        await this.change(() => this.store.imageRemove(n.name));
+        lines.push(`untagged: ${familiarString(parseReferenceSafe(n.name))}`);
+      }
+      await this.collect(names[0]!);
+      lines.push(`deleted: ${id}`);
+    }
+    return { lines, reclaimed };
   }
 
   /** `docker save`: an OCI-layout tar of the named images. */

@@ -1,4 +1,6 @@
+import { familiarName, familiarString, parseReference } from '../../common/oci/reference.js';
 import type { ContainerInfo } from '../../runtime/containers.js';
+import type { ImageRecord } from '../../runtime/images.js';
 import type { Ctx } from '../context.js';
 import { parseFlags, str } from '../flags.js';
 
@@ -29,7 +31,26 @@ export function containerJson(c: ContainerInfo): Record<string, unknown> {
   };
 }
 
-/** `docker inspect` for containers, with `-f '{{.State.OOMKilled}}'`-style paths. */
+/** The part of docker's image JSON Dockyard knows (`names`: every record of one image id). */
+export function imageJson(names: ImageRecord[]): Record<string, unknown> {
+  const img = names[0]!;
+  const refs = names.map((n) => parseReference(n.name));
+  return {
+    Id: img.id,
+    RepoTags: refs.filter((r) => r.tag !== undefined).map((r) => familiarString(r)),
+    RepoDigests: [...new Set(names.map((n) => { const r = parseReference(n.repoDigest); return `${familiarName(r)}@${r.digest}`; }))],
+    Parent: '',
+    Comment: '',
+    Created: img.created,
+    Config: img.runConfig,
+    Architecture: img.architecture,
+    Os: img.os,
+    Size: img.size,
+    RootFS: { Type: 'layers', Layers: img.diffIds },
+  };
+}
+
+/** `docker inspect` for containers and images, with `-f '{{.State.OOMKilled}}'`-style paths. */
 export async function inspect(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseFlags(argv, [{ long: 'format', short: 'f', kind: 'string' }, { long: 'type', kind: 'string' }]);
   if (p.args.length === 0) {
@@ -37,13 +58,14 @@ export async function inspect(ctx: Ctx, argv: string[]): Promise<number> {
     return 1;
   }
   const format = str(p, 'format');
+  const type = str(p, 'type');
   const found: Array<Record<string, unknown>> = [];
   let status = 0;
   for (const ref of p.args) {
-    try {
-      found.push(containerJson(await ctx.d.containers.find(ref)));
-    } catch {
-      ctx.io.err(`Error: No such object: ${ref}\n`);
+    const obj = (type !== 'image' && (await ctx.d.containers.find(ref).then(containerJson, () => undefined))) || (type !== 'container' && (await findImage(ctx, ref)));
+    if (obj) found.push(obj);
+    else {
+      ctx.io.err(type === 'image' ? `Error: No such image: ${ref}\n` : `Error: No such object: ${ref}\n`);
       status = 1;
     }
   }
@@ -62,4 +84,14 @@ export async function inspect(ctx: Ctx, argv: string[]): Promise<number> {
     ctx.io.out(`${typeof v === 'object' ? JSON.stringify(v) : String(v ?? '<no value>')}\n`);
   }
   return status;
+}
+
+async function findImage(ctx: Ctx, ref: string): Promise<Record<string, unknown> | undefined> {
+  const img = await ctx.d.images.find(ref);
+  return img && imageJson((await ctx.d.images.byId()).get(img.id) ?? [img]);
+}
+
+/** `docker image inspect`. */
+export function imageInspect(ctx: Ctx, argv: string[]): Promise<number> {
+  return inspect(ctx, ['--type', 'image', ...argv]);
 }

@@ -63,7 +63,7 @@ export interface ImageConfig {
     Labels?: Record<string, string>;
   };
   rootfs: { type: 'layers'; diff_ids: string[] };
-  history?: Array<{ created?: string; created_by?: string; empty_layer?: boolean }>;
+  history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
 }
 
 /** Dockyard's guest: linux/386. */
