@@ -67,6 +67,27 @@ describe.skipIf(!HAVE_CHROMIUM)('opfsBlobs in a Chromium worker', () => {
     });
   }
 
+  it('a full origin quota: StoreFullError, the old value kept, the space given back', async () => {
+    const ctx = await browser.newContext();
+    try {
+      const p = await ctx.newPage();
+      await p.goto(server.url);
+      const cdp = await ctx.newCDPSession(p);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 1 << 20 });
+      const full = 'StoreFullError: no space left in the image store (origin storage quota)';
+      expect(await p.evaluate(() => window.store({ op: 'full', root: 'full' }))).toEqual({
+        fill: full,
+        put: full,
+        writer: full,
+        keptOk: true,
+        listed: ['snapshots/a/layer.tar'],
+        after: 'no error',
+      });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('values survive a page reload; an uncommitted write does not', async () => {
     screenshotOnFailure(page, 'store-opfs-reload');
     const root = `reload-${Date.now()}`;
