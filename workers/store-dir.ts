@@ -108,6 +108,13 @@ class DirBlobs implements Blobs {
     return fd;
   }
 
+  async close(): Promise<void> {
+    const all = [...this.fds.values()];
+    this.fds.clear();
+    for (const fd of all) fd.drop();
+    await Promise.all(all.map((fd) => fd.handle.catch(() => undefined)));
+  }
+
   /** Drops the cached handle of `key` (it may name a file that was replaced or removed). */
   private forget(key: string, only?: Fd): void {
     const fd = this.fds.get(key);

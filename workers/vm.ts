@@ -275,6 +275,8 @@ export class Vm implements VmApi {
   }
 
   async shutdown(): Promise<void> {
+    // open files only: the store stays usable (a failed restore boots again)
+    await this.hostStore?.then((s) => s.blobs.close?.()).catch(() => {});
     const e = this.emulator;
     this.emulator = undefined;
     this.channel?.close(new VmError('the VM was shut down'));

@@ -114,7 +114,9 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   const workerFailed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new StartError(`the VM worker failed to load${e.message ? `: ${e.message}` : ''}`, 'Reload the page; if it happens again, the site may be missing files.')), { once: true });
   });
-  // images persist in origin storage, as Docker's do on disk
+  // images persist in origin storage, as Docker's do on disk; ask the browser
+  // not to evict them under pressure (only a page can ask; refusal is fine)
+  void navigator.storage?.persist?.().catch(() => false);
   const common = { wasmPath: wasmBlobUrl, cmdline: manifest.cmdline, memoryMB: manifest.memoryMB, store: { kind: 'opfs' } as const };
   const attempt = (opts: BootOptions): Promise<BootResult> => {
     onProgress({ stage: 'boot', startedAt: performance.now() });

@@ -1,13 +1,19 @@
 // The dockyard CLI as users drive it: one command per VM, or a script on stdin.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 
 const root = inject('root');
 
-function dockyard(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+/** An empty image store of its own, as on a machine that never pulled. */
+const freshHome = () => mkdtempSync(join(tmpdir(), 'dockyard-cli-home-'));
+
+function dockyard(args: string[], stdin = '', home?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = home ? { ...process.env, DOCKYARD_HOME: home } : process.env;
+    const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -23,7 +29,7 @@ async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<str
   const p = spawn('script', ['-qfec', `${process.execPath} ${join(root, 'bin/dockyard.mjs')}`, '/dev/null'], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, COLUMNS: '100', LINES: '30' },
+    env: { ...process.env, COLUMNS: '100', LINES: '30', DOCKYARD_HOME: freshHome() },
   });
   let screen = '';
   p.stdout.on('data', (d: Buffer) => (screen += d));
@@ -60,11 +66,23 @@ describe('dockyard CLI', () => {
   }, 180_000);
 
   it('runs one docker command in a fresh VM, pulling on first use', async () => {
-    const r = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi']);
+    const r = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi'], '', freshHome());
     expect(r.stdout).toBe('hi\n');
     expect(r.stderr).toContain("Unable to find image 'busybox:latest' locally");
     expect(r.code).toBe(0);
   }, 120_000);
+
+  it('keeps pulled images between invocations, as Docker does ($DOCKYARD_HOME)', async () => {
+    const home = freshHome();
+    expect((await dockyard(['pull', 'busybox'], '', home)).stdout).toMatch(/Status: Downloaded newer image for busybox:latest/);
+    expect((await dockyard(['images'], '', home)).stdout).toMatch(/^busybox\s+latest\s+[0-9a-f]{12}\s/m);
+    const run = await dockyard(['run', '--rm', 'busybox', 'echo', 'no pull'], '', home);
+    expect(run.stdout).toBe('no pull\n');
+    expect(run.stderr).toBe('');
+    expect((await dockyard(['pull', 'busybox'], '', home)).stdout).toMatch(/Status: Image is up to date for busybox:latest/);
+    expect((await dockyard(['rmi', 'busybox'], '', home)).stdout).toMatch(/^Untagged: busybox:latest\nDeleted: sha256:/);
+    expect((await dockyard(['images', '-q'], '', home)).stdout).toBe('');
+  }, 180_000);
 
   it('passes the container exit status through', async () => {
     const r = await dockyard(['run', '--rm', 'busybox', 'sh', '-c', 'exit 7']);

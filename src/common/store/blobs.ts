@@ -37,6 +37,8 @@ export interface Blobs {
   delete(key: string): Promise<void>;
   /** Keys under `prefix` (which ends in `/`), in no particular order. */
   list(prefix: string): Promise<string[]>;
+  /** Lets go of open files (the worker is going away). */
+  close?(): Promise<void>;
 }
 
 const KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
