@@ -81,6 +81,18 @@ describe("Docker's layer rules", () => {
   });
 });
 
+describe('a damaged store', () => {
+  it('refuses to build a tree over a layer that lost bytes, saying what to do', async () => {
+    const blobs = new MemoryBlobs();
+    const s = new HostStore(blobs, gunzip);
+    const tar = buildTar([{ name: 'f', data: 'hello' }]);
+    await s.snapshotApply({ key: digest(tar), diffId: digest(tar), layer: tar, gzip: false });
+    const fresh = new HostStore(blobs, gunzip); // another session: nothing cached
+    await blobs.put(`snapshots/${digest(tar).slice(7)}/layer.tar`, tar.subarray(0, 600));
+    await expect(fresh.snapshots.tree(digest(tar))).rejects.toThrow(/is damaged in the image store \(memory\): remove the image and pull or load it again/);
+  });
+});
+
 describe('a full store', () => {
   it('refuses a load clearly and keeps every image it had', async () => {
     const s = store(6 << 20);

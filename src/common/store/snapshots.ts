@@ -26,6 +26,8 @@ export interface SnapshotInfo {
 }
 
 interface Meta extends SnapshotInfo {
+  /** bytes of layer.tar: a tree is only built over a whole one */
+  tarSize: number;
   entries: LayerEntry[];
 }
 
@@ -107,7 +109,7 @@ export class Snapshots {
       throw e;
     }
     const size = entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0);
-    const meta: Meta = { key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId, size, entries };
+    const meta: Meta = { key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId, size, tarSize: tar.length, entries };
     await this.blobs.put(layerTarKey(req.key), tar);
     await this.blobs.put(metaKey(req.key), enc.encode(JSON.stringify(meta)));
     this.remember(req.key, tree);
@@ -127,6 +129,9 @@ export class Snapshots {
     for (let k: string | undefined = key; k !== undefined; ) {
       const m = await this.meta(k);
       if (!m) throw new SnapshotError(`snapshot ${k} does not exist`);
+      if ((await this.blobs.size(layerTarKey(k))) !== m.tarSize) {
+        throw new SnapshotError(`layer ${m.diffId} is damaged in the image store (${this.blobs.where}): remove the image and pull or load it again`);
+      }
       chain.push(m);
       k = m.parent;
       if (chain.length > 128) throw new SnapshotError(`snapshot ${key}: chain deeper than 128 layers`);
