@@ -255,6 +255,8 @@ describe('save and load', () => {
 
   it('prunes only what is not used: dangling images, then with -a every unused one', async () => {
     expect((await docker('tag busybox keep:1')).status).toBe(0);
+    expect((await docker('images keep')).out).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\nkeep\s+1\s+[0-9a-f]{12}\s.*\n$/);
+    expect((await docker('images busybox:nope')).out).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n$/);
     expect((await docker('image prune -f')).out).toBe('Total reclaimed space: 0B\n');
     expect((await docker('run -d --name user busybox sleep 300')).status).toBe(0);
     expect((await docker('image prune -a -f')).out).toBe('Total reclaimed space: 0B\n');

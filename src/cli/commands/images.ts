@@ -5,7 +5,20 @@ import { ago, humanSize, table } from '../format.js';
 
 export async function images(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseFlags(argv, [{ long: 'quiet', short: 'q', kind: 'bool' }, { long: 'all', short: 'a', kind: 'bool' }]);
-  const list = await ctx.d.images.list();
+  if (p.args.length > 1) {
+    ctx.io.err(`"docker images" requires at most 1 argument.\nSee 'docker images --help'.\n`);
+    return 1;
+  }
+  // `docker images REPOSITORY[:TAG]` lists only that repository (and tag)
+  const arg = p.args[0];
+  const want = arg === undefined ? undefined : parseReference(arg);
+  // parseReference says `latest` when no tag was given: then every tag matches
+  if (want && arg !== undefined && !/:[^/]*$/.test(arg)) want.tag = undefined;
+  const list = (await ctx.d.images.list()).filter((img) => {
+    if (!want) return true;
+    const r = parseReference(img.name);
+    return r.domain === want.domain && r.path === want.path && (want.tag === undefined || r.tag === want.tag);
+  });
   const rows = list.map((img) => {
     const r = parseReference(img.name);
     return { repo: familiarName(r), tag: r.tag ?? '<none>', id: img.id.slice(7, 19), created: img.created ? Date.parse(img.created) : 0, size: img.size };
