@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "mounts.h"
 #include "netns.h"
+#include "openat2.h"
 #include "snapshots.h"
 #include "users.h"
 
@@ -38,6 +39,8 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_STOP_TIMEOUT 10
 #define MAX_MOUNTS 64
+/* /etc/passwd and /etc/group: read whole in the child, refused past this. */
+#define USERS_FILE_MAX (1 << 20)
 
 struct cl_task {
 	struct cl_container *c; /* NULL once the container is removed */
@@ -435,25 +438,29 @@ __attribute__((noreturn)) static void child_fail(struct child *x, const struct c
 }
 
 /* The pty, opened inside the container's devpts so the process sees
- * /dev/pts/0; the slave becomes the controlling tty and stdio, the master
- * goes to the daemon (runc's console socket). */
-static int setup_tty(struct child *x, struct cl_error *err)
+ * /dev/pts/0 (both paths resolved inside the container's root: /dev is the
+ * container's to change); the slave becomes stdio (and, in child_exec, the
+ * controlling tty), the master goes to the daemon (runc's console socket). */
+static int setup_tty(struct child *x, int root, struct cl_error *err)
 {
 	cleanup_close int master = -1, slave = -1;
 	char path[64];
+	struct stat st;
 	int unlock = 0, n;
 
-	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	master = cl_openat2(root, "/dev/ptmx", O_RDWR | O_NOCTTY | O_NONBLOCK, CL_RESOLVE_IN_ROOT);
 	if (master < 0)
 		return cl_fail(err, errno, "open /dev/ptmx");
+	if (fstat(master, &st) < 0 || !S_ISCHR(st.st_mode))
+		return cl_fail_plain(err, ENOTTY, "open /dev/ptmx: not a character device");
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
 		return cl_fail(err, errno, "unlock pty");
 	snprintf(path, sizeof path, "/dev/pts/%d", n);
-	slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	slave = cl_openat2(root, path, O_RDWR | O_NOCTTY, CL_RESOLVE_IN_ROOT);
 	if (slave < 0)
 		return cl_fail(err, errno, "open `%s`", path);
-	if (ioctl(slave, TIOCSCTTY, 0) < 0)
-		return cl_fail(err, errno, "TIOCSCTTY `%s`", path);
+	if (!isatty(slave))
+		return cl_fail_plain(err, ENOTTY, "open `%s`: not a terminal", path);
 	if (!x->is_exec) {
 		int fd = open("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 
@@ -465,6 +472,8 @@ static int setup_tty(struct child *x, struct cl_error *err)
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
 			return cl_fail(err, errno, "dup2 pty slave");
+	if (fcntl(master, F_SETFL, O_RDWR) < 0)
+		return cl_fail(err, errno, "pty master");
 	return cl_send_fd(x->console_fd, master, err);
 }
 
@@ -585,25 +594,76 @@ static int drop_caps(struct cl_error *err)
 	return 0;
 }
 
-/* In the container (main task after pivot_root, exec after setns): tty,
- * user, cwd, fds, exec. Never returns. */
-__attribute__((noreturn)) static void child_finish(struct child *x)
+/* Before the child touches anything the container controls: every fd of
+ * the daemon it inherited is closed but stdio, the status pipe (moved to 3)
+ * and, with a tty, the console socket (moved to 4). A link to
+ * /proc/self/fd/N in the container then finds nothing of the daemon's. */
+static void keep_child_fds(struct child *x)
+{
+	struct cl_error err = { 0 };
+	int st = fcntl(x->status_fd, F_DUPFD_CLOEXEC, 5);
+	int con = x->tty ? fcntl(x->console_fd, F_DUPFD_CLOEXEC, 5) : -1;
+
+	if (st < 0 || (x->tty && con < 0))
+		cl_fail(&err, errno, "dup"), child_fail(x, &err);
+	if (dup3(st, 3, O_CLOEXEC) < 0)
+		cl_fail(&err, errno, "dup3"), child_fail(x, &err);
+	x->status_fd = 3;
+	if (x->tty) {
+		if (dup3(con, 4, O_CLOEXEC) < 0)
+			cl_fail(&err, errno, "dup3"), child_fail(x, &err);
+		x->console_fd = 4;
+	}
+	close_from(x->tty ? 5 : 4);
+}
+
+/* The user's passwd and group files, read confined to the container's root
+ * (cl_read_in_root: no FIFO, device, magic link or huge file), resolved as
+ * runc does. A bad file is the user's error, naming the file. */
+static void resolve_user(struct child *x, int root, struct cl_user *u)
 {
 	struct cl_error err = { 0 };
 	cleanup_free char *passwd = NULL, *group = NULL;
+	int n = (int)strcspn(x->user, ":");
+
+	if (cl_read_in_root(root, "/etc/passwd", USERS_FILE_MAX, &passwd, &err) < 0 ||
+	    cl_read_in_root(root, "/etc/group", USERS_FILE_MAX, &group, &err) < 0) {
+		cl_error_wrap(&err, "unable to find user %.*s", n ? n : 4, n ? x->user : "root");
+		child_fail(x, &err);
+	}
+	if (cl_user_resolve(x->user, passwd, group, u, &err) < 0)
+		child_fail(x, &err);
+}
+
+/* Everything of the start or exec that needs privilege or looks at the
+ * container's files, holding only the fds the child needs: tty, user, HOME,
+ * cwd, capabilities, uid/gid. Runs in the process that will exec (main
+ * task: the namespace's init, which nothing in the container can signal)
+ * or, for an exec, in the intermediate process that joined the namespaces
+ * but is not in the container's pid namespace (invisible to it). Returns
+ * the environment to exec with. */
+static char **child_setup(struct child *x)
+{
+	struct cl_error err = { 0 };
+	cleanup_close int root = -1;
 	struct cl_user u;
 	char **env = x->env;
 	size_t n = 0;
 	const char *cwd = x->cwd[0] ? x->cwd : "/";
 
-	if (setsid() < 0 && !x->is_exec)
-		cl_fail(&err, errno, "setsid"), child_fail(x, &err);
-	if (x->tty && setup_tty(x, &err) < 0)
-		child_fail(x, &err);
-	cl_read_all("/etc/passwd", 1 << 20, &passwd, NULL, &err);
-	cl_read_all("/etc/group", 1 << 20, &group, NULL, &err);
-	if (cl_user_resolve(x->user, passwd, group, &u, &err) < 0)
-		child_fail(x, &err);
+	keep_child_fds(x);
+	/* "/" is the container's: after pivot_root, or setns into its mount
+	 * namespace. */
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		cl_fail(&err, errno, "open /"), child_fail(x, &err);
+	if (x->tty) {
+		if (setup_tty(x, root, &err) < 0)
+			child_fail(x, &err);
+		close(x->console_fd);
+		x->console_fd = -1;
+	}
+	resolve_user(x, root, &u);
 	if (!env_get(env, "HOME")) {
 		/* Docker sets HOME from passwd when the config has none. */
 		char **e;
@@ -628,14 +688,33 @@ __attribute__((noreturn)) static void child_finish(struct child *x)
 		cl_fail(&err, errno, "set user `%s`", x->user), child_fail(x, &err);
 	if (chdir(cwd) < 0)
 		cl_fail(&err, errno, "chdir to cwd (\"%s\") set in config.json failed", cwd), child_fail(x, &err);
-	/* No fd of the daemon reaches the container: only the status pipe
-	 * survives until exec, as fd 3 with CLOEXEC. */
-	if (x->status_fd != 3) {
-		if (dup3(x->status_fd, 3, O_CLOEXEC) < 0)
-			cl_fail(&err, errno, "dup3"), child_fail(x, &err);
-		x->status_fd = 3;
-	}
-	close_from(4);
+	return env;
+}
+
+/* The process that becomes the container's: a new session (and the tty as
+ * its controlling terminal), signals as at exec (every disposition default,
+ * nothing pending, nothing blocked), exec. For an exec this is the only
+ * part that runs inside the container's pid namespace: signals sent to it
+ * meanwhile were blocked and are dropped here; SIGSTOP cannot be blocked,
+ * the daemon continues it while it waits (await_setup). Fds: stdio and the
+ * status pipe (3, CLOEXEC). Never returns. */
+__attribute__((noreturn)) static void child_exec(struct child *x, char **env)
+{
+	struct cl_error err = { 0 };
+	sigset_t none;
+
+	if (setsid() < 0)
+		cl_fail(&err, errno, "setsid"), child_fail(x, &err);
+	if (x->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+		cl_fail(&err, errno, "TIOCSCTTY"), child_fail(x, &err);
+	/* Ignoring a signal discards it if pending. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP) {
+			signal(sig, SIG_IGN);
+			signal(sig, SIG_DFL);
+		}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	do_exec(x->argv, env, &err);
 	child_fail(x, &err);
 }
@@ -643,8 +722,12 @@ __attribute__((noreturn)) static void child_finish(struct child *x)
 __attribute__((noreturn)) static void child_main(struct child *x)
 {
 	struct cl_error err = { 0 };
-	sigset_t none;
+	sigset_t all;
 
+	/* Every signal blocked until child_exec: what the container sends
+	 * the setup meanwhile is dropped there. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	for (int i = 0; i < 3; i++) {
 		if (x->stdio[i] < 0)
 			continue;
@@ -663,8 +746,6 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 			cl_fail(&err, errno, "reset oom_score_adj"), child_fail(x, &err);
 		close(fd);
 	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Every disposition back to default, as runc does: ignored ones
 	 * survive exec, and the daemon inherits SIGINT/SIGQUIT ignored from
 	 * /init's background subshell, so Ctrl-C would never reach a
@@ -674,32 +755,36 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 			signal(sig, SIG_DFL);
 	if (x->is_exec) {
 		static const int types[5] = { CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS };
+		char **env;
 		pid_t pid;
 
 		for (int i = 0; i < 5; i++)
 			if (setns(x->ns[i], types[i]) < 0)
 				cl_fail(&err, errno, "setns"), child_fail(x, &err);
-		/* Joining a pid namespace applies to children: fork once more,
-		 * as the daemon's child (CLONE_PARENT) so it reaps it. */
+		/* Set up here, outside the container's pid namespace (nothing
+		 * in it can see or signal this process)... */
+		env = child_setup(x);
+		/* ...then fork into it (joining a pid namespace applies to
+		 * children), as the daemon's child (CLONE_PARENT) so it reaps
+		 * it, and exec at once. */
 		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 		if (pid < 0)
 			cl_fail(&err, errno, "clone"), child_fail(x, &err);
-		if (pid > 0) {
-			send_status(x->status_fd, MSG_PID, 0, pid, NULL);
-			_exit(0);
-		}
-	} else {
-		/* First: sysfs, mounted below, shows the mounter's namespace. */
-		if (x->netns >= 0 && setns(x->netns, CLONE_NEWNET) < 0)
-			cl_fail(&err, errno, "join network namespace"), child_fail(x, &err);
-		if (x->netns < 0 && cl_loopback_up(&err) < 0)
-			child_fail(x, &err);
-		if (cl_rootfs_setup(&x->rootfs, &err) < 0)
-			child_fail(x, &err);
-		if (sethostname(x->hostname, strlen(x->hostname)) < 0)
-			cl_fail(&err, errno, "sethostname"), child_fail(x, &err);
+		if (pid == 0)
+			child_exec(x, env);
+		send_status(x->status_fd, MSG_PID, 0, pid, NULL);
+		_exit(0);
 	}
-	child_finish(x);
+	/* First: sysfs, mounted below, shows the mounter's namespace. */
+	if (x->netns >= 0 && setns(x->netns, CLONE_NEWNET) < 0)
+		cl_fail(&err, errno, "join network namespace"), child_fail(x, &err);
+	if (x->netns < 0 && cl_loopback_up(&err) < 0)
+		child_fail(x, &err);
+	if (cl_rootfs_setup(&x->rootfs, &err) < 0)
+		child_fail(x, &err);
+	if (sethostname(x->hostname, strlen(x->hostname)) < 0)
+		cl_fail(&err, errno, "sethostname"), child_fail(x, &err);
+	child_exec(x, child_setup(x));
 }
 
 /* --- spawning ------------------------------------------------------------------ */

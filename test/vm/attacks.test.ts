@@ -1,0 +1,140 @@
+// Attacks on the daemon from inside a container or an image, against the
+// real guest in one VM (issue #17): each is a reproduction that once stalled
+// the daemon (the watchdog then restarted the VM, every container lost) or
+// let one container read another's output. Each now gets a clear error, or
+// works, and the daemon keeps serving the other containers meanwhile.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDockyard } from '../../src/node/cli.js';
+import type { Dockyard } from '../../src/runtime/dockyard.js';
+import { dockerCli, type Result } from './docker-cli.js';
+import { buildTar, ociArchive, type Entry } from './hostile-layers.js';
+
+const root = inject('root');
+const workerPath = inject('workerPath');
+
+let d: Dockyard;
+let tmp: string;
+
+const docker = dockerCli(() => d);
+
+/** docker(line), failing the test if it has not answered within ms. */
+async function within(ms: number, line: string): Promise<Result> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`\`docker ${line}\` took over ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([docker(line), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The daemon still serves: ps, and an exec into the bystander. */
+async function daemonServes(): Promise<void> {
+  expect((await within(5000, 'ps')).status).toBe(0);
+  expect((await within(5000, 'exec victim echo alive')).out).toBe('alive\n');
+  expect(d.stoppedReason).toBeUndefined();
+}
+
+/** Loads an image of busybox plus one layer of entries; its name. */
+async function loadImage(name: string, entries: Entry[]): Promise<string> {
+  const image = `attack/${name}:latest`;
+  const file = join(tmp, `${name}.tar`);
+  writeFileSync(file, ociArchive(root, `docker.io/${image}`, buildTar(entries)));
+  const load = await docker(`load -i ${file}`);
+  expect(load.err).toBe('');
+  expect(load.out).toBe(`Loaded image: ${image}\n`);
+  return image;
+}
+
+beforeAll(async () => {
+  d = await startDockyard(root, workerPath);
+  tmp = mkdtempSync(join(tmpdir(), 'dockyard-attacks-'));
+  expect((await docker('pull busybox')).status).toBe(0);
+  // a bystander whose output must stay its own
+  expect((await docker(`run -d --name victim busybox sh -c 'while :; do echo victim-secret; sleep 0.3; done'`)).status).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await d?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('/etc/passwd and /etc/group are the container\'s: read confined, never blocking', () => {
+  it('a FIFO for /etc/passwd gives a clear error, not a hung daemon', async () => {
+    expect((await docker('run -d --name fifo busybox sleep 300')).status).toBe(0);
+    expect((await docker(`exec fifo sh -c 'rm /etc/passwd && mkfifo /etc/passwd'`)).status).toBe(0);
+    const r = await within(5000, 'exec fifo id');
+    expect(r.status).not.toBe(0);
+    expect(r.err).toContain('unable to find user root: /etc/passwd: not a regular file (a fifo)');
+    await daemonServes();
+    expect((await docker('rm -f fifo')).status).toBe(0);
+  }, 60_000);
+
+  it('a FIFO for /etc/group too', async () => {
+    expect((await docker('run -d --name gfifo busybox sleep 300')).status).toBe(0);
+    expect((await docker(`exec gfifo sh -c 'rm /etc/group && mkfifo /etc/group'`)).status).toBe(0);
+    const r = await within(5000, 'exec -u nobody gfifo id');
+    expect(r.status).not.toBe(0);
+    expect(r.err).toContain('unable to find user nobody: /etc/group: not a regular file (a fifo)');
+    await daemonServes();
+    expect((await docker('rm -f gfifo')).status).toBe(0);
+  }, 60_000);
+
+  it("/etc/passwd linked to /proc/self/fd/N reads none of the daemon's fds (another container's output, the host channel)", async () => {
+    expect((await docker('run -d --name linker busybox sleep 300')).status).toBe(0);
+    for (let fd = 3; fd <= 24; fd++) {
+      expect((await docker(`exec linker ln -sf /proc/self/fd/${fd} /etc/passwd`)).status).toBe(0);
+      const r = await within(5000, `exec linker sh -c 'echo home=$HOME'`);
+      expect(r.out, `fd ${fd}`).not.toContain('victim-secret');
+      expect(r.err, `fd ${fd}`).not.toContain('victim-secret');
+      // the exec's setup runs outside the container's pid namespace: its
+      // /proc/self does not exist there (no passwd: HOME=/); were it
+      // visible, the magic link would be refused
+      if (r.status === 0) expect(r.out).toBe('home=/\n');
+      else expect(r.err).toContain('unable to find user root: open /etc/passwd: ');
+    }
+    // an ordinary symlink inside the container is followed, inside it
+    expect((await docker(`exec linker sh -c 'printf "root:x:0:0:root:/linked-home:/bin/sh\\n" > /tmp/pw && ln -sf ../tmp/pw /etc/passwd'`)).status).toBe(0);
+    expect((await within(5000, `exec linker sh -c 'echo $HOME'`)).out).toBe('/linked-home\n');
+    // also when the link's target is a path that looks innocent: a magic link of the container's init
+    expect((await docker(`exec linker sh -c 'ln -sf /proc/1/root/etc/shadow /etc/passwd'`)).status).toBe(0);
+    expect((await within(5000, 'exec linker true')).err).toContain('unable to find user root: open /etc/passwd: ');
+    expect((await docker('rm -f linker')).status).toBe(0);
+    // the victim's log lost nothing to the reads: its lines are all there
+    const logs = (await docker('logs victim')).out.split('\n').filter(Boolean);
+    expect(logs.length).toBeGreaterThan(0);
+    expect(new Set(logs)).toEqual(new Set(['victim-secret']));
+    await daemonServes();
+  }, 120_000);
+
+  it('an image whose /etc/passwd links to /proc/self/fd/3 cannot stall `docker run`', async () => {
+    const image = await loadImage('passwd-fd3', [{ name: 'etc/passwd', type: 'symlink', link: '/proc/self/fd/3' }]);
+    const r = await within(10_000, `run --rm ${image} id`);
+    expect(r.status).toBe(125);
+    expect(r.err).toContain('unable to find user root: open /etc/passwd: ');
+    await daemonServes();
+    expect((await docker(`rmi ${image}`)).status).toBe(0);
+  }, 60_000);
+
+  it('an image with a FIFO /etc/group cannot stall `docker run` either', async () => {
+    const image = await loadImage('group-fifo', [{ name: 'etc/group', type: 'fifo' }]);
+    const r = await within(10_000, `run --rm ${image} id`);
+    expect(r.status).toBe(125);
+    expect(r.err).toContain('unable to find user root: /etc/group: not a regular file (a fifo)');
+    await daemonServes();
+    expect((await docker(`rmi ${image}`)).status).toBe(0);
+  }, 60_000);
+
+  it('an oversized /etc/passwd is refused, naming it', async () => {
+    expect((await docker('run -d --name big busybox sleep 300')).status).toBe(0);
+    expect((await docker(`exec big sh -c 'head -c 2000000 /dev/zero | tr "\\0" x >> /etc/passwd'`)).status).toBe(0);
+    const r = await within(5000, 'exec big true');
+    expect(r.err).toContain('unable to find user root: /etc/passwd: over 1048576 bytes');
+    expect((await docker('rm -f big')).status).toBe(0);
+  }, 60_000);
+});
