@@ -41,6 +41,11 @@
 #define MAX_MOUNTS 64
 /* /etc/passwd and /etc/group: read whole in the child, refused past this. */
 #define USERS_FILE_MAX (1 << 20)
+/* The daemon waits this long for a child's setup (then kills it), well
+ * within the host's watchdog (3 missed heartbeats, ~20 s); while it waits,
+ * an exec's process is sent SIGCONT every SETUP_POLL_MS (await_setup). */
+#define SETUP_TIMEOUT_MS 10000
+#define SETUP_POLL_MS 20
 
 struct cl_task {
 	struct cl_container *c; /* NULL once the container is removed */
@@ -789,15 +794,23 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 
 /* --- spawning ------------------------------------------------------------------ */
 
-struct fds {
-	int v[16];
-};
-
-static void fds_close(struct fds *f)
+/* Closes fd now (a child's end once the child has it); -1 after. */
+static void drop_fd(int *fd)
 {
-	for (size_t i = 0; i < sizeof f->v / sizeof *f->v; i++)
-		if (f->v[i] >= 0)
-			close(f->v[i]);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int make_pipe(int *r, int *w, struct cl_error *err)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cl_fail(err, errno, "pipe");
+	*r = p[0];
+	*w = p[1];
+	return 0;
 }
 
 static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_t *n, char *strs, size_t strs_size,
@@ -846,24 +859,181 @@ static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_
 	return 0;
 }
 
+/* The task's stdio: with a tty a socket the child sends the pty master
+ * over (con_w is the child's end); else pipes for stdout and stderr, and
+ * for stdin a pipe (want_stdin) or /dev/null. The daemon keeps out_r,
+ * err_r, in_w and con_r; the child gets in_r, out_w, err_w and con_w. Every
+ * fd is the caller's (cleanup_close variables), set only once made. */
+static int prepare_stdio(bool tty, bool want_stdin, int *in_r, int *in_w, int *out_r, int *out_w, int *err_r,
+			 int *err_w, int *con_r, int *con_w, struct cl_error *err)
+{
+	if (tty) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return cl_fail(err, errno, "socketpair");
+		*con_r = sv[0];
+		*con_w = sv[1];
+		return 0;
+	}
+	if (make_pipe(out_r, out_w, err) < 0 || make_pipe(err_r, err_w, err) < 0)
+		return cl_error_ret(err);
+	if (want_stdin)
+		return make_pipe(in_r, in_w, err);
+	*in_r = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (*in_r < 0)
+		return cl_fail(err, errno, "open /dev/null");
+	return 0;
+}
+
+/* Forks the child: a plain fork for an exec (it joins the namespaces
+ * itself), a clone into new namespaces for the main task. For the main
+ * task *mnt_ns gets its mount namespace, opened now, while the child sets
+ * up: a child that already exited has none. */
+static int start_child(struct child *x, pid_t *pid_out, int *mnt_ns, struct cl_error *err)
+{
+	pid_t pid;
+
+	if (x->is_exec)
+		pid = fork();
+	else
+		pid = (pid_t)syscall(SYS_clone,
+				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+					     (x->netns < 0 ? CLONE_NEWNET : 0) | SIGCHLD,
+				     0, 0, 0, 0);
+	if (pid == 0)
+		child_main(x);
+	if (pid < 0)
+		return cl_fail(err, errno, "clone");
+	*pid_out = pid;
+	if (!x->is_exec) {
+		char p[40];
+
+		snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int)pid);
+		*mnt_ns = open(p, O_RDONLY | O_CLOEXEC);
+	}
+	return 0;
+}
+
+static void kill_reap(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Waits, at most SETUP_TIMEOUT_MS, for the child's setup: the status
+ * pipe's EOF (the process exec'd, closing its CLOEXEC end), after an
+ * exec's MSG_PID (the process in the container's pid namespace) and, with
+ * a tty, the pty master on con_r. An exec's process is inside the
+ * container's pid namespace between its clone and its exec, where a
+ * SIGSTOP from the container can reach it: while the pipe is quiet it is
+ * sent SIGCONT every SETUP_POLL_MS. On an error from the child, its death
+ * or the deadline, the child is killed and reaped and err says why. On
+ * success *tpid is the task's pid (not reaped: the task's). */
+static int await_setup(const struct child *x, pid_t pid, int st_r, int con_r, pid_t *tpid_out, int *master,
+		       struct cl_error *err)
+{
+	uint64_t deadline = mono_ms() + SETUP_TIMEOUT_MS;
+	pid_t tpid = x->is_exec ? -1 : pid;
+	bool eof = false, failed = false, con_open = x->tty;
+	struct cl_error cerr = { 0 };
+	struct status_msg msg;
+
+	while (!eof) {
+		struct pollfd p[2] = { { .fd = st_r, .events = POLLIN },
+				       { .fd = con_open && *master < 0 ? con_r : -1, .events = POLLIN } };
+		uint64_t now = mono_ms();
+		int r;
+
+		if (now >= deadline) {
+			failed = true;
+			cl_fail_plain(&cerr, ETIMEDOUT, "%s: setup did not finish within %d s: killed",
+				      x->is_exec ? "exec" : "container start", SETUP_TIMEOUT_MS / 1000);
+			break;
+		}
+		r = poll(p, 2, (int)(deadline - now < SETUP_POLL_MS ? deadline - now : SETUP_POLL_MS));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			failed = true;
+			cl_fail(&cerr, errno, "poll");
+			break;
+		}
+		if (r == 0) {
+			if (x->is_exec && tpid > 0)
+				kill(tpid, SIGCONT);
+			continue;
+		}
+		if (p[1].revents && cl_recv_fd(con_r, master) <= 0)
+			con_open = false;
+		if (!p[0].revents)
+			continue;
+		if (read(st_r, &msg, sizeof msg) != (ssize_t)sizeof msg) {
+			eof = true; /* messages are written whole (< PIPE_BUF) */
+			break;
+		}
+		if (msg.kind == MSG_PID)
+			tpid = msg.pid;
+		else if (msg.kind == MSG_ERROR && !failed) {
+			failed = true;
+			msg.msg[sizeof msg.msg - 1] = '\0';
+			cl_fail_plain(&cerr, msg.code, "%s", msg.msg);
+		}
+	}
+	/* The master was sent before the exec that ended the pipe. */
+	if (eof && con_open && *master < 0) {
+		struct pollfd p = { .fd = con_r, .events = POLLIN };
+
+		if (poll(&p, 1, 0) == 1)
+			cl_recv_fd(con_r, master);
+	}
+	if (x->is_exec) {
+		/* The intermediate process: gone once the pipe ended. */
+		if (!eof)
+			kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (!failed && (tpid <= 0 || (x->tty && *master < 0))) {
+		failed = true;
+		cl_fail_plain(&cerr, EIO, "the container process died during setup");
+	}
+	if (failed) {
+		kill_reap(tpid);
+		*err = cerr;
+		return cl_error_ret(err);
+	}
+	*tpid_out = tpid;
+	return 0;
+}
+
+/* A task: the main one (is_exec false, attrs the container's) or an exec
+ * (attrs the request's). Prepares the child's description and fds, starts
+ * it, awaits its setup, then watches its output. Each fd is a cleanup_close
+ * variable until the task or the child owns it. */
 static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req,
 		 struct cl_error *err)
 {
-	__attribute__((cleanup(fds_close))) struct fds own = { { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 } };
 	cleanup_free char **argv = NULL, **env = NULL;
 	cleanup_free char *lower = NULL, *strs = NULL;
 	cleanup_free struct cl_mount *mounts = NULL;
+	/* The container's: its cgroup.procs, a network namespace made ahead,
+	 * its namespaces for an exec, the main task's mount namespace. */
+	cleanup_close int procs = -1, netns = -1, mnt_ns = -1;
+	cleanup_close int ns_ipc = -1, ns_uts = -1, ns_net = -1, ns_pid = -1, ns_mnt = -1;
+	/* The child's setup status; stdio (prepare_stdio); the pty master. */
+	cleanup_close int st_r = -1, st_w = -1;
+	cleanup_close int in_r = -1, in_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+	cleanup_close int con_r = -1, con_w = -1, master = -1;
 	char user[256], cwd[CL_PATH_MAX], hostname[65], snap[CL_DIGEST_STR_LEN + 1];
 	char rootfs[CL_PATH_MAX], upper[CL_PATH_MAX], work[CL_PATH_MAX];
-	struct child x = { .is_exec = is_exec, .console_fd = -1, .stdio = { -1, -1, -1 }, .netns = -1 };
-	int status_p[2], out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 }, con[2] = { -1, -1 };
-	int st_r, master = -1;
+	struct child x = { .is_exec = is_exec, .netns = -1 };
 	uint64_t memory, pids;
 	size_t argc;
-	pid_t pid, tpid;
-	struct status_msg msg;
-	struct cl_error cerr = { 0 };
-	bool failed = false;
+	pid_t pid = -1, tpid = -1;
 	bool want_stdin = cl_arg_bool(a, "stdin") && req;
 	struct cl_task *t;
 
@@ -904,132 +1074,60 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		x.hostname = hostname[0] ? hostname : def;
 		x.rootfs = (struct cl_rootfs){ .rootfs = rootfs, .lowerdir = lower, .upper = upper, .work = work,
 					       .mounts = mounts, .nmounts = x.rootfs.nmounts };
-		if (cl_cgroup_create(c->id, memory, pids, &own.v[0], err) < 0)
+		if (cl_cgroup_create(c->id, memory, pids, &procs, err) < 0)
 			return cl_error_ret(err);
-		own.v[6] = x.netns = cl_netns_take();
+		netns = cl_netns_take();
 		c->oom_base = cl_cgroup_oom_kills(c->id);
 	} else {
-		static const char *const ns[5] = { "ipc", "uts", "net", "pid", "mnt" };
+		int *ns[5] = { &ns_ipc, &ns_uts, &ns_net, &ns_pid, &ns_mnt };
+		static const char *const names[5] = { "ipc", "uts", "net", "pid", "mnt" };
 		char p[64];
 
-		if (cl_cgroup_open_procs(c->id, &own.v[0], err) < 0)
+		if (cl_cgroup_open_procs(c->id, &procs, err) < 0)
 			return cl_error_ret(err);
 		for (int i = 0; i < 5; i++) {
-			snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)c->pid, ns[i]);
-			own.v[10 + i] = x.ns[i] = open(p, O_RDONLY | O_CLOEXEC);
-			if (x.ns[i] < 0)
+			snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)c->pid, names[i]);
+			*ns[i] = open(p, O_RDONLY | O_CLOEXEC);
+			if (*ns[i] < 0)
 				return cl_fail(err, errno, "open `%s`", p);
 		}
 	}
-	x.procs_fd = own.v[0];
-
-	if (pipe2(status_p, O_CLOEXEC) < 0)
-		return cl_fail(err, errno, "pipe");
-	st_r = status_p[0];
-	own.v[1] = status_p[1];
-	x.status_fd = status_p[1];
-	if (x.tty) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0) {
-			close(st_r);
-			return cl_fail(err, errno, "socketpair");
-		}
-		own.v[2] = con[1];
-		x.console_fd = con[1];
-	} else {
-		if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0) {
-			close(st_r);
-			return cl_fail(err, errno, "pipe");
-		}
-		own.v[3] = out_p[1];
-		own.v[4] = err_p[1];
-		x.stdio[1] = out_p[1];
-		x.stdio[2] = err_p[1];
-	}
-	if (want_stdin && !x.tty) {
-		if (pipe2(in_p, O_CLOEXEC) < 0)
-			return cl_fail(err, errno, "pipe");
-		own.v[5] = in_p[0];
-		x.stdio[0] = in_p[0];
-	} else if (!x.tty) {
-		own.v[5] = x.stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (x.stdio[0] < 0)
-			return cl_fail(err, errno, "open /dev/null");
-	}
-
-	if (is_exec)
-		pid = fork();
-	else
-		pid = (pid_t)syscall(SYS_clone,
-				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-					     (x.netns < 0 ? CLONE_NEWNET : 0) | SIGCHLD,
-				     0, 0, 0, 0);
-	if (pid == 0)
-		child_main(&x);
-	fds_close(&own); /* the child's ends */
-	memset(&own, -1, sizeof own);
-	own.v[0] = st_r;
-	own.v[1] = con[0];
-	own.v[2] = out_p[0];
-	own.v[3] = err_p[0];
-	own.v[4] = in_p[1];
-	if (pid < 0)
-		return cl_fail(err, errno, "clone");
-	tpid = is_exec ? -1 : pid;
-	if (!is_exec) {
-		char p[40];
-
-		/* Now, while the child sets up: a process that exited has none. */
-		snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int)pid);
-		own.v[6] = open(p, O_RDONLY | O_CLOEXEC);
-	}
-
-	if (x.tty) {
-		cl_recv_fd(con[0], &master);
-		own.v[5] = master;
-	}
-	for (;;) {
-		ssize_t n = read(st_r, &msg, sizeof msg);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof msg)
-			break;
-		if (msg.kind == MSG_PID)
-			tpid = msg.pid;
-		else if (msg.kind == MSG_ERROR && !failed) {
-			failed = true;
-			msg.msg[sizeof msg.msg - 1] = '\0';
-			cl_fail_plain(&cerr, msg.code, "%s", msg.msg);
-		}
-	}
-	if (is_exec)
-		waitpid(pid, NULL, 0);
-	if (!failed && (tpid <= 0 || (x.tty && master < 0))) {
-		failed = true;
-		cl_fail_plain(&cerr, EIO, "the container process died during setup");
-	}
-	if (failed) {
-		if (tpid > 0) {
-			kill(tpid, SIGKILL);
-			waitpid(tpid, NULL, 0);
-		}
-		*err = cerr;
+	if (make_pipe(&st_r, &st_w, err) < 0 ||
+	    prepare_stdio(x.tty, want_stdin, &in_r, &in_w, &out_r, &out_w, &err_r, &err_w, &con_r, &con_w, err) < 0)
 		return cl_error_ret(err);
-	}
+
+	x.procs_fd = procs;
+	x.netns = netns;
+	x.ns[0] = ns_ipc, x.ns[1] = ns_uts, x.ns[2] = ns_net, x.ns[3] = ns_pid, x.ns[4] = ns_mnt;
+	x.status_fd = st_w;
+	x.console_fd = con_w;
+	x.stdio[0] = in_r, x.stdio[1] = out_w, x.stdio[2] = err_w;
+	if (start_child(&x, &pid, &mnt_ns, err) < 0)
+		return cl_error_ret(err);
+	/* The child has its ends: closed here, so that its exec or death is
+	 * the status pipe's EOF. */
+	drop_fd(&st_w), drop_fd(&con_w), drop_fd(&in_r), drop_fd(&out_w), drop_fd(&err_w);
+	drop_fd(&procs), drop_fd(&netns);
+	drop_fd(&ns_ipc), drop_fd(&ns_uts), drop_fd(&ns_net), drop_fd(&ns_pid), drop_fd(&ns_mnt);
+	if (await_setup(&x, pid, st_r, con_r, &tpid, &master, err) < 0)
+		return cl_error_ret(err);
 
 	t = calloc(1, sizeof *t);
 	if (!t) {
-		kill(tpid, SIGKILL);
+		kill_reap(tpid);
 		return cl_fail(err, ENOMEM, "task");
 	}
-	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid,
-			       .out_fd = x.tty ? master : out_p[0], .err_fd = x.tty ? -1 : err_p[0],
-			       .in_fd = x.tty ? (want_stdin ? master : -1) : in_p[1], .master = master,
-			       .mnt_ns = own.v[6] };
-	memset(&own, -1, sizeof own);
-	close(st_r);
-	if (con[0] >= 0)
-		close(con[0]);
+	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid, .in_fd = -1,
+			       .out_fd = -1, .err_fd = -1, .master = -1, .mnt_ns = cl_steal_fd(&mnt_ns) };
+	if (x.tty) {
+		t->master = cl_steal_fd(&master);
+		t->out_fd = t->master;
+		t->in_fd = want_stdin ? t->master : -1;
+	} else {
+		t->out_fd = cl_steal_fd(&out_r);
+		t->err_fd = cl_steal_fd(&err_r);
+		t->in_fd = cl_steal_fd(&in_w);
+	}
 	t->next = tasks;
 	tasks = t;
 	if (!is_exec) {
