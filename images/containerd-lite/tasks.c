@@ -813,6 +813,44 @@ static int make_pipe(int *r, int *w, struct cl_error *err)
 	return 0;
 }
 
+/* A tmpfs mount's flags (noexec, nosuid, nodev: 1 unless the attr says 0)
+ * and data (size, mode, uid, gid, nr_inodes), each value checked so that
+ * nothing but its number reaches the kernel's option string. */
+static int tmpfs_options(const struct cl_attrs *m, struct cl_mount *o, char *data, size_t size, struct cl_error *err)
+{
+	static const char *const keys[] = { "size", "mode", "uid", "gid", "nr_inodes" };
+	uint64_t noexec, nosuid, nodev;
+	size_t used = 0;
+
+	if (cl_arg_u64(m, "mount", "noexec", 1, &noexec, err) < 0 ||
+	    cl_arg_u64(m, "mount", "nosuid", 1, &nosuid, err) < 0 ||
+	    cl_arg_u64(m, "mount", "nodev", 1, &nodev, err) < 0)
+		return cl_error_ret(err);
+	o->exec = !noexec;
+	o->suid = !nosuid;
+	o->dev = !nodev;
+	data[0] = '\0';
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		char v[24];
+		size_t n;
+		bool octal = strcmp(keys[i], "mode") == 0, unit = !octal && keys[i][0] != 'u' && keys[i][0] != 'g';
+
+		if (cl_arg_str(m, "mount", keys[i], "", v, sizeof v, err) < 0)
+			return cl_error_ret(err);
+		if (!v[0])
+			continue;
+		n = strspn(v, octal ? "01234567" : "0123456789");
+		if (n == 0 || (v[n] && !(unit && strchr("kKmMgG%", v[n]) && !v[n + 1] &&
+					 (v[n] != '%' || keys[i][0] == 's'))))
+			return cl_fail_plain(err, EINVAL, "invalid tmpfs option: %s=%s", keys[i], v);
+		n = (size_t)snprintf(data + used, size - used, ",%s=%s", keys[i], v);
+		if (n >= size - used)
+			return cl_fail_plain(err, E2BIG, "tmpfs options too long");
+		used += n;
+	}
+	return 0;
+}
+
 static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_t *n, char *strs, size_t strs_size,
 			struct cl_error *err)
 {
@@ -822,7 +860,7 @@ static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_
 	*n = 0;
 	while (cl_attrs_next(spec, &pos, &a) == 1) {
 		struct cl_attrs m;
-		char type[16], src[CL_PATH_MAX], tgt[CL_PATH_MAX];
+		char type[16], src[CL_PATH_MAX], tgt[CL_PATH_MAX], tmpdata[160];
 		struct cl_mount *o;
 		size_t sl, tl;
 
@@ -847,6 +885,19 @@ static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_
 			o->type = CL_MOUNT_VOLUME;
 		} else
 			o->type = strcmp(type, "bind") == 0 ? CL_MOUNT_BIND : CL_MOUNT_TMPFS;
+		if (o->type == CL_MOUNT_TMPFS) {
+			char *data;
+			size_t dl;
+
+			if (tmpfs_options(&m, o, tmpdata, sizeof tmpdata, err) < 0)
+				return cl_error_ret(err);
+			dl = strlen(tmpdata) + 1;
+			if (used + dl > strs_size)
+				return cl_fail_plain(err, E2BIG, "mount options too long");
+			data = memcpy(strs + used, tmpdata, dl);
+			o->data = data;
+			used += dl;
+		}
 		sl = strlen(src) + 1;
 		tl = strlen(tgt) + 1;
 		if (used + sl + tl > strs_size)

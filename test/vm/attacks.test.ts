@@ -218,3 +218,37 @@ describe('failed starts leak no fd of the daemon (#15)', () => {
     await docker('volume rm leakvol');
   }, 180_000);
 });
+
+describe('mounts: --tmpfs honours its options, volumes and binds are nosuid,nodev', () => {
+  /** The options field of the container's mount on path, from /proc/mounts. */
+  const opts = (out: string, path: string) => out.split('\n').find((l) => l.split(' ')[1] === path)?.split(' ')[3]?.split(',') ?? [];
+
+  it("--tmpfs defaults to Docker's noexec,nosuid,nodev", async () => {
+    const r = await docker(`run --rm --tmpfs /x busybox sh -c 'cat /proc/mounts; printf "#!/bin/sh\\necho ran\\n" > /x/s && chmod +x /x/s && /x/s; stat -c %a /x'`);
+    expect(opts(r.out, '/x')).toEqual(expect.arrayContaining(['rw', 'nosuid', 'nodev', 'noexec']));
+    expect(r.out).not.toContain('ran\n');
+    expect(r.err).toContain('Permission denied');
+    expect(r.out.trimEnd().split('\n').pop()).toBe('1777');
+  });
+
+  it('--tmpfs PATH:ro,size=,mode=,exec: each option as Docker (and the kernel) takes it', async () => {
+    const ro = await docker(`run --rm --tmpfs /x:ro,size=1k busybox sh -c 'cat /proc/mounts; touch /x/f'`);
+    expect(opts(ro.out, '/x')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec', 'size=4k']));
+    expect(ro.err).toContain('Read-only file system');
+    expect(ro.status).toBe(1);
+    const ex = await docker(`run --rm --tmpfs /x:exec,mode=700,size=64k busybox sh -c 'printf "#!/bin/sh\\necho ran\\n" > /x/s && chmod +x /x/s && /x/s; stat -c %a /x; dd if=/dev/zero of=/x/big bs=1k count=200 2>&1 | grep -o "No space left on device"'`);
+    expect(ex.out).toBe('ran\n700\nNo space left on device\n');
+    const bad = await docker('run --rm --tmpfs /x:foo busybox true');
+    expect(bad.status).toBe(125);
+    expect(bad.err).toContain('invalid tmpfs option ["foo"]');
+  });
+
+  it('a volume and a bind are nosuid,nodev: a device node of the VM cannot be opened through them', async () => {
+    const r = await docker(`run --rm -v vol-nodev:/v -v /dev:/vmdev:ro busybox sh -c 'cat /proc/mounts; head -c 3 /vmdev/zero | wc -c'`);
+    expect(opts(r.out, '/v')).toEqual(expect.arrayContaining(['rw', 'nosuid', 'nodev']));
+    expect(opts(r.out, '/vmdev')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev']));
+    expect(r.err).toContain('Permission denied');
+    expect(r.out.trimEnd().split('\n').pop()).toBe('0');
+    expect((await docker('volume rm vol-nodev')).status).toBe(0);
+  });
+});
