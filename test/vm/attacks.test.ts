@@ -252,3 +252,25 @@ describe('mounts: --tmpfs honours its options, volumes and binds are nosuid,node
     expect((await docker('volume rm vol-nodev')).status).toBe(0);
   });
 });
+
+describe('the daemon waits on a setup with a deadline', () => {
+  it('an exec whose setup cannot finish (its cgroup frozen) is killed after 10 s with a clear error, and the daemon serves on', async () => {
+    const run = await docker('run -d --name frozen busybox sleep 600');
+    const id = run.out.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const sh = (cmd: string) => d.call([['op', 'sys.exec'], ['arg', '/bin/sh'], ['arg', '-c'], ['arg', cmd]]);
+    expect((await sh(`echo 1 > /sys/fs/cgroup/containers/${id}/cgroup.freeze`)).exit_code).toBe('0');
+    const t0 = performance.now();
+    const r = await within(20_000, 'exec frozen true');
+    const took = performance.now() - t0;
+    expect(r.status).not.toBe(0);
+    expect(r.err).toContain('exec: setup did not finish within 10 s: killed');
+    expect(took).toBeGreaterThan(9000);
+    await daemonServes();
+    expect((await sh(`echo 0 > /sys/fs/cgroup/containers/${id}/cgroup.freeze`)).exit_code).toBe('0');
+    expect((await within(5000, 'exec frozen echo thawed')).out).toBe('thawed\n');
+    // the killed helper left nothing behind in the container
+    expect((await docker('exec frozen ps -o pid,comm')).out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(['sleep', 'ps']);
+    expect((await docker('rm -f frozen')).status).toBe(0);
+  }, 60_000);
+});
