@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "openat2.h"
 
 const char *cl_state_root = CL_STATE_ROOT;
 
@@ -148,6 +149,58 @@ int cl_read_all(const char *path, size_t max, char **out, size_t *len, struct cl
 	buf = NULL;
 	if (len)
 		*len = got;
+	return 0;
+}
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a fifo" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
+int cl_read_in_root(int root, const char *path, size_t max, char **out, struct cl_error *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+
+	*out = NULL;
+	fd = cl_openat2(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, CL_RESOLVE_IN_ROOT);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		if (errno == ELOOP || errno == EXDEV)
+			return cl_fail_plain(err, errno,
+					     "open %s: too many symbolic links, or a link through /proc (refused)", path);
+		return cl_fail(err, errno, "open %s", path);
+	}
+	if (fstat(fd, &st) < 0)
+		return cl_fail(err, errno, "stat %s", path);
+	if (!S_ISREG(st.st_mode))
+		return cl_fail_plain(err, EINVAL, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+	if ((uint64_t)st.st_size > max)
+		return cl_fail_plain(err, EFBIG, "%s: over %zu bytes", path, max);
+	buf = malloc(max + 2);
+	if (!buf)
+		return cl_fail(err, ENOMEM, "read %s", path);
+	/* One byte more than max: a file that grew meanwhile is noticed. */
+	while (got <= max) {
+		ssize_t n = read(fd, buf + got, max + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cl_fail(err, errno, "read %s", path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > max)
+		return cl_fail_plain(err, EFBIG, "%s: over %zu bytes", path, max);
+	buf[got] = '\0';
+	*out = buf;
+	buf = NULL;
 	return 0;
 }
 

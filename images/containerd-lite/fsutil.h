@@ -34,6 +34,17 @@ int cl_rm_rf(const char *path, struct cl_error *err);
  * bytes, -EFBIG past that. *out is malloc'd. */
 int cl_read_all(const char *path, size_t max, char **out, size_t *len, struct cl_error *err);
 
+/* A file a container controls, read without trusting it: path (absolute,
+ * inside the container) is opened under root (an fd of the container's /)
+ * with openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS (a symlink is followed
+ * only inside root; one into /proc/<pid>/fd, /proc/self/root... is refused),
+ * O_NONBLOCK (a FIFO cannot stall the open) and O_NOCTTY; it must be a
+ * regular file (fstat) of at most max bytes. *out is the text, malloc'd and
+ * NUL-terminated; a path that does not exist (ENOENT, ENOTDIR) gives 0 and
+ * *out NULL. Errors name the path as Go's do: "open /etc/passwd: ...",
+ * "/etc/passwd: not a regular file (a fifo)", "/etc/passwd: over N bytes". */
+int cl_read_in_root(int root, const char *path, size_t max, char **out, struct cl_error *err);
+
 /* Writes data to path.tmp and renames it over path. */
 int cl_write_atomic(const char *path, const void *data, size_t len, struct cl_error *err);
 

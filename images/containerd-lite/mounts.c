@@ -38,6 +38,8 @@
 #define CL_MOVE_MOUNT_F_EMPTY_PATH 0x04
 #define CL_MOVE_MOUNT_T_EMPTY_PATH 0x40
 #define CL_MOUNT_ATTR_RDONLY 0x1
+#define CL_MOUNT_ATTR_NOSUID 0x2
+#define CL_MOUNT_ATTR_NODEV 0x4
 
 struct cl_mount_attr {
 	uint64_t attr_set, attr_clr, propagation, userns_fd;
@@ -228,16 +230,18 @@ static int mount_new(int root, const char *target, uint64_t resolve, const char 
 	return 0;
 }
 
-/* Attaches the detached mount tree onto the mount point tgt, read-only
- * (recursively) first if asked. */
-static int attach(int tree, int tgt, bool ro, const char *what, const char *target, struct cl_error *err)
+/* Attaches the detached mount tree onto the mount point tgt; first, all
+ * recursively: read-only if ro, and nosuid,nodev if user (a volume or bind:
+ * a setuid binary or a device node of the VM there is inert in the
+ * container; not the masks, whose /dev/null must stay a device). */
+static int attach(int tree, int tgt, bool ro, bool user, const char *what, const char *target, struct cl_error *err)
 {
-	if (ro) {
-		struct cl_mount_attr a = { .attr_set = CL_MOUNT_ATTR_RDONLY };
+	struct cl_mount_attr a = { .attr_set = (user ? CL_MOUNT_ATTR_NOSUID | CL_MOUNT_ATTR_NODEV : 0) |
+					       (ro ? CL_MOUNT_ATTR_RDONLY : 0) };
 
-		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | CL_AT_RECURSIVE, &a, sizeof a) < 0)
-			return cl_fail(err, errno, "make %s on `%s` read-only", what, target);
-	}
+	if (a.attr_set && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | CL_AT_RECURSIVE, &a, sizeof a) < 0)
+		return cl_fail(err, errno, "make %s on `%s` %s", what, target,
+			       user ? (ro ? "nosuid,nodev,ro" : "nosuid,nodev") : "read-only");
 	if (syscall(SYS_move_mount, tree, "", tgt, "", CL_MOVE_MOUNT_F_EMPTY_PATH | CL_MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cl_fail(err, errno, "mount %s on `%s`", what, target);
 	return 0;
@@ -259,9 +263,16 @@ static int mount_user(int root, const struct cl_mount *m, struct cl_error *err)
 	cleanup_close int tgt = -1, tree = -1;
 	struct stat st;
 
-	if (m->type == CL_MOUNT_TMPFS)
+	if (m->type == CL_MOUNT_TMPFS) {
+		char data[256];
+
+		if (snprintf(data, sizeof data, "mode=1777%s", m->data ? m->data : "") >= (int)sizeof data)
+			return cl_fail_plain(err, E2BIG, "tmpfs options of `%s` too long", m->target);
 		return mount_new(root, m->target, CL_RESOLVE_IN_ROOT, "tmpfs", "tmpfs",
-				 MS_NOSUID | MS_NODEV | (m->ro ? MS_RDONLY : 0), "mode=1777", err);
+				 (m->suid ? 0 : MS_NOSUID) | (m->dev ? 0 : MS_NODEV) | (m->exec ? 0 : MS_NOEXEC) |
+					 (m->ro ? MS_RDONLY : 0),
+				 data, err);
+	}
 	/* The source is the VM's (a volume dir, or a path the user named). */
 	if (stat(m->source, &st) < 0)
 		return cl_fail(err, errno, "bind source `%s`", m->source);
@@ -270,7 +281,7 @@ static int mount_user(int root, const struct cl_mount *m, struct cl_error *err)
 	tree = clone_tree(AT_FDCWD, m->source, m->source, err);
 	if (tree < 0)
 		return tree;
-	return attach(tree, tgt, m->ro, m->source, m->target, err);
+	return attach(tree, tgt, m->ro, true, m->source, m->target, err);
 }
 
 static int make_dev(int root, struct cl_error *err)
@@ -347,7 +358,7 @@ static int mask_paths(int root, struct cl_error *err)
 		tree = clone_tree(null, "", "/dev/null", err);
 		if (tree < 0)
 			return cl_error_wrap(err, "mask `%s`", path);
-		if (attach(tree, fd, false, "/dev/null", path, err) < 0)
+		if (attach(tree, fd, false, false, "/dev/null", path, err) < 0)
 			return cl_error_ret(err);
 	}
 	return 0;
@@ -366,7 +377,7 @@ static int readonly_paths(int root, struct cl_error *err)
 		if (fd < 0)
 			return cl_fail(err, errno, "make `%s` read-only", path);
 		tree = clone_tree(fd, "", path, err);
-		if (tree < 0 || attach(tree, fd, true, path, path, err) < 0)
+		if (tree < 0 || attach(tree, fd, true, false, path, path, err) < 0)
 			return cl_error_ret(err);
 	}
 	return 0;

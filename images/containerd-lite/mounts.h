@@ -8,7 +8,9 @@
  * followed, but only inside the rootfs) and mounted onto through its fd, so
  * an image cannot aim a mount at the VM's own files. /proc, /dev and /sys
  * may not be symlinks at all (runc: "must be mounted on ordinary
- * directory"), and no volume, bind or tmpfs may land inside /proc. */
+ * directory"), and no volume, bind or tmpfs may land inside /proc.
+ * Volumes and binds are mounted nosuid,nodev (recursively); a tmpfs
+ * noexec,nosuid,nodev unless its options say otherwise (Docker's --tmpfs). */
 #ifndef CL_MOUNTS_H
 #define CL_MOUNTS_H
 
@@ -24,6 +26,12 @@ struct cl_mount {
 	char *source; /* VM path for volume (resolved) and bind; unused for tmpfs */
 	char *target; /* absolute, inside the container */
 	bool ro;
+	/* tmpfs only, Docker's defaults when false: noexec, nosuid, nodev.
+	 * Volumes and binds are always nosuid and nodev. */
+	bool exec, suid, dev;
+	/* tmpfs only: what follows "mode=1777" in the mount data (",size=1k"),
+	 * checked by the caller; NULL for none */
+	const char *data;
 };
 
 struct cl_rootfs {

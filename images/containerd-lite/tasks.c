@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "mounts.h"
 #include "netns.h"
+#include "openat2.h"
 #include "snapshots.h"
 #include "users.h"
 
@@ -38,6 +39,13 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_STOP_TIMEOUT 10
 #define MAX_MOUNTS 64
+/* /etc/passwd and /etc/group: read whole in the child, refused past this. */
+#define USERS_FILE_MAX (1 << 20)
+/* The daemon waits this long for a child's setup (then kills it), well
+ * within the host's watchdog (3 missed heartbeats, ~20 s); while it waits,
+ * an exec's process is sent SIGCONT every SETUP_POLL_MS (await_setup). */
+#define SETUP_TIMEOUT_MS 10000
+#define SETUP_POLL_MS 20
 
 struct cl_task {
 	struct cl_container *c; /* NULL once the container is removed */
@@ -435,25 +443,29 @@ __attribute__((noreturn)) static void child_fail(struct child *x, const struct c
 }
 
 /* The pty, opened inside the container's devpts so the process sees
- * /dev/pts/0; the slave becomes the controlling tty and stdio, the master
- * goes to the daemon (runc's console socket). */
-static int setup_tty(struct child *x, struct cl_error *err)
+ * /dev/pts/0 (both paths resolved inside the container's root: /dev is the
+ * container's to change); the slave becomes stdio (and, in child_exec, the
+ * controlling tty), the master goes to the daemon (runc's console socket). */
+static int setup_tty(struct child *x, int root, struct cl_error *err)
 {
 	cleanup_close int master = -1, slave = -1;
 	char path[64];
+	struct stat st;
 	int unlock = 0, n;
 
-	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	master = cl_openat2(root, "/dev/ptmx", O_RDWR | O_NOCTTY | O_NONBLOCK, CL_RESOLVE_IN_ROOT);
 	if (master < 0)
 		return cl_fail(err, errno, "open /dev/ptmx");
+	if (fstat(master, &st) < 0 || !S_ISCHR(st.st_mode))
+		return cl_fail_plain(err, ENOTTY, "open /dev/ptmx: not a character device");
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
 		return cl_fail(err, errno, "unlock pty");
 	snprintf(path, sizeof path, "/dev/pts/%d", n);
-	slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	slave = cl_openat2(root, path, O_RDWR | O_NOCTTY, CL_RESOLVE_IN_ROOT);
 	if (slave < 0)
 		return cl_fail(err, errno, "open `%s`", path);
-	if (ioctl(slave, TIOCSCTTY, 0) < 0)
-		return cl_fail(err, errno, "TIOCSCTTY `%s`", path);
+	if (!isatty(slave))
+		return cl_fail_plain(err, ENOTTY, "open `%s`: not a terminal", path);
 	if (!x->is_exec) {
 		int fd = open("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 
@@ -465,6 +477,8 @@ static int setup_tty(struct child *x, struct cl_error *err)
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
 			return cl_fail(err, errno, "dup2 pty slave");
+	if (fcntl(master, F_SETFL, O_RDWR) < 0)
+		return cl_fail(err, errno, "pty master");
 	return cl_send_fd(x->console_fd, master, err);
 }
 
@@ -585,25 +599,76 @@ static int drop_caps(struct cl_error *err)
 	return 0;
 }
 
-/* In the container (main task after pivot_root, exec after setns): tty,
- * user, cwd, fds, exec. Never returns. */
-__attribute__((noreturn)) static void child_finish(struct child *x)
+/* Before the child touches anything the container controls: every fd of
+ * the daemon it inherited is closed but stdio, the status pipe (moved to 3)
+ * and, with a tty, the console socket (moved to 4). A link to
+ * /proc/self/fd/N in the container then finds nothing of the daemon's. */
+static void keep_child_fds(struct child *x)
+{
+	struct cl_error err = { 0 };
+	int st = fcntl(x->status_fd, F_DUPFD_CLOEXEC, 5);
+	int con = x->tty ? fcntl(x->console_fd, F_DUPFD_CLOEXEC, 5) : -1;
+
+	if (st < 0 || (x->tty && con < 0))
+		cl_fail(&err, errno, "dup"), child_fail(x, &err);
+	if (dup3(st, 3, O_CLOEXEC) < 0)
+		cl_fail(&err, errno, "dup3"), child_fail(x, &err);
+	x->status_fd = 3;
+	if (x->tty) {
+		if (dup3(con, 4, O_CLOEXEC) < 0)
+			cl_fail(&err, errno, "dup3"), child_fail(x, &err);
+		x->console_fd = 4;
+	}
+	close_from(x->tty ? 5 : 4);
+}
+
+/* The user's passwd and group files, read confined to the container's root
+ * (cl_read_in_root: no FIFO, device, magic link or huge file), resolved as
+ * runc does. A bad file is the user's error, naming the file. */
+static void resolve_user(struct child *x, int root, struct cl_user *u)
 {
 	struct cl_error err = { 0 };
 	cleanup_free char *passwd = NULL, *group = NULL;
+	int n = (int)strcspn(x->user, ":");
+
+	if (cl_read_in_root(root, "/etc/passwd", USERS_FILE_MAX, &passwd, &err) < 0 ||
+	    cl_read_in_root(root, "/etc/group", USERS_FILE_MAX, &group, &err) < 0) {
+		cl_error_wrap(&err, "unable to find user %.*s", n ? n : 4, n ? x->user : "root");
+		child_fail(x, &err);
+	}
+	if (cl_user_resolve(x->user, passwd, group, u, &err) < 0)
+		child_fail(x, &err);
+}
+
+/* Everything of the start or exec that needs privilege or looks at the
+ * container's files, holding only the fds the child needs: tty, user, HOME,
+ * cwd, capabilities, uid/gid. Runs in the process that will exec (main
+ * task: the namespace's init, which nothing in the container can signal)
+ * or, for an exec, in the intermediate process that joined the namespaces
+ * but is not in the container's pid namespace (invisible to it). Returns
+ * the environment to exec with. */
+static char **child_setup(struct child *x)
+{
+	struct cl_error err = { 0 };
+	cleanup_close int root = -1;
 	struct cl_user u;
 	char **env = x->env;
 	size_t n = 0;
 	const char *cwd = x->cwd[0] ? x->cwd : "/";
 
-	if (setsid() < 0 && !x->is_exec)
-		cl_fail(&err, errno, "setsid"), child_fail(x, &err);
-	if (x->tty && setup_tty(x, &err) < 0)
-		child_fail(x, &err);
-	cl_read_all("/etc/passwd", 1 << 20, &passwd, NULL, &err);
-	cl_read_all("/etc/group", 1 << 20, &group, NULL, &err);
-	if (cl_user_resolve(x->user, passwd, group, &u, &err) < 0)
-		child_fail(x, &err);
+	keep_child_fds(x);
+	/* "/" is the container's: after pivot_root, or setns into its mount
+	 * namespace. */
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		cl_fail(&err, errno, "open /"), child_fail(x, &err);
+	if (x->tty) {
+		if (setup_tty(x, root, &err) < 0)
+			child_fail(x, &err);
+		close(x->console_fd);
+		x->console_fd = -1;
+	}
+	resolve_user(x, root, &u);
 	if (!env_get(env, "HOME")) {
 		/* Docker sets HOME from passwd when the config has none. */
 		char **e;
@@ -628,14 +693,33 @@ __attribute__((noreturn)) static void child_finish(struct child *x)
 		cl_fail(&err, errno, "set user `%s`", x->user), child_fail(x, &err);
 	if (chdir(cwd) < 0)
 		cl_fail(&err, errno, "chdir to cwd (\"%s\") set in config.json failed", cwd), child_fail(x, &err);
-	/* No fd of the daemon reaches the container: only the status pipe
-	 * survives until exec, as fd 3 with CLOEXEC. */
-	if (x->status_fd != 3) {
-		if (dup3(x->status_fd, 3, O_CLOEXEC) < 0)
-			cl_fail(&err, errno, "dup3"), child_fail(x, &err);
-		x->status_fd = 3;
-	}
-	close_from(4);
+	return env;
+}
+
+/* The process that becomes the container's: a new session (and the tty as
+ * its controlling terminal), signals as at exec (every disposition default,
+ * nothing pending, nothing blocked), exec. For an exec this is the only
+ * part that runs inside the container's pid namespace: signals sent to it
+ * meanwhile were blocked and are dropped here; SIGSTOP cannot be blocked,
+ * the daemon continues it while it waits (await_setup). Fds: stdio and the
+ * status pipe (3, CLOEXEC). Never returns. */
+__attribute__((noreturn)) static void child_exec(struct child *x, char **env)
+{
+	struct cl_error err = { 0 };
+	sigset_t none;
+
+	if (setsid() < 0)
+		cl_fail(&err, errno, "setsid"), child_fail(x, &err);
+	if (x->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+		cl_fail(&err, errno, "TIOCSCTTY"), child_fail(x, &err);
+	/* Ignoring a signal discards it if pending. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP) {
+			signal(sig, SIG_IGN);
+			signal(sig, SIG_DFL);
+		}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	do_exec(x->argv, env, &err);
 	child_fail(x, &err);
 }
@@ -643,8 +727,12 @@ __attribute__((noreturn)) static void child_finish(struct child *x)
 __attribute__((noreturn)) static void child_main(struct child *x)
 {
 	struct cl_error err = { 0 };
-	sigset_t none;
+	sigset_t all;
 
+	/* Every signal blocked until child_exec: what the container sends
+	 * the setup meanwhile is dropped there. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	for (int i = 0; i < 3; i++) {
 		if (x->stdio[i] < 0)
 			continue;
@@ -663,8 +751,6 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 			cl_fail(&err, errno, "reset oom_score_adj"), child_fail(x, &err);
 		close(fd);
 	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Every disposition back to default, as runc does: ignored ones
 	 * survive exec, and the daemon inherits SIGINT/SIGQUIT ignored from
 	 * /init's background subshell, so Ctrl-C would never reach a
@@ -674,45 +760,95 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 			signal(sig, SIG_DFL);
 	if (x->is_exec) {
 		static const int types[5] = { CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS };
+		char **env;
 		pid_t pid;
 
 		for (int i = 0; i < 5; i++)
 			if (setns(x->ns[i], types[i]) < 0)
 				cl_fail(&err, errno, "setns"), child_fail(x, &err);
-		/* Joining a pid namespace applies to children: fork once more,
-		 * as the daemon's child (CLONE_PARENT) so it reaps it. */
+		/* Set up here, outside the container's pid namespace (nothing
+		 * in it can see or signal this process)... */
+		env = child_setup(x);
+		/* ...then fork into it (joining a pid namespace applies to
+		 * children), as the daemon's child (CLONE_PARENT) so it reaps
+		 * it, and exec at once. */
 		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 		if (pid < 0)
 			cl_fail(&err, errno, "clone"), child_fail(x, &err);
-		if (pid > 0) {
-			send_status(x->status_fd, MSG_PID, 0, pid, NULL);
-			_exit(0);
-		}
-	} else {
-		/* First: sysfs, mounted below, shows the mounter's namespace. */
-		if (x->netns >= 0 && setns(x->netns, CLONE_NEWNET) < 0)
-			cl_fail(&err, errno, "join network namespace"), child_fail(x, &err);
-		if (x->netns < 0 && cl_loopback_up(&err) < 0)
-			child_fail(x, &err);
-		if (cl_rootfs_setup(&x->rootfs, &err) < 0)
-			child_fail(x, &err);
-		if (sethostname(x->hostname, strlen(x->hostname)) < 0)
-			cl_fail(&err, errno, "sethostname"), child_fail(x, &err);
+		if (pid == 0)
+			child_exec(x, env);
+		send_status(x->status_fd, MSG_PID, 0, pid, NULL);
+		_exit(0);
 	}
-	child_finish(x);
+	/* First: sysfs, mounted below, shows the mounter's namespace. */
+	if (x->netns >= 0 && setns(x->netns, CLONE_NEWNET) < 0)
+		cl_fail(&err, errno, "join network namespace"), child_fail(x, &err);
+	if (x->netns < 0 && cl_loopback_up(&err) < 0)
+		child_fail(x, &err);
+	if (cl_rootfs_setup(&x->rootfs, &err) < 0)
+		child_fail(x, &err);
+	if (sethostname(x->hostname, strlen(x->hostname)) < 0)
+		cl_fail(&err, errno, "sethostname"), child_fail(x, &err);
+	child_exec(x, child_setup(x));
 }
 
 /* --- spawning ------------------------------------------------------------------ */
 
-struct fds {
-	int v[16];
-};
-
-static void fds_close(struct fds *f)
+/* Closes fd now (a child's end once the child has it); -1 after. */
+static void drop_fd(int *fd)
 {
-	for (size_t i = 0; i < sizeof f->v / sizeof *f->v; i++)
-		if (f->v[i] >= 0)
-			close(f->v[i]);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int make_pipe(int *r, int *w, struct cl_error *err)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cl_fail(err, errno, "pipe");
+	*r = p[0];
+	*w = p[1];
+	return 0;
+}
+
+/* A tmpfs mount's flags (noexec, nosuid, nodev: 1 unless the attr says 0)
+ * and data (size, mode, uid, gid, nr_inodes), each value checked so that
+ * nothing but its number reaches the kernel's option string. */
+static int tmpfs_options(const struct cl_attrs *m, struct cl_mount *o, char *data, size_t size, struct cl_error *err)
+{
+	static const char *const keys[] = { "size", "mode", "uid", "gid", "nr_inodes" };
+	uint64_t noexec, nosuid, nodev;
+	size_t used = 0;
+
+	if (cl_arg_u64(m, "mount", "noexec", 1, &noexec, err) < 0 ||
+	    cl_arg_u64(m, "mount", "nosuid", 1, &nosuid, err) < 0 ||
+	    cl_arg_u64(m, "mount", "nodev", 1, &nodev, err) < 0)
+		return cl_error_ret(err);
+	o->exec = !noexec;
+	o->suid = !nosuid;
+	o->dev = !nodev;
+	data[0] = '\0';
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		char v[24];
+		size_t n;
+		bool octal = strcmp(keys[i], "mode") == 0, unit = !octal && keys[i][0] != 'u' && keys[i][0] != 'g';
+
+		if (cl_arg_str(m, "mount", keys[i], "", v, sizeof v, err) < 0)
+			return cl_error_ret(err);
+		if (!v[0])
+			continue;
+		n = strspn(v, octal ? "01234567" : "0123456789");
+		if (n == 0 || (v[n] && !(unit && strchr("kKmMgG%", v[n]) && !v[n + 1] &&
+					 (v[n] != '%' || keys[i][0] == 's'))))
+			return cl_fail_plain(err, EINVAL, "invalid tmpfs option: %s=%s", keys[i], v);
+		n = (size_t)snprintf(data + used, size - used, ",%s=%s", keys[i], v);
+		if (n >= size - used)
+			return cl_fail_plain(err, E2BIG, "tmpfs options too long");
+		used += n;
+	}
+	return 0;
 }
 
 static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_t *n, char *strs, size_t strs_size,
@@ -724,7 +860,7 @@ static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_
 	*n = 0;
 	while (cl_attrs_next(spec, &pos, &a) == 1) {
 		struct cl_attrs m;
-		char type[16], src[CL_PATH_MAX], tgt[CL_PATH_MAX];
+		char type[16], src[CL_PATH_MAX], tgt[CL_PATH_MAX], tmpdata[160];
 		struct cl_mount *o;
 		size_t sl, tl;
 
@@ -749,6 +885,19 @@ static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_
 			o->type = CL_MOUNT_VOLUME;
 		} else
 			o->type = strcmp(type, "bind") == 0 ? CL_MOUNT_BIND : CL_MOUNT_TMPFS;
+		if (o->type == CL_MOUNT_TMPFS) {
+			char *data;
+			size_t dl;
+
+			if (tmpfs_options(&m, o, tmpdata, sizeof tmpdata, err) < 0)
+				return cl_error_ret(err);
+			dl = strlen(tmpdata) + 1;
+			if (used + dl > strs_size)
+				return cl_fail_plain(err, E2BIG, "mount options too long");
+			data = memcpy(strs + used, tmpdata, dl);
+			o->data = data;
+			used += dl;
+		}
 		sl = strlen(src) + 1;
 		tl = strlen(tgt) + 1;
 		if (used + sl + tl > strs_size)
@@ -761,24 +910,181 @@ static int build_mounts(const struct cl_attrs *spec, struct cl_mount *out, size_
 	return 0;
 }
 
+/* The task's stdio: with a tty a socket the child sends the pty master
+ * over (con_w is the child's end); else pipes for stdout and stderr, and
+ * for stdin a pipe (want_stdin) or /dev/null. The daemon keeps out_r,
+ * err_r, in_w and con_r; the child gets in_r, out_w, err_w and con_w. Every
+ * fd is the caller's (cleanup_close variables), set only once made. */
+static int prepare_stdio(bool tty, bool want_stdin, int *in_r, int *in_w, int *out_r, int *out_w, int *err_r,
+			 int *err_w, int *con_r, int *con_w, struct cl_error *err)
+{
+	if (tty) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return cl_fail(err, errno, "socketpair");
+		*con_r = sv[0];
+		*con_w = sv[1];
+		return 0;
+	}
+	if (make_pipe(out_r, out_w, err) < 0 || make_pipe(err_r, err_w, err) < 0)
+		return cl_error_ret(err);
+	if (want_stdin)
+		return make_pipe(in_r, in_w, err);
+	*in_r = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (*in_r < 0)
+		return cl_fail(err, errno, "open /dev/null");
+	return 0;
+}
+
+/* Forks the child: a plain fork for an exec (it joins the namespaces
+ * itself), a clone into new namespaces for the main task. For the main
+ * task *mnt_ns gets its mount namespace, opened now, while the child sets
+ * up: a child that already exited has none. */
+static int start_child(struct child *x, pid_t *pid_out, int *mnt_ns, struct cl_error *err)
+{
+	pid_t pid;
+
+	if (x->is_exec)
+		pid = fork();
+	else
+		pid = (pid_t)syscall(SYS_clone,
+				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+					     (x->netns < 0 ? CLONE_NEWNET : 0) | SIGCHLD,
+				     0, 0, 0, 0);
+	if (pid == 0)
+		child_main(x);
+	if (pid < 0)
+		return cl_fail(err, errno, "clone");
+	*pid_out = pid;
+	if (!x->is_exec) {
+		char p[40];
+
+		snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int)pid);
+		*mnt_ns = open(p, O_RDONLY | O_CLOEXEC);
+	}
+	return 0;
+}
+
+static void kill_reap(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Waits, at most SETUP_TIMEOUT_MS, for the child's setup: the status
+ * pipe's EOF (the process exec'd, closing its CLOEXEC end), after an
+ * exec's MSG_PID (the process in the container's pid namespace) and, with
+ * a tty, the pty master on con_r. An exec's process is inside the
+ * container's pid namespace between its clone and its exec, where a
+ * SIGSTOP from the container can reach it: while the pipe is quiet it is
+ * sent SIGCONT every SETUP_POLL_MS. On an error from the child, its death
+ * or the deadline, the child is killed and reaped and err says why. On
+ * success *tpid is the task's pid (not reaped: the task's). */
+static int await_setup(const struct child *x, pid_t pid, int st_r, int con_r, pid_t *tpid_out, int *master,
+		       struct cl_error *err)
+{
+	uint64_t deadline = mono_ms() + SETUP_TIMEOUT_MS;
+	pid_t tpid = x->is_exec ? -1 : pid;
+	bool eof = false, failed = false, con_open = x->tty;
+	struct cl_error cerr = { 0 };
+	struct status_msg msg;
+
+	while (!eof) {
+		struct pollfd p[2] = { { .fd = st_r, .events = POLLIN },
+				       { .fd = con_open && *master < 0 ? con_r : -1, .events = POLLIN } };
+		uint64_t now = mono_ms();
+		int r;
+
+		if (now >= deadline) {
+			failed = true;
+			cl_fail_plain(&cerr, ETIMEDOUT, "%s: setup did not finish within %d s: killed",
+				      x->is_exec ? "exec" : "container start", SETUP_TIMEOUT_MS / 1000);
+			break;
+		}
+		r = poll(p, 2, (int)(deadline - now < SETUP_POLL_MS ? deadline - now : SETUP_POLL_MS));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			failed = true;
+			cl_fail(&cerr, errno, "poll");
+			break;
+		}
+		if (r == 0) {
+			if (x->is_exec && tpid > 0)
+				kill(tpid, SIGCONT);
+			continue;
+		}
+		if (p[1].revents && cl_recv_fd(con_r, master) <= 0)
+			con_open = false;
+		if (!p[0].revents)
+			continue;
+		if (read(st_r, &msg, sizeof msg) != (ssize_t)sizeof msg) {
+			eof = true; /* messages are written whole (< PIPE_BUF) */
+			break;
+		}
+		if (msg.kind == MSG_PID)
+			tpid = msg.pid;
+		else if (msg.kind == MSG_ERROR && !failed) {
+			failed = true;
+			msg.msg[sizeof msg.msg - 1] = '\0';
+			cl_fail_plain(&cerr, msg.code, "%s", msg.msg);
+		}
+	}
+	/* The master was sent before the exec that ended the pipe. */
+	if (eof && con_open && *master < 0) {
+		struct pollfd p = { .fd = con_r, .events = POLLIN };
+
+		if (poll(&p, 1, 0) == 1)
+			cl_recv_fd(con_r, master);
+	}
+	if (x->is_exec) {
+		/* The intermediate process: gone once the pipe ended. */
+		if (!eof)
+			kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (!failed && (tpid <= 0 || (x->tty && *master < 0))) {
+		failed = true;
+		cl_fail_plain(&cerr, EIO, "the container process died during setup");
+	}
+	if (failed) {
+		kill_reap(tpid);
+		*err = cerr;
+		return cl_error_ret(err);
+	}
+	*tpid_out = tpid;
+	return 0;
+}
+
+/* A task: the main one (is_exec false, attrs the container's) or an exec
+ * (attrs the request's). Prepares the child's description and fds, starts
+ * it, awaits its setup, then watches its output. Each fd is a cleanup_close
+ * variable until the task or the child owns it. */
 static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req,
 		 struct cl_error *err)
 {
-	__attribute__((cleanup(fds_close))) struct fds own = { { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 } };
 	cleanup_free char **argv = NULL, **env = NULL;
 	cleanup_free char *lower = NULL, *strs = NULL;
 	cleanup_free struct cl_mount *mounts = NULL;
+	/* The container's: its cgroup.procs, a network namespace made ahead,
+	 * its namespaces for an exec, the main task's mount namespace. */
+	cleanup_close int procs = -1, netns = -1, mnt_ns = -1;
+	cleanup_close int ns_ipc = -1, ns_uts = -1, ns_net = -1, ns_pid = -1, ns_mnt = -1;
+	/* The child's setup status; stdio (prepare_stdio); the pty master. */
+	cleanup_close int st_r = -1, st_w = -1;
+	cleanup_close int in_r = -1, in_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+	cleanup_close int con_r = -1, con_w = -1, master = -1;
 	char user[256], cwd[CL_PATH_MAX], hostname[65], snap[CL_DIGEST_STR_LEN + 1];
 	char rootfs[CL_PATH_MAX], upper[CL_PATH_MAX], work[CL_PATH_MAX];
-	struct child x = { .is_exec = is_exec, .console_fd = -1, .stdio = { -1, -1, -1 }, .netns = -1 };
-	int status_p[2], out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 }, con[2] = { -1, -1 };
-	int st_r, master = -1;
+	struct child x = { .is_exec = is_exec, .netns = -1 };
 	uint64_t memory, pids;
 	size_t argc;
-	pid_t pid, tpid;
-	struct status_msg msg;
-	struct cl_error cerr = { 0 };
-	bool failed = false;
+	pid_t pid = -1, tpid = -1;
 	bool want_stdin = cl_arg_bool(a, "stdin") && req;
 	struct cl_task *t;
 
@@ -819,132 +1125,60 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		x.hostname = hostname[0] ? hostname : def;
 		x.rootfs = (struct cl_rootfs){ .rootfs = rootfs, .lowerdir = lower, .upper = upper, .work = work,
 					       .mounts = mounts, .nmounts = x.rootfs.nmounts };
-		if (cl_cgroup_create(c->id, memory, pids, &own.v[0], err) < 0)
+		if (cl_cgroup_create(c->id, memory, pids, &procs, err) < 0)
 			return cl_error_ret(err);
-		own.v[6] = x.netns = cl_netns_take();
+		netns = cl_netns_take();
 		c->oom_base = cl_cgroup_oom_kills(c->id);
 	} else {
-		static const char *const ns[5] = { "ipc", "uts", "net", "pid", "mnt" };
+		int *ns[5] = { &ns_ipc, &ns_uts, &ns_net, &ns_pid, &ns_mnt };
+		static const char *const names[5] = { "ipc", "uts", "net", "pid", "mnt" };
 		char p[64];
 
-		if (cl_cgroup_open_procs(c->id, &own.v[0], err) < 0)
+		if (cl_cgroup_open_procs(c->id, &procs, err) < 0)
 			return cl_error_ret(err);
 		for (int i = 0; i < 5; i++) {
-			snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)c->pid, ns[i]);
-			own.v[10 + i] = x.ns[i] = open(p, O_RDONLY | O_CLOEXEC);
-			if (x.ns[i] < 0)
+			snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)c->pid, names[i]);
+			*ns[i] = open(p, O_RDONLY | O_CLOEXEC);
+			if (*ns[i] < 0)
 				return cl_fail(err, errno, "open `%s`", p);
 		}
 	}
-	x.procs_fd = own.v[0];
-
-	if (pipe2(status_p, O_CLOEXEC) < 0)
-		return cl_fail(err, errno, "pipe");
-	st_r = status_p[0];
-	own.v[1] = status_p[1];
-	x.status_fd = status_p[1];
-	if (x.tty) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0) {
-			close(st_r);
-			return cl_fail(err, errno, "socketpair");
-		}
-		own.v[2] = con[1];
-		x.console_fd = con[1];
-	} else {
-		if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0) {
-			close(st_r);
-			return cl_fail(err, errno, "pipe");
-		}
-		own.v[3] = out_p[1];
-		own.v[4] = err_p[1];
-		x.stdio[1] = out_p[1];
-		x.stdio[2] = err_p[1];
-	}
-	if (want_stdin && !x.tty) {
-		if (pipe2(in_p, O_CLOEXEC) < 0)
-			return cl_fail(err, errno, "pipe");
-		own.v[5] = in_p[0];
-		x.stdio[0] = in_p[0];
-	} else if (!x.tty) {
-		own.v[5] = x.stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (x.stdio[0] < 0)
-			return cl_fail(err, errno, "open /dev/null");
-	}
-
-	if (is_exec)
-		pid = fork();
-	else
-		pid = (pid_t)syscall(SYS_clone,
-				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-					     (x.netns < 0 ? CLONE_NEWNET : 0) | SIGCHLD,
-				     0, 0, 0, 0);
-	if (pid == 0)
-		child_main(&x);
-	fds_close(&own); /* the child's ends */
-	memset(&own, -1, sizeof own);
-	own.v[0] = st_r;
-	own.v[1] = con[0];
-	own.v[2] = out_p[0];
-	own.v[3] = err_p[0];
-	own.v[4] = in_p[1];
-	if (pid < 0)
-		return cl_fail(err, errno, "clone");
-	tpid = is_exec ? -1 : pid;
-	if (!is_exec) {
-		char p[40];
-
-		/* Now, while the child sets up: a process that exited has none. */
-		snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int)pid);
-		own.v[6] = open(p, O_RDONLY | O_CLOEXEC);
-	}
-
-	if (x.tty) {
-		cl_recv_fd(con[0], &master);
-		own.v[5] = master;
-	}
-	for (;;) {
-		ssize_t n = read(st_r, &msg, sizeof msg);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof msg)
-			break;
-		if (msg.kind == MSG_PID)
-			tpid = msg.pid;
-		else if (msg.kind == MSG_ERROR && !failed) {
-			failed = true;
-			msg.msg[sizeof msg.msg - 1] = '\0';
-			cl_fail_plain(&cerr, msg.code, "%s", msg.msg);
-		}
-	}
-	if (is_exec)
-		waitpid(pid, NULL, 0);
-	if (!failed && (tpid <= 0 || (x.tty && master < 0))) {
-		failed = true;
-		cl_fail_plain(&cerr, EIO, "the container process died during setup");
-	}
-	if (failed) {
-		if (tpid > 0) {
-			kill(tpid, SIGKILL);
-			waitpid(tpid, NULL, 0);
-		}
-		*err = cerr;
+	if (make_pipe(&st_r, &st_w, err) < 0 ||
+	    prepare_stdio(x.tty, want_stdin, &in_r, &in_w, &out_r, &out_w, &err_r, &err_w, &con_r, &con_w, err) < 0)
 		return cl_error_ret(err);
-	}
+
+	x.procs_fd = procs;
+	x.netns = netns;
+	x.ns[0] = ns_ipc, x.ns[1] = ns_uts, x.ns[2] = ns_net, x.ns[3] = ns_pid, x.ns[4] = ns_mnt;
+	x.status_fd = st_w;
+	x.console_fd = con_w;
+	x.stdio[0] = in_r, x.stdio[1] = out_w, x.stdio[2] = err_w;
+	if (start_child(&x, &pid, &mnt_ns, err) < 0)
+		return cl_error_ret(err);
+	/* The child has its ends: closed here, so that its exec or death is
+	 * the status pipe's EOF. */
+	drop_fd(&st_w), drop_fd(&con_w), drop_fd(&in_r), drop_fd(&out_w), drop_fd(&err_w);
+	drop_fd(&procs), drop_fd(&netns);
+	drop_fd(&ns_ipc), drop_fd(&ns_uts), drop_fd(&ns_net), drop_fd(&ns_pid), drop_fd(&ns_mnt);
+	if (await_setup(&x, pid, st_r, con_r, &tpid, &master, err) < 0)
+		return cl_error_ret(err);
 
 	t = calloc(1, sizeof *t);
 	if (!t) {
-		kill(tpid, SIGKILL);
+		kill_reap(tpid);
 		return cl_fail(err, ENOMEM, "task");
 	}
-	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid,
-			       .out_fd = x.tty ? master : out_p[0], .err_fd = x.tty ? -1 : err_p[0],
-			       .in_fd = x.tty ? (want_stdin ? master : -1) : in_p[1], .master = master,
-			       .mnt_ns = own.v[6] };
-	memset(&own, -1, sizeof own);
-	close(st_r);
-	if (con[0] >= 0)
-		close(con[0]);
+	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid, .in_fd = -1,
+			       .out_fd = -1, .err_fd = -1, .master = -1, .mnt_ns = cl_steal_fd(&mnt_ns) };
+	if (x.tty) {
+		t->master = cl_steal_fd(&master);
+		t->out_fd = t->master;
+		t->in_fd = want_stdin ? t->master : -1;
+	} else {
+		t->out_fd = cl_steal_fd(&out_r);
+		t->err_fd = cl_steal_fd(&err_r);
+		t->in_fd = cl_steal_fd(&in_w);
+	}
 	t->next = tasks;
 	tasks = t;
 	if (!is_exec) {

@@ -79,6 +79,19 @@ interface ContainerRecord {
 
 const enc = new TextEncoder();
 
+/** A `mount` attr of container.create (PROTOCOL.md): a tmpfs carries its flags and data. */
+function mountAttrs(m: MountSpec): AttrList {
+  const flag = (b: boolean) => (b ? '1' : '0');
+  const t = m.tmpfs;
+  return [
+    ['type', m.type],
+    ['source', m.source],
+    ['target', m.target],
+    ['ro', flag(m.readonly)],
+    ...(t ? ([['noexec', flag(t.noexec)], ['nosuid', flag(t.nosuid)], ['nodev', flag(t.nodev)], ...t.data] as const) : []),
+  ];
+}
+
 /** Maps an exec failure to docker's exit status: 127 not found, 126 not executable. */
 export function startFailureStatus(errno: number | undefined): number {
   return errno === 2 ? 127 : errno === 13 ? 126 : 125;
@@ -234,7 +247,7 @@ export class Containers {
       ['stdin', o.interactive ? '1' : '0'],
       ['memory', String(o.memory ?? 0)],
       ['pids', String(o.pidsLimit ?? 0)],
-      ...mounts.map((m) => ['mount', encodeAttrs([['type', m.type], ['source', m.source], ['target', m.target], ['ro', m.readonly ? '1' : '0']])] as const),
+      ...mounts.map((m) => ['mount', encodeAttrs(mountAttrs(m))] as const),
       ['auto_remove', o.rm ? '1' : '0'],
       ['record', enc.encode(JSON.stringify(record))],
     ];

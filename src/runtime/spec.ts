@@ -8,7 +8,26 @@ export interface MountSpec {
   source: string;
   target: string;
   readonly: boolean;
+  /** tmpfs only: mount flags and data, Docker's defaults filled in */
+  tmpfs?: TmpfsOptions;
 }
+
+export interface TmpfsOptions {
+  noexec: boolean;
+  nosuid: boolean;
+  nodev: boolean;
+  /** tmpfs data, as the kernel takes it: size (bytes, k/m/g or %), mode (octal), uid, gid, nr_inodes */
+  data: [key: TmpfsDataKey, value: string][];
+}
+
+export type TmpfsDataKey = 'size' | 'mode' | 'uid' | 'gid' | 'nr_inodes';
+const TMPFS_DATA: Record<TmpfsDataKey, RegExp> = {
+  size: /^\d+[kmg%]?$/i,
+  mode: /^[0-7]{1,4}$/,
+  uid: /^\d+$/,
+  gid: /^\d+$/,
+  nr_inodes: /^\d+[kmg]?$/i,
+};
 
 export interface ProcessSpec {
   args: string[];
@@ -76,10 +95,44 @@ export function parseVolume(v: string): MountSpec {
   return { type: 'volume', source, target, readonly: mode === 'ro' };
 }
 
+/**
+ * `--tmpfs PATH[:OPTIONS]`: Docker's defaults `noexec,nosuid,nodev` (and the
+ * kernel's mode 1777, no size limit but the VM's memory), then the options in
+ * order, later winning: `ro`/`rw`, `exec`/`noexec`, `suid`/`nosuid`,
+ * `dev`/`nodev`, and the tmpfs data `size=`, `mode=`, `uid=`, `gid=`,
+ * `nr_inodes=`. Anything else is refused as moby's ParseTmpfsOptions does.
+ */
 export function parseTmpfs(t: string): MountSpec {
-  const target = t.split(':')[0]!;
+  const colon = t.indexOf(':');
+  const target = colon < 0 ? t : t.slice(0, colon);
   if (!target.startsWith('/')) throw new DockerError(`invalid mount path: '${target}' mount path must be absolute`);
-  return { type: 'tmpfs', source: 'tmpfs', target, readonly: false };
+  const o: TmpfsOptions = { noexec: true, nosuid: true, nodev: true, data: [] };
+  let readonly = false;
+  const flags: Record<string, () => void> = {
+    ro: () => (readonly = true),
+    rw: () => (readonly = false),
+    exec: () => (o.noexec = false),
+    noexec: () => (o.noexec = true),
+    suid: () => (o.nosuid = false),
+    nosuid: () => (o.nosuid = true),
+    dev: () => (o.nodev = false),
+    nodev: () => (o.nodev = true),
+  };
+  for (const opt of colon < 0 ? [] : t.slice(colon + 1).split(',')) {
+    if (opt === '') continue;
+    const flag = flags[opt];
+    if (flag) {
+      flag();
+      continue;
+    }
+    const eq = opt.indexOf('=');
+    const kv = eq < 0 ? [opt] : [opt.slice(0, eq), opt.slice(eq + 1)];
+    const key = kv[0] as TmpfsDataKey;
+    if (!Object.hasOwn(TMPFS_DATA, key) || kv.length !== 2) throw new DockerError(`invalid tmpfs option [${kv.map((x) => JSON.stringify(x)).join(' ')}]`);
+    if (!TMPFS_DATA[key].test(kv[1]!)) throw new DockerError(`invalid tmpfs option: ${opt}: invalid value`);
+    o.data = [...o.data.filter(([k]) => k !== key), [key, kv[1]!]];
+  }
+  return { type: 'tmpfs', source: 'tmpfs', target, readonly, tmpfs: o };
 }
 
 /** `-m 64m`, `512k`, `1g`, plain bytes. */

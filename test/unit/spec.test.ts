@@ -28,11 +28,35 @@ describe('run spec, Docker rules', () => {
   it('parses volume, bind and tmpfs mounts', () => {
     expect(parseVolume('data:/var/data')).toEqual({ type: 'volume', source: 'data', target: '/var/data', readonly: false });
     expect(parseVolume('/srv:/srv:ro')).toEqual({ type: 'bind', source: '/srv', target: '/srv', readonly: true });
-    expect(parseTmpfs('/run')).toEqual({ type: 'tmpfs', source: 'tmpfs', target: '/run', readonly: false });
+    expect(parseTmpfs('/run')).toEqual({ type: 'tmpfs', source: 'tmpfs', target: '/run', readonly: false, tmpfs: { noexec: true, nosuid: true, nodev: true, data: [] } });
     expect(() => parseVolume('data:rel')).toThrow(/must be absolute/);
     expect(() => parseVolume('/data')).toThrow(DockerError);
     expect(() => parseVolume('bad name:/x')).toThrow(/invalid characters/);
     expect(() => parseVolume('a:/b:rx')).toThrow('invalid mode: rx');
+  });
+
+  it("parses --tmpfs options with Docker's defaults (noexec,nosuid,nodev), later options winning", () => {
+    expect(parseTmpfs('/x:ro,size=1k,mode=700')).toEqual({
+      type: 'tmpfs',
+      source: 'tmpfs',
+      target: '/x',
+      readonly: true,
+      tmpfs: { noexec: true, nosuid: true, nodev: true, data: [['size', '1k'], ['mode', '700']] },
+    });
+    expect(parseTmpfs('/x:exec,suid,dev,rw,size=1m,size=2m,uid=1000,gid=50,nr_inodes=10k').tmpfs).toEqual({
+      noexec: false,
+      nosuid: false,
+      nodev: false,
+      data: [['size', '2m'], ['uid', '1000'], ['gid', '50'], ['nr_inodes', '10k']],
+    });
+    expect(parseTmpfs('/x:exec,noexec').tmpfs!.noexec).toBe(true);
+    expect(() => parseTmpfs('/x:foo')).toThrow('invalid tmpfs option ["foo"]');
+    expect(() => parseTmpfs('/x:foo=1')).toThrow('invalid tmpfs option ["foo" "1"]');
+    expect(() => parseTmpfs('/x:size=lots')).toThrow('invalid tmpfs option: size=lots: invalid value');
+    expect(() => parseTmpfs('/x:mode=1,size=1k')).not.toThrow();
+    expect(() => parseTmpfs('/x:mode=9')).toThrow(/invalid value/);
+    expect(() => parseTmpfs('/x:size=1k,mode=0777,x')).toThrow(DockerError);
+    expect(() => parseTmpfs('x:ro')).toThrow(/must be absolute/);
   });
 
   it('parses memory sizes', () => {

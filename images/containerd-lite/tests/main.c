@@ -11,6 +11,7 @@ static int passed, failed;
 void suite_sha256(void);
 void suite_runtime(void);
 void suite_mounts(void);
+void suite_fsutil(void);
 
 void t_run(const char *name, void (*fn)(void))
 {
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
 	suite_sha256();
 	suite_runtime();
 	suite_mounts();
+	suite_fsutil();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -171,9 +172,14 @@ static void nothing_inside_proc_via_link(int root)
 /* The whole setup, pivot_root included, then looked at from inside. */
 static void full_setup(int root)
 {
-	struct cl_mount m = { .type = CL_MOUNT_VOLUME, .source = at("vol"), .target = "/data", .ro = true };
+	struct cl_mount m[3] = {
+		{ .type = CL_MOUNT_VOLUME, .source = at("vol"), .target = "/data", .ro = true },
+		{ .type = CL_MOUNT_TMPFS, .target = "/tmpd" },
+		{ .type = CL_MOUNT_TMPFS, .target = "/tmpx", .exec = true, .data = ",size=8k,mode=700" },
+	};
 	struct cl_rootfs r = { .rootfs = at("root"), .lowerdir = at("lower"), .upper = at("upper"), .work = at("work"),
-			       .mounts = &m, .nmounts = 1 };
+			       .mounts = m, .nmounts = 3 };
+	struct statvfs sv;
 	struct cl_error err = { 0 };
 	struct stat st;
 	char buf[16];
@@ -184,6 +190,8 @@ static void full_setup(int root)
 	/* A device node shipped in a layer: /dev/null's numbers, made inert by
 	 * nodev. */
 	REQUIRE(mknod(at("lower/nullnode"), S_IFCHR | 0666, makedev(1, 3)) == 0);
+	/* ...and one in a volume (the VM's own: nosuid,nodev) */
+	REQUIRE(mknod(at("vol/nullnode"), S_IFCHR | 0666, makedev(1, 3)) == 0);
 	rc = cl_rootfs_setup(&r, &err);
 	if (rc < 0)
 		fprintf(stderr, "    setup: %s\n", err.msg);
@@ -193,6 +201,17 @@ static void full_setup(int root)
 	if (fd >= 0)
 		close(fd);
 	CHECK(has("/data/volfile", "vol"));
+	fd = open("/data/nullnode", O_RDONLY | O_CLOEXEC);
+	CHECK(fd < 0 && errno == EACCES);
+	if (fd >= 0)
+		close(fd);
+	CHECK(statvfs("/data", &sv) == 0 && (sv.f_flag & (ST_NOSUID | ST_NODEV | ST_RDONLY)) == (ST_NOSUID | ST_NODEV | ST_RDONLY));
+	/* tmpfs: Docker's noexec,nosuid,nodev and mode 1777 by default; the options */
+	CHECK(statvfs("/tmpd", &sv) == 0 && (sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC)) == (ST_NOSUID | ST_NODEV | ST_NOEXEC));
+	CHECK(stat("/tmpd", &st) == 0 && (st.st_mode & 07777) == 01777);
+	CHECK(statvfs("/tmpx", &sv) == 0 && (sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC)) == (ST_NOSUID | ST_NODEV));
+	CHECK(sv.f_blocks * sv.f_frsize == 8192);
+	CHECK(stat("/tmpx", &st) == 0 && (st.st_mode & 07777) == 0700);
 	fd = open("/data/new", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	CHECK(fd < 0 && errno == EROFS);
 	if (fd >= 0)
@@ -205,8 +224,14 @@ static void full_setup(int root)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (stat("/proc/timer_list", &st) == 0)
+	if (stat("/proc/timer_list", &st) == 0) {
 		CHECK(S_ISCHR(st.st_mode));
+		/* the mask's /dev/null still opens (the mask is not nodev) */
+		fd = open("/proc/timer_list", O_RDONLY | O_CLOEXEC);
+		CHECK(fd >= 0 && read(fd, buf, sizeof buf) == 0);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (stat("/sys/firmware", &st) == 0) {
 		CHECK(S_ISDIR(st.st_mode));
 		CHECK(mkdir("/sys/firmware/x", 0755) < 0 && errno == EROFS);
