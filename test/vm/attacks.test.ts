@@ -165,8 +165,9 @@ describe('a container cannot stop or stall the daemon', () => {
  * numbers dropped, sorted; the network namespaces made ahead (netns.h) left
  * out: the helper refills them in its own time. */
 async function daemonFds(): Promise<string[]> {
+  // (9p is mounted cache=loose: `sync` sends the written file to the host)
   const file = `fds-${Date.now().toString(36)}`;
-  const r = await d.call([['op', 'sys.exec'], ['arg', '/bin/sh'], ['arg', '-c'], ['arg', `ls -l /proc/$PPID/fd > /mnt/host/${file}`]]);
+  const r = await d.call([['op', 'sys.exec'], ['arg', '/bin/sh'], ['arg', '-c'], ['arg', `ls -l /proc/$PPID/fd > /mnt/host/${file} && sync`]]);
   expect(r.exit_code).toBe('0');
   const text = new TextDecoder().decode(await d.backend.readFile(file));
   return text

@@ -242,25 +242,27 @@ describe('save and load', () => {
     expect(h.err).toBe('');
     const rows = h.out.trimEnd().split('\n');
     expect(rows[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
-    expect(rows[1]).toMatch(/^[0-9a-f]{12}\s+.*\s+images\/recipes\/busybox: Debian busybox-…\s+[\d.]+MB$/);
+    expect(rows[1]).toMatch(/^[0-9a-f]{12}\s+.*\s+images\/recipes\/busybox: Debian busybox-\S*…\s+[\d.]+MB$/);
     const j = JSON.parse((await docker('image inspect busybox')).out) as Array<Record<string, unknown>>;
     expect(j[0]!.RepoTags).toEqual(['busybox:latest']);
     expect(j[0]!.Architecture).toBe('386');
     expect((j[0]!.RootFS as { Layers: string[] }).Layers).toHaveLength(1);
     expect((await docker('inspect -f {{.Os}} busybox')).out).toBe('linux\n');
     expect((await docker('image inspect nope')).err).toBe('Error: No such image: nope\n');
-    const df = await docker('system df');
-    expect(df.out).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+1\s+0\s+[\d.]+MB\s+[\d.]+MB \(100%\)\n/);
+    const df = await docker('system df'); // busybox and hello-world, no container
+    expect(df.out).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+2\s+0\s+[\d.]+MB\s+[\d.]+MB \(100%\)\n/);
   });
 
   it('prunes only what is not used: dangling images, then with -a every unused one', async () => {
     expect((await docker('tag busybox keep:1')).status).toBe(0);
     expect((await docker('images keep')).out).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\nkeep\s+1\s+[0-9a-f]{12}\s.*\n$/);
     expect((await docker('images busybox:nope')).out).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n$/);
+    // every image here has a tag: none is dangling
     expect((await docker('image prune -f')).out).toBe('Total reclaimed space: 0B\n');
     expect((await docker('run -d --name user busybox sleep 300')).status).toBe(0);
-    expect((await docker('image prune -a -f')).out).toBe('Total reclaimed space: 0B\n');
-    expect((await docker('images -q')).out).not.toBe('');
+    // -a: whatever no container uses goes, busybox (and its other name) stays
+    expect((await docker('image prune -a -f')).out).not.toMatch(/busybox|keep/);
+    expect((await docker('images')).out).toMatch(/^busybox\s+latest\s[^]*^keep\s+1\s/m);
     expect((await docker('rm -f user')).status).toBe(0);
     const all = await docker('image prune -a -f');
     expect(all.out).toMatch(/^Deleted Images:\nuntagged: busybox:latest\nuntagged: keep:1\ndeleted: sha256:[0-9a-f]{64}\n\nTotal reclaimed space: [\d.]+MB\n$/);
