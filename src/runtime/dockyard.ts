@@ -1,8 +1,8 @@
 // The runtime API: what the CLI, the playground and tutorial pages call.
 // Realm-neutral: it talks to the VM only through a VmBackend.
 import type { HelloInfo } from '../common/channel.js';
-import { Attrs, type AttrList } from '../common/protocol/attrs.js';
-import type { BootResult, WireAttrs } from '../common/vm-api.js';
+import { Op, reply, request, type Key, type OpRequest, type OpSpec } from '../common/protocol/ops.js';
+import type { BootResult } from '../common/vm-api.js';
 import type { StoreApi } from '../common/store/host-store.js';
 import type { VmBackend } from './backend.js';
 import { Containers } from './containers.js';
@@ -27,14 +27,6 @@ export interface DockerInfo {
   /** why it booted the kernel */
   coldBootReason?: string;
   uptimeMs: number;
-}
-
-const dec = new TextDecoder();
-
-function toRecord(a: WireAttrs): Record<string, string> {
-  const r: Record<string, string> = {};
-  for (const [k, v] of a) r[k] = dec.decode(v);
-  return r;
 }
 
 /** Docker's names for uname machines (docker info prints i386 for 32-bit x86 kernels too). */
@@ -151,12 +143,12 @@ export class Dockyard {
   }
 
   /** Sends one protocol request; the guest's ERROR becomes a rejected promise. */
-  async call(fields: AttrList, timeoutMs?: number): Promise<Record<string, string>> {
-    return toRecord(await this.live().request(fields, timeoutMs));
+  async call<S extends OpSpec>(req: OpRequest<S>, timeoutMs?: number): Promise<Partial<Record<Key<S['reply']>, string>>> {
+    return reply(req.op, await this.live().request(req.fields, timeoutMs)).toRecord();
   }
 
   async info(): Promise<DockerInfo> {
-    const r = await this.call([['op', 'info']], 10_000);
+    const r = await this.call(request(Op.Info, {}), 10_000);
     return {
       kernelVersion: r.kernel ?? '',
       kernelBuild: r.kernel_version ?? '',
