@@ -4,7 +4,7 @@ import type { HelloInfo } from '../common/channel.js';
 import { Op, reply, request, type Key, type OpRequest, type OpSpec } from '../common/protocol/ops.js';
 import type { BootResult } from '../common/vm-api.js';
 import type { StoreApi } from '../common/store/host-store.js';
-import type { VmBackend } from './backend.js';
+import { backendMethods, forward, type VmBackend } from './backend.js';
 import { Containers } from './containers.js';
 import { ImageStore, type PullEvent } from './images.js';
 import type { RegistrySource } from './registry.js';
@@ -63,20 +63,16 @@ export class Dockyard {
     this.vm = vm;
     this.booted = boot;
     // everything below talks to whichever VM is current (see recover())
-    const current: VmBackend = {
-      request: (f, t) => this.live().request(f, t),
-      ping: (p, t) => this.live().ping(p, t),
-      open: (f, sink) => this.live().open(f, sink),
-      sendStream: (id, s, d) => this.live().sendStream(id, s, d),
-      consoleWrite: (port, d) => this.live().consoleWrite(port, d),
-      resizeConsole: (port, c, r) => this.live().resizeConsole(port, c, r),
-      writeFile: (path, d, o) => this.live().writeFile(path, d, o),
-      readFile: (path) => this.live().readFile(path),
-      store: ((method, ...args) => this.live().store(method, ...args)) as VmBackend['store'],
-      mountSnapshot: (key) => this.live().mountSnapshot(key),
-      instructionCount: () => this.live().instructionCount?.() ?? Promise.resolve(0),
-      shutdown: () => this.vm.shutdown(),
-    };
+    const current = forward<VmBackend, keyof VmBackend>(
+      backendMethods,
+      (key) =>
+        (...args: unknown[]) => {
+          const vm = this.live();
+          return (vm[key] as (...a: unknown[]) => Promise<unknown>).apply(vm, args);
+        },
+      // shutting down a dead VM is allowed
+      { shutdown: () => this.vm.shutdown() },
+    );
     this.images = new ImageStore(storeOver(current));
     this.containers = new Containers(current, this.images, (ref) => this.pull(ref));
     if (reboot) this.watch();

@@ -4,13 +4,13 @@
 // only the BIOS, v86.wasm and the state; the kernel and initramfs are
 // fetched only if that state cannot be had or restored. The page imports
 // only types (and ColdBootNeededError) from the worker side.
-import { wrap, proxy, transfer, releaseProxy, type Remote } from 'comlink';
+import { wrap, releaseProxy, type Remote } from 'comlink';
 import { stateUrl, v86Version, v86Wasm } from 'virtual:dockyard-build';
 import type { Manifest } from '../common/manifest.js';
 import { stateMismatch } from '../common/snapshot.js';
-import { bootTransferables, ColdBootNeededError, type BootOptions, type BootResult, type BootState, type VmApi, type VmListener } from '../common/vm-api.js';
+import { ColdBootNeededError, type BootOptions, type BootResult, type BootState, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
-import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
+import { remoteBackend } from '../runtime/remote-backend.js';
 import biosUrl from '../../images/dist/bios.bin?url';
 import kernelUrl from '../../images/dist/bzImage?url';
 import initrdUrl from '../../images/dist/initramfs.cpio.gz?url';
@@ -111,6 +111,11 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
 
   const worker = new Worker(new URL('../../workers/vm.worker.ts', import.meta.url), { type: 'module' });
   const remote: Remote<VmApi> = wrap<VmApi>(worker);
+  const vm = remoteBackend(remote, async () => {
+    await remote.shutdown();
+    remote[releaseProxy]();
+    worker.terminate();
+  });
   const workerFailed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new StartError(`the VM worker failed to load${e.message ? `: ${e.message}` : ''}`, 'Reload the page; if it happens again, the site may be missing files.')), { once: true });
   });
@@ -120,7 +125,7 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   const common = { wasmPath: wasmBlobUrl, cmdline: manifest.cmdline, memoryMB: manifest.memoryMB, store: { kind: 'opfs' } as const };
   const attempt = (opts: BootOptions): Promise<BootResult> => {
     onProgress({ stage: 'boot', startedAt: performance.now() });
-    return Promise.race([remote.boot(transfer(opts, bootTransferables(opts)), proxy(completeListener(listener))), workerFailed]);
+    return Promise.race([vm.boot(opts, listener), workerFailed]);
   };
   const coldBoot = async (reason: string): Promise<BootResult> => attempt({ ...common, bios: bios!.buffer, ...(await fetchKernel(reason)), noStateReason: reason });
   let boot: BootResult;
@@ -130,9 +135,8 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
         // a copy of the BIOS: a cold boot after a failed restore needs it again
         boot = await attempt({ ...common, bios: bios!.slice().buffer, state: first.state });
       } catch (e) {
-        const needed = ColdBootNeededError.from(e);
-        if (!needed) throw e;
-        boot = await coldBoot(needed.reason);
+        if (!(e instanceof ColdBootNeededError)) throw e;
+        boot = await coldBoot(e.reason);
       }
     } else {
       boot = await coldBoot(first.reason);
@@ -145,10 +149,5 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
     URL.revokeObjectURL(wasmBlobUrl);
   }
   onProgress({ stage: 'ready', bootMs: boot.bootMs, restored: boot.restored, ...(boot.coldBootReason !== undefined ? { coldBootReason: boot.coldBootReason } : {}) });
-  const vm = remoteBackend(remote, async () => {
-    await remote.shutdown();
-    remote[releaseProxy]();
-    worker.terminate();
-  });
   return { vm, boot, manifest };
 }
