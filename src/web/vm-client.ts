@@ -30,13 +30,13 @@ export type Progress =
   | { stage: 'ready'; bootMs: number; restored: boolean; coldBootReason?: string };
 
 /** A failure to start, with what the user can do about it. */
-export class StartError extends Error {
+export class VmStartError extends Error {
   constructor(
     message: string,
     readonly advice: string,
   ) {
     super(message);
-    this.name = 'StartError';
+    this.name = 'VmStartError';
   }
 }
 
@@ -83,7 +83,7 @@ export interface StartedVm {
 
 export async function startVm(listener: VmListener, onProgress: (p: Progress) => void): Promise<StartedVm> {
   if (typeof WebAssembly === 'undefined' || typeof Worker === 'undefined') {
-    throw new StartError('this browser cannot run the VM (it needs WebAssembly and Web Workers)', 'Open the page in a current Firefox, Chrome or Safari.');
+    throw new VmStartError('this browser cannot run the VM (it needs WebAssembly and Web Workers)', 'Open the page in a current Firefox, Chrome or Safari.');
   }
   const snapshot = await stateDownload();
   const downloads = new Downloads(onProgress);
@@ -117,7 +117,7 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
     worker.terminate();
   });
   const workerFailed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (e) => reject(new StartError(`the VM worker failed to load${e.message ? `: ${e.message}` : ''}`, 'Reload the page; if it happens again, the site may be missing files.')), { once: true });
+    worker.addEventListener('error', (e) => reject(new VmStartError(`the VM worker failed to load${e.message ? `: ${e.message}` : ''}`, 'Reload the page; if it happens again, the site may be missing files.')), { once: true });
   });
   // images persist in origin storage, as Docker's do on disk; ask the browser
   // not to evict them under pressure (only a page can ask; refusal is fine)
@@ -143,8 +143,8 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
     }
   } catch (e) {
     worker.terminate();
-    if (e instanceof StartError || e instanceof DownloadError) throw e;
-    throw new StartError(`the VM did not boot: ${(e as Error).message}`, 'Reload the page to try again. The kernel log below may say why.');
+    if (e instanceof VmStartError || e instanceof DownloadError) throw e;
+    throw new VmStartError(`the VM did not boot: ${(e as Error).message}`, 'Reload the page to try again. The kernel log below may say why.');
   } finally {
     URL.revokeObjectURL(wasmBlobUrl);
   }
