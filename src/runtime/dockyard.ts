@@ -173,22 +173,3 @@ function storeOver(vm: VmBackend): StoreApi {
     get: (_, method) => (...args: unknown[]) => (vm.store as (m: unknown, ...a: unknown[]) => Promise<unknown>)(method, ...args),
   });
 }
-
-/** `docker info`-style text. */
-export function formatInfo(i: DockerInfo): string {
-  const gib = (i.totalMemoryBytes / 1024 ** 3).toFixed(2);
-  const mib = (i.totalMemoryBytes / 1024 ** 2).toFixed(1);
-  return [
-    'Server:',
-    ` Server Version: containerd-lite ${i.daemonVersion}`,
-    ` Kernel Version: ${i.kernelVersion}`,
-    ` Operating System: ${i.operatingSystem}`,
-    ` OSType: linux`,
-    ` Architecture: ${i.architecture}`,
-    ` CPUs: ${i.cpus}`,
-    ` Total Memory: ${Number(gib) >= 1 ? `${gib}GiB` : `${mib}MiB`}`,
-    ` Emulator: v86 (in a worker)`,
-    ` Boot: ${i.restored ? 'restored from snapshot' : 'cold boot'} in ${(i.bootMs / 1000).toFixed(2)}s${i.restored ? '' : ` (${i.coldBootReason ?? 'no snapshot'})`}`,
-    '',
-  ].join('\n');
-}
