@@ -11,6 +11,7 @@ import { bootNodeVm } from '../src/node/vm-host.js';
 import { v86Version } from '../src/node/artifacts.js';
 import { startDockyard } from '../src/node/cli.js';
 import type { Dockyard } from '../src/runtime/dockyard.js';
+import { Op, request } from '../src/common/protocol/ops.js';
 import { chromium } from 'playwright-core';
 import { serveStatic } from '../test/browser/static-server.js';
 import { waitReady } from '../test/browser/page-helpers.js';
@@ -151,7 +152,7 @@ results.run_true_ms_p95 = round(p95(trues));
 const bare: number[] = [];
 const bareInstr: number[] = [];
 for (let i = 0; i < 21; i++) {
-  const r = await counted(() => d.call([['op', 'sys.exec'], ['arg', '/bin/true']]));
+  const r = await counted(() => d.call(request(Op.SysExec, { arg: ['/bin/true'] })));
   if (i === 0) continue;
   bare.push(r.ms);
   bareInstr.push(r.minstr);

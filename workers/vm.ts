@@ -5,6 +5,7 @@ import { releaseProxy } from 'comlink';
 import { GuestError, HostChannel, SEND_SIZE, type HelloInfo } from '../src/common/channel.js';
 import { concat } from '../src/common/protocol/frame.js';
 import type { AttrList } from '../src/common/protocol/attrs.js';
+import { Op, request } from '../src/common/protocol/ops.js';
 import { ColdBootNeededError, type BootOptions, type BootResult, type ChannelStats, type StreamSink, type VmApi, type VmListener, type WireAttrs } from '../src/common/vm-api.js';
 import { sha256Hex } from '../src/common/manifest.js';
 import { crc32 } from '../src/common/protocol/crc32.js';
@@ -96,7 +97,7 @@ export class Vm implements VmApi {
     const channel = this.channel!;
     channel.assumeHello(state.hello);
     const seed = crypto.getRandomValues(new Uint8Array(64));
-    await channel.request([['op', 'sys.sync'], ['time_ms', String(Date.now())], ['seed', seed]], { timeoutMs: Math.min(timeoutMs, 10_000) });
+    await channel.request(request(Op.SysSync, { time_ms: Date.now(), seed }).fields, { timeoutMs: Math.min(timeoutMs, 10_000) });
     phase('sync');
     this.resizeConsole(SHELL_PORT, 80, 25);
     return state.hello;

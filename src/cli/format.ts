@@ -1,4 +1,5 @@
-// Docker's output formats: column tables, human sizes and durations.
+// Docker's output formats: column tables, human sizes and durations, `docker info`.
+import type { DockerInfo } from '../runtime/dockyard.js';
 
 /** Left-aligned columns separated by at least 3 spaces, as docker's tabwriter prints them. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
@@ -54,4 +55,23 @@ export function ago(then: number, now = Date.now()): string {
 export function quoteCommand(cmd: string, full = false): string {
   const c = !full && cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd;
   return `"${c}"`;
+}
+
+/** `docker info`-style text. */
+export function formatInfo(i: DockerInfo): string {
+  const gib = (i.totalMemoryBytes / 1024 ** 3).toFixed(2);
+  const mib = (i.totalMemoryBytes / 1024 ** 2).toFixed(1);
+  return [
+    'Server:',
+    ` Server Version: containerd-lite ${i.daemonVersion}`,
+    ` Kernel Version: ${i.kernelVersion}`,
+    ` Operating System: ${i.operatingSystem}`,
+    ` OSType: linux`,
+    ` Architecture: ${i.architecture}`,
+    ` CPUs: ${i.cpus}`,
+    ` Total Memory: ${Number(gib) >= 1 ? `${gib}GiB` : `${mib}MiB`}`,
+    ` Emulator: v86 (in a worker)`,
+    ` Boot: ${i.restored ? 'restored from snapshot' : 'cold boot'} in ${(i.bootMs / 1000).toFixed(2)}s${i.restored ? '' : ` (${i.coldBootReason ?? 'no snapshot'})`}`,
+    '',
+  ].join('\n');
 }

@@ -1,6 +1,6 @@
 // The docker command interpreter shared by the `dockyard` CLI and the
 // playground: argv in, docker's output and exit status out.
-import { ReferenceError } from '../common/oci/reference.js';
+import { InvalidReferenceError } from '../common/oci/reference.js';
 import { ImageError } from '../common/oci/verify.js';
 import { GuestError } from '../common/channel.js';
 import { StartError } from '../runtime/containers.js';
@@ -143,7 +143,7 @@ function report(ctx: Ctx, name: string, e: unknown): number {
     ctx.io.err(`docker: Error response from daemon: failed to create task for container: ${msg}: unknown.\n`);
     return e.status;
   }
-  if (e instanceof DockerError || e instanceof ReferenceError || e instanceof ImageError || e instanceof GuestError) {
+  if (e instanceof DockerError || e instanceof InvalidReferenceError || e instanceof ImageError || e instanceof GuestError) {
     const status = e instanceof DockerError ? e.status : runLike ? 125 : 1;
     if (msg.startsWith('"docker ')) ctx.io.err(`${runLike ? 'docker: ' : ''}${msg}\n`);
     else ctx.io.err(`${runLike ? 'docker: ' : ''}Error response from daemon: ${msg}${runLike ? "\n\nRun 'docker run --help' for more information" : ''}\n`);

@@ -1,6 +1,7 @@
 // Host end of the host<->guest channel (PROTOCOL.md): credit-windowed sends of
 // at most one guest buffer each, request/response matching, stream routing.
 import { Attrs, encodeAttrs, type AttrList } from './protocol/attrs.js';
+import { Frame, frameFields } from './protocol/ops.js';
 import { concat, encodeFrame, encodeMessage, FrameDecoder, FrameType, MAX_FRAME_PAYLOAD, MessageAssembler, type Message } from './protocol/frame.js';
 
 /** One virtio send fills exactly one guest receive buffer (4 KiB in Linux). */
@@ -196,7 +197,10 @@ export class HostChannel {
           return;
         }
         if (m.type === FrameType.RESPONSE) p.resolve(attrs);
-        else p.reject(new GuestError(attrs.get('message') ?? 'guest error', attrs.int('errno')));
+        else {
+          const e = frameFields(Frame.Error, attrs);
+          p.reject(new GuestError(e.get('message') ?? 'guest error', e.int('errno')));
+        }
         return;
       }
       case FrameType.PONG:
@@ -218,9 +222,9 @@ export class HostChannel {
   }
 
   private onHello(payload: Uint8Array): void {
-    let a: Attrs;
+    let a;
     try {
-      a = Attrs.decode(payload);
+      a = frameFields(Frame.Hello, Attrs.decode(payload));
     } catch {
       return;
     }

@@ -1,9 +1,10 @@
 // Errors crossing the worker boundary. comlink sends only an Error's message,
 // name and stack; the guest's errno (which decides docker's 126/127) and the
 // error's class would be lost. The worker adds errno; the host revives the
-// class by name.
+// class by name (remote-backend.ts, for every call).
 import { transferHandlers, type TransferHandler } from 'comlink';
 import { ChannelClosedError, GuestError } from './channel.js';
+import { ColdBootNeededError } from './vm-api.js';
 
 interface Thrown {
   value: unknown;
@@ -26,13 +27,17 @@ export function sendErrnoWithErrors(): void {
   } as TransferHandler<unknown, unknown>);
 }
 
+/** The classes revived: the name each sets, the class, how to make one from what crossed. */
+const revivable: ReadonlyArray<readonly [name: string, cls: abstract new (...a: never[]) => Error, revive: (e: Error & { errno?: number }) => Error]> = [
+  ['GuestError', GuestError, (e) => new GuestError(e.message, e.errno)],
+  ['ChannelClosedError', ChannelClosedError, (e) => new ChannelClosedError(e.message)],
+  [ColdBootNeededError.NAME, ColdBootNeededError, (e) => new ColdBootNeededError(e.message)],
+];
+
 /** On the host: turn a revived plain Error back into the class it was. */
 export function reviveError(e: unknown): never {
-  if (e instanceof Error && !(e instanceof GuestError) && e.name === 'GuestError') {
-    throw new GuestError(e.message, (e as { errno?: number }).errno);
-  }
-  if (e instanceof Error && !(e instanceof ChannelClosedError) && e.name === 'ChannelClosedError') {
-    throw new ChannelClosedError(e.message);
+  if (e instanceof Error) {
+    for (const [name, cls, revive] of revivable) if (e.name === name && !(e instanceof cls)) throw revive(e);
   }
   throw e;
 }

@@ -1,5 +1,9 @@
 // The VM worker's API as the page and the Node host see it (comlink-wrapped).
 // Kept here, realm-neutral, so no other realm compiles the worker's code.
+// A new method: declare it in VmApi, list it in VM_API_METHODS (the compiler
+// insists), implement it in workers/vm.ts. Every forwarder is built from that
+// list (src/runtime/remote-backend.ts, the Dockyard's); one taking a callback
+// or a buffer to transfer also gets a line in remote-backend.ts's `wire`.
 import type { HelloInfo, HostChannel } from './channel.js';
 import type { AttrList } from './protocol/attrs.js';
 import type { StoreApi } from './store/host-store.js';
@@ -51,7 +55,7 @@ export type BootOptions = BootCommon &
  * boot() could not restore the state it was given and had no kernel to boot
  * instead. The message is the reason (what BootResult.coldBootReason will
  * say once the host boots the kernel). comlink carries only an error's name
- * and message across threads: `from` revives it on the host.
+ * and message across threads: reviveError (errors-wire.ts) makes it one again.
  */
 export class ColdBootNeededError extends Error {
   static readonly NAME = 'ColdBootNeededError';
@@ -59,12 +63,6 @@ export class ColdBootNeededError extends Error {
   constructor(readonly reason: string) {
     super(reason);
     this.name = ColdBootNeededError.NAME;
-  }
-
-  /** `e` as a ColdBootNeededError if it is one (or was one before it crossed a thread). */
-  static from(e: unknown): ColdBootNeededError | undefined {
-    if (e instanceof ColdBootNeededError) return e;
-    return e instanceof Error && e.name === ColdBootNeededError.NAME ? new ColdBootNeededError(e.message) : undefined;
   }
 }
 
@@ -151,3 +149,31 @@ export interface VmApi {
   mountSnapshot(key: string): Promise<void>;
   shutdown(): Promise<void>;
 }
+
+/**
+ * Every VmApi method, once, and who calls it: the `runtime` (the Dockyard and
+ * consoles, through a VmBackend) or only the `host` that started the worker
+ * (boot it, save its state, read the channel's counters). Forwarders iterate
+ * over this; `satisfies` makes the compiler check it lists exactly VmApi's
+ * methods.
+ */
+export const VM_API_METHODS = {
+  boot: 'host',
+  request: 'runtime',
+  ping: 'runtime',
+  open: 'runtime',
+  sendStream: 'runtime',
+  consoleWrite: 'runtime',
+  resizeConsole: 'runtime',
+  channelStats: 'host',
+  instructionCount: 'runtime',
+  saveState: 'host',
+  writeFile: 'runtime',
+  readFile: 'runtime',
+  store: 'runtime',
+  mountSnapshot: 'runtime',
+  shutdown: 'runtime',
+} as const satisfies { readonly [K in keyof VmApi]-?: 'runtime' | 'host' };
+
+/** VmApi's methods, in VM_API_METHODS' order. */
+export const vmApiMethods = Object.keys(VM_API_METHODS) as Array<keyof VmApi>;

@@ -1,5 +1,6 @@
 // Node entry of the runtime API.
-export { Dockyard, formatInfo, type DockerInfo } from '../runtime/dockyard.js';
+export { Dockyard, type DockerInfo } from '../runtime/dockyard.js';
+export { formatInfo } from '../cli/format.js';
 export { ArtifactError } from '../common/manifest.js';
 export { GuestError, ChannelClosedError } from '../common/channel.js';
 export { DockerError, NoSuchContainerError, NoSuchImageError } from '../runtime/errors.js';

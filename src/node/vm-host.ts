@@ -1,20 +1,17 @@
 // Runs workers/vm.worker.ts (bundled) in a worker_thread and talks to it with
 // comlink's node adapter — the same worker module a browser page uses.
-import { wrap, proxy, releaseProxy, transfer, type Remote } from 'comlink';
+import { wrap, releaseProxy, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Worker } from 'node:worker_threads';
-import { bootTransferables, type BootOptions, type BootResult, type StoreLocation, type VmApi, type VmListener } from '../common/vm-api.js';
-import type { VmBackend } from '../runtime/backend.js';
-import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
+import type { BootResult, StoreLocation, VmApi, VmListener } from '../common/vm-api.js';
+import type { RemoteVmApi } from '../runtime/backend.js';
+import { remoteBackend } from '../runtime/remote-backend.js';
 import { bootFiles, loadArtifacts } from './artifacts.js';
-import { reviveError } from '../common/errors-wire.js';
 import type { Manifest } from '../common/manifest.js';
 
-export interface NodeVm extends VmBackend {
+/** The whole VmApi (boot, saveState… too), a VmBackend for the runtime. */
+export interface NodeVm extends RemoteVmApi {
   readonly worker: Worker;
-  boot(opts: BootOptions, listener?: VmListener): Promise<BootResult>;
-  /** v86's save_state() of the running VM (uncompressed) */
-  saveState(): Promise<ArrayBuffer>;
 }
 
 export function startVmWorker(workerPath: string): NodeVm {
@@ -25,7 +22,7 @@ export function startVmWorker(workerPath: string): NodeVm {
     worker.once('error', (e) => reject(new Error(`the VM worker crashed: ${e.message}`)));
   });
   crashed.catch(() => {});
-  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, crashed]).catch(reviveError);
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, crashed]);
   const shutdown = async () => {
     if (closed) return;
     closed = true;
@@ -37,13 +34,7 @@ export function startVmWorker(workerPath: string): NodeVm {
     remote[releaseProxy]();
     await worker.terminate();
   };
-  return {
-    ...remoteBackend(remote, shutdown, guard),
-    worker,
-    boot: (opts: BootOptions, listener: VmListener = {}): Promise<BootResult> =>
-      guard(remote.boot(transfer(opts, bootTransferables(opts)), proxy(completeListener(listener)))),
-    saveState: () => guard(remote.saveState()).then((b) => b as ArrayBuffer),
-  };
+  return { ...remoteBackend(remote, shutdown, guard), worker };
 }
 
 export interface NodeBootOptions {

@@ -1,6 +1,6 @@
 // Containers and their tasks: create from an image, run attached (streams and
 // an exit promise) or detached, exec, list, logs, stop, kill, remove.
-import { encodeAttrs, Attrs, type AttrList } from '../common/protocol/attrs.js';
+import { Op, reply, request, type OpRequest, type OpSpec } from '../common/protocol/ops.js';
 import { DockerError, NoSuchContainerError, NoSuchImageError } from './errors.js';
 import type { ImageRecord, ImageStore } from './images.js';
 import { randomId, randomName } from './names.js';
@@ -80,16 +80,16 @@ interface ContainerRecord {
 const enc = new TextEncoder();
 
 /** A `mount` attr of container.create (PROTOCOL.md): a tmpfs carries its flags and data. */
-function mountAttrs(m: MountSpec): AttrList {
-  const flag = (b: boolean) => (b ? '1' : '0');
+/** A mount as container.create's nested `mount` record (tmpfs: its flags and data too). */
+function mountFields(m: MountSpec) {
   const t = m.tmpfs;
-  return [
-    ['type', m.type],
-    ['source', m.source],
-    ['target', m.target],
-    ['ro', flag(m.readonly)],
-    ...(t ? ([['noexec', flag(t.noexec)], ['nosuid', flag(t.nosuid)], ['nodev', flag(t.nodev)], ...t.data] as const) : []),
-  ];
+  return {
+    type: m.type,
+    source: m.source,
+    target: m.target,
+    ro: m.readonly,
+    ...(t ? { noexec: t.noexec, nosuid: t.nosuid, nodev: t.nodev, ...Object.fromEntries(t.data) } : {}),
+  };
 }
 
 /** Maps an exec failure to docker's exit status: 127 not found, 126 not executable. */
@@ -106,8 +106,8 @@ export class Containers {
     private readonly pull: (ref: string) => Promise<ImageRecord>,
   ) {}
 
-  private async call(fields: AttrList): Promise<Attrs> {
-    return Attrs.of(await this.vm.request(fields));
+  private async call<S extends OpSpec>(req: OpRequest<S>) {
+    return reply(req.op, await this.vm.request(req.fields));
   }
 
   private known: ContainerInfo[] = [];
@@ -119,11 +119,9 @@ export class Containers {
 
   /** `memory`: also each running container's memoryBytes (a read per container in the guest). */
   async list(all = true, o: { memory?: boolean } = {}): Promise<ContainerInfo[]> {
-    const r = await this.call([['op', 'container.list'], ['memory', o.memory ? '1' : '0']]);
+    const r = await this.call(request(Op.ContainerList, { memory: o.memory ?? false }));
     const out: ContainerInfo[] = [];
-    for (const [k, v] of r.fields) {
-      if (k !== 'container') continue;
-      const c = Attrs.decode(v);
+    for (const c of r.nested('container')) {
       const rec = JSON.parse(c.get('record') ?? '{}') as Partial<ContainerRecord>;
       const info: ContainerInfo = {
         id: c.get('id') ?? '',
@@ -168,7 +166,7 @@ export class Containers {
     for (let attempt = 0; ; attempt++) {
       const c = await this.createRequest(o, resolved);
       try {
-        await this.call(c.fields);
+        await this.call(c.req);
         return c;
       } catch (e) {
         if (!this.retryName(o, e, attempt)) throw e;
@@ -185,7 +183,7 @@ export class Containers {
   async run(o: RunOptions, out: Output, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord; proc: Attached }> {
     for (let attempt = 0; ; attempt++) {
       const c = await this.createRequest(o, resolved);
-      const created = this.call(c.fields);
+      const created = this.call(c.req);
       const proc = this.attach(c.id, out);
       try {
         await created;
@@ -203,7 +201,7 @@ export class Containers {
     return o.name === undefined && attempt < 5 && (e as { errno?: number }).errno === 17 /* EEXIST */ && /container name/.test((e as Error).message);
   }
 
-  private async createRequest(o: RunOptions, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord; fields: AttrList }> {
+  private async createRequest(o: RunOptions, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord; req: OpRequest<typeof Op.ContainerCreate> }> {
     let image = resolved ?? (await this.images.find(o.image));
     if (!image) {
       image = await this.pull(o.image).catch((e: Error) => {
@@ -232,64 +230,54 @@ export class Containers {
       autoRemove: o.rm ?? false,
       volumes: mounts.filter((m) => m.type === 'volume').map((m) => m.source),
     };
-    const fields: AttrList = [
-      ['op', 'container.create'],
-      ['id', id],
-      ['name', name],
-      ['image', image.name],
-      ['snapshot', image.chainIds[image.chainIds.length - 1]!],
-      ...args.map((a) => ['arg', a] as const),
-      ...env.map((e) => ['env', e] as const),
-      ['cwd', o.workdir ?? (image.runConfig.WorkingDir || '/')],
-      ['user', o.user ?? image.runConfig.User ?? ''],
-      ['hostname', hostname],
-      ['tty', o.tty ? '1' : '0'],
-      ['stdin', o.interactive ? '1' : '0'],
-      ['memory', String(o.memory ?? 0)],
-      ['pids', String(o.pidsLimit ?? 0)],
-      ...mounts.map((m) => ['mount', encodeAttrs(mountAttrs(m))] as const),
-      ['auto_remove', o.rm ? '1' : '0'],
-      ['record', enc.encode(JSON.stringify(record))],
-    ];
-    return { id, name, image, fields };
+    const req = request(Op.ContainerCreate, {
+      id,
+      name,
+      image: image.name,
+      snapshot: image.chainIds[image.chainIds.length - 1]!,
+      arg: args,
+      env,
+      cwd: o.workdir ?? (image.runConfig.WorkingDir || '/'),
+      user: o.user ?? image.runConfig.User ?? '',
+      hostname,
+      tty: o.tty ?? false,
+      stdin: o.interactive ?? false,
+      memory: o.memory ?? 0,
+      pids: o.pidsLimit ?? 0,
+      mount: mounts.map(mountFields),
+      auto_remove: o.rm ?? false,
+      record: enc.encode(JSON.stringify(record)),
+    });
+    return { id, name, image, req };
   }
 
   /** Starts the container's task attached: output streams to `out`. */
   attach(id: string, out: Output): Promise<Attached> {
-    return this.openTask([['op', 'task.run'], ['id', id]], id, out);
+    return this.openTask(request(Op.TaskRun, { id }), id, out);
   }
 
   async start(id: string): Promise<void> {
-    await this.call([['op', 'task.start'], ['id', id]]);
+    await this.call(request(Op.TaskStart, { id }));
   }
 
   exec(ref: string, args: string[], o: { tty?: boolean; interactive?: boolean; env?: string[]; workdir?: string; user?: string }, out: Output): Promise<Attached> {
     return this.find(ref).then((c) => {
       if (c.status !== 'running') throw new DockerError(`container ${c.id} is not running`);
       return this.openTask(
-        [
-          ['op', 'exec.run'],
-          ['id', c.id],
-          ...args.map((a) => ['arg', a] as const),
-          ...(o.env ?? []).map((e) => ['env', e] as const),
-          ...(o.workdir !== undefined ? [['cwd', o.workdir] as const] : []),
-          ['user', o.user ?? ''],
-          ['tty', o.tty ? '1' : '0'],
-          ['stdin', o.interactive ? '1' : '0'],
-        ],
+        request(Op.ExecRun, { id: c.id, arg: args, env: o.env ?? [], cwd: o.workdir, user: o.user ?? '', tty: o.tty ?? false, stdin: o.interactive ?? false }),
         c.id,
         out,
       );
     });
   }
 
-  private async openTask(fields: AttrList, id: string, out: Output): Promise<Attached> {
+  private async openTask(req: OpRequest<typeof Op.TaskRun | typeof Op.ExecRun>, id: string, out: Output): Promise<Attached> {
     let settle!: { resolve(s: ExitStatus): void; reject(e: Error): void };
     const exit = new Promise<ExitStatus>((resolve, reject) => (settle = { resolve, reject }));
-    const reqId = await this.vm.open(fields, {
+    const reqId = await this.vm.open(req.fields, {
       data: (stream, bytes) => (stream === 2 ? out.stderr(bytes) : out.stdout(bytes)),
       end: (attrs: WireAttrs) => {
-        const a = Attrs.of(attrs);
+        const a = reply(req.op, attrs);
         settle.resolve({ exitCode: a.int('exit_code') ?? 0, oom: a.get('oom') === '1' });
       },
       fail: (message, errno) => settle.reject(new StartError(message, startFailureStatus(errno))),
@@ -300,21 +288,22 @@ export class Containers {
       write: (data) => this.vm.sendStream(reqId, 0, data),
       closeStdin: () => this.vm.sendStream(reqId, 0, new Uint8Array(0)),
       resize: async (cols, rows) => {
-        await this.call([['op', 'task.resize'], ['id', id], ['rows', String(rows)], ['cols', String(cols)], ...(fields[0]![1] === 'exec.run' ? [['exec', String(reqId)] as const] : [])]);
+        // an exec's terminal is named by its request id; the main task's by the container alone
+        await this.call(request(Op.TaskResize, { id, rows, cols, exec: req.op === Op.ExecRun ? reqId : undefined }));
       },
     };
   }
 
   async stop(ref: string, timeoutS = 10): Promise<string> {
     const c = await this.find(ref);
-    if (c.status === 'running') await this.call([['op', 'task.stop'], ['id', c.id], ['timeout', String(timeoutS)]]);
+    if (c.status === 'running') await this.call(request(Op.TaskStop, { id: c.id, timeout: timeoutS }));
     return c.id;
   }
 
   async kill(ref: string, signal = 9): Promise<string> {
     const c = await this.find(ref);
     if (c.status !== 'running') throw new DockerError(`cannot kill container: ${ref}: container ${c.id} is not running`);
-    await this.call([['op', 'task.kill'], ['id', c.id], ['signal', String(signal)]]);
+    await this.call(request(Op.TaskKill, { id: c.id, signal }));
     return c.id;
   }
 
@@ -323,7 +312,7 @@ export class Containers {
     if (c.status === 'running' && !force) {
       throw new DockerError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
     }
-    await this.call([['op', 'container.remove'], ['id', c.id], ['force', force ? '1' : '0']]);
+    await this.call(request(Op.ContainerRemove, { id: c.id, force }));
     return c.id;
   }
 
@@ -332,7 +321,7 @@ export class Containers {
     const c = await this.find(ref);
     await new Promise<void>((resolve, reject) => {
       void this.vm.open(
-        [['op', 'container.logs'], ['id', c.id], ['follow', o.follow ? '1' : '0'], ...(o.tail !== undefined ? [['tail', String(o.tail)] as const] : [])],
+        request(Op.ContainerLogs, { id: c.id, follow: o.follow ?? false, tail: o.tail }).fields,
         {
           data: (stream, bytes) => (stream === 2 ? out.stderr(bytes) : out.stdout(bytes)),
           end: () => resolve(),
@@ -343,15 +332,12 @@ export class Containers {
   }
 
   async volumes(): Promise<Array<{ name: string; size: number }>> {
-    const r = await this.call([['op', 'volume.list']]);
-    return r.fields.filter(([k]) => k === 'volume').map(([, v]) => {
-      const a = Attrs.decode(v);
-      return { name: a.get('name') ?? '', size: a.int('size') ?? 0 };
-    });
+    const r = await this.call(request(Op.VolumeList, {}));
+    return r.nested('volume').map((a) => ({ name: a.get('name') ?? '', size: a.int('size') ?? 0 }));
   }
 
   async removeVolume(name: string): Promise<void> {
-    await this.call([['op', 'volume.remove'], ['name', name]]);
+    await this.call(request(Op.VolumeRemove, { name }));
   }
 }
 

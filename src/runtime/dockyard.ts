@@ -1,10 +1,10 @@
 // The runtime API: what the CLI, the playground and tutorial pages call.
 // Realm-neutral: it talks to the VM only through a VmBackend.
 import type { HelloInfo } from '../common/channel.js';
-import { Attrs, type AttrList } from '../common/protocol/attrs.js';
-import type { BootResult, WireAttrs } from '../common/vm-api.js';
+import { Op, reply, request, type Key, type OpRequest, type OpSpec } from '../common/protocol/ops.js';
+import type { BootResult } from '../common/vm-api.js';
 import type { StoreApi } from '../common/store/host-store.js';
-import type { VmBackend } from './backend.js';
+import { backendMethods, forward, type VmBackend } from './backend.js';
 import { Containers } from './containers.js';
 import { ImageStore, type PullEvent } from './images.js';
 import type { RegistrySource } from './registry.js';
@@ -27,14 +27,6 @@ export interface DockerInfo {
   /** why it booted the kernel */
   coldBootReason?: string;
   uptimeMs: number;
-}
-
-const dec = new TextDecoder();
-
-function toRecord(a: WireAttrs): Record<string, string> {
-  const r: Record<string, string> = {};
-  for (const [k, v] of a) r[k] = dec.decode(v);
-  return r;
 }
 
 /** Docker's names for uname machines (docker info prints i386 for 32-bit x86 kernels too). */
@@ -71,20 +63,16 @@ export class Dockyard {
     this.vm = vm;
     this.booted = boot;
     // everything below talks to whichever VM is current (see recover())
-    const current: VmBackend = {
-      request: (f, t) => this.live().request(f, t),
-      ping: (p, t) => this.live().ping(p, t),
-      open: (f, sink) => this.live().open(f, sink),
-      sendStream: (id, s, d) => this.live().sendStream(id, s, d),
-      consoleWrite: (port, d) => this.live().consoleWrite(port, d),
-      resizeConsole: (port, c, r) => this.live().resizeConsole(port, c, r),
-      writeFile: (path, d, o) => this.live().writeFile(path, d, o),
-      readFile: (path) => this.live().readFile(path),
-      store: ((method, ...args) => this.live().store(method, ...args)) as VmBackend['store'],
-      mountSnapshot: (key) => this.live().mountSnapshot(key),
-      instructionCount: () => this.live().instructionCount?.() ?? Promise.resolve(0),
-      shutdown: () => this.vm.shutdown(),
-    };
+    const current = forward<VmBackend, keyof VmBackend>(
+      backendMethods,
+      (key) =>
+        (...args: unknown[]) => {
+          const vm = this.live();
+          return (vm[key] as (...a: unknown[]) => Promise<unknown>).apply(vm, args);
+        },
+      // shutting down a dead VM is allowed
+      { shutdown: () => this.vm.shutdown() },
+    );
     this.images = new ImageStore(storeOver(current));
     this.containers = new Containers(current, this.images, (ref) => this.pull(ref));
     if (reboot) this.watch();
@@ -151,12 +139,12 @@ export class Dockyard {
   }
 
   /** Sends one protocol request; the guest's ERROR becomes a rejected promise. */
-  async call(fields: AttrList, timeoutMs?: number): Promise<Record<string, string>> {
-    return toRecord(await this.live().request(fields, timeoutMs));
+  async call<S extends OpSpec>(req: OpRequest<S>, timeoutMs?: number): Promise<Partial<Record<Key<S['reply']>, string>>> {
+    return reply(req.op, await this.live().request(req.fields, timeoutMs)).toRecord();
   }
 
   async info(): Promise<DockerInfo> {
-    const r = await this.call([['op', 'info']], 10_000);
+    const r = await this.call(request(Op.Info, {}), 10_000);
     return {
       kernelVersion: r.kernel ?? '',
       kernelBuild: r.kernel_version ?? '',
@@ -184,23 +172,4 @@ function storeOver(vm: VmBackend): StoreApi {
   return new Proxy({} as StoreApi, {
     get: (_, method) => (...args: unknown[]) => (vm.store as (m: unknown, ...a: unknown[]) => Promise<unknown>)(method, ...args),
   });
-}
-
-/** `docker info`-style text. */
-export function formatInfo(i: DockerInfo): string {
-  const gib = (i.totalMemoryBytes / 1024 ** 3).toFixed(2);
-  const mib = (i.totalMemoryBytes / 1024 ** 2).toFixed(1);
-  return [
-    'Server:',
-    ` Server Version: containerd-lite ${i.daemonVersion}`,
-    ` Kernel Version: ${i.kernelVersion}`,
-    ` Operating System: ${i.operatingSystem}`,
-    ` OSType: linux`,
-    ` Architecture: ${i.architecture}`,
-    ` CPUs: ${i.cpus}`,
-    ` Total Memory: ${Number(gib) >= 1 ? `${gib}GiB` : `${mib}MiB`}`,
-    ` Emulator: v86 (in a worker)`,
-    ` Boot: ${i.restored ? 'restored from snapshot' : 'cold boot'} in ${(i.bootMs / 1000).toFixed(2)}s${i.restored ? '' : ` (${i.coldBootReason ?? 'no snapshot'})`}`,
-    '',
-  ].join('\n');
 }

@@ -1,31 +1,34 @@
 // A VmBackend over comlink's Remote<VmApi>: the one wrapper the page and the
-// Node host share. `settle` is where each realm adds its own failure handling
-// (a crashed worker under Node); guest errors are revived here for both.
-import { proxy, type Remote } from 'comlink';
+// Node host share. Every method of VmApi is forwarded by name; `settle` is
+// where each realm adds its own failure handling (a crashed worker under
+// Node); errors from the worker are revived here, and only here.
+import { proxy, transfer, type Remote } from 'comlink';
 import { reviveError } from '../common/errors-wire.js';
-import type { VmApi, VmListener } from '../common/vm-api.js';
-import type { VmBackend } from './backend.js';
+import { bootTransferables, vmApiMethods, type VmApi, type VmListener } from '../common/vm-api.js';
+import { forward, type RemoteVmApi } from './backend.js';
+
+/** Arguments that cannot cross as they are: callbacks become comlink proxies, boot's buffers are transferred. */
+const wire: { [K in keyof VmApi]?: (...args: Parameters<VmApi[K]>) => unknown[] } = {
+  boot: (opts, listener = {}) => [transfer(opts, bootTransferables(opts)), proxy(completeListener(listener))],
+  open: (fields, sink) => [fields, proxy(sink)],
+};
+
+type Call = (...args: unknown[]) => Promise<unknown>;
 
 export function remoteBackend(
   remote: Remote<VmApi>,
   shutdown: () => Promise<void>,
   settle: <T>(p: Promise<T>) => Promise<T> = (p) => p,
-): VmBackend {
-  const call = <T>(p: Promise<T>): Promise<T> => settle(p).catch(reviveError);
-  return {
-    request: (fields, timeoutMs) => call(remote.request(fields, timeoutMs)),
-    ping: (payload, timeoutMs) => call(remote.ping(payload, timeoutMs)),
-    open: (fields, sink) => call(remote.open(fields, proxy(sink))),
-    sendStream: (id, stream, data) => call(remote.sendStream(id, stream, data)),
-    consoleWrite: (port, data) => call(remote.consoleWrite(port, data)),
-    resizeConsole: (port, cols, rows) => call(remote.resizeConsole(port, cols, rows)),
-    writeFile: (path, data, opts) => call(remote.writeFile(path, data, opts)),
-    readFile: (path) => call(remote.readFile(path)),
-    store: ((method, ...args) => call((remote.store as unknown as (m: typeof method, ...a: typeof args) => Promise<unknown>)(method, ...args))) as VmApi['store'],
-    mountSnapshot: (key) => call(remote.mountSnapshot(key)),
-    instructionCount: () => call(remote.instructionCount()),
-    shutdown,
-  };
+): RemoteVmApi {
+  return forward<RemoteVmApi, keyof VmApi>(
+    vmApiMethods,
+    (key) =>
+      (...args: unknown[]) => {
+        const marshal = wire[key] as ((...a: unknown[]) => unknown[]) | undefined;
+        return settle((remote[key] as unknown as Call)(...(marshal ? marshal(...args) : args))).catch(reviveError);
+      },
+    { shutdown },
+  );
 }
 
 /** The worker sees a proxy and cannot tell which callbacks exist: give it all. */

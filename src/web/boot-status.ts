@@ -2,7 +2,7 @@
 // ready — and, when something fails, what failed and what to do about it.
 import { DownloadError } from './artifact-cache.js';
 import { h } from './dom.js';
-import { StartError, type Progress } from './vm-client.js';
+import { VmStartError, type Progress } from './vm-client.js';
 
 const STAGES = ['download', 'boot', 'ready'] as const;
 type Stage = (typeof STAGES)[number];
@@ -33,7 +33,7 @@ export function coldBootNote(reason: string): string {
 
 /** What went wrong and what to do, for any error thrown while starting. */
 export function explain(e: unknown): { message: string; advice: string } {
-  if (e instanceof StartError || e instanceof DownloadError) return { message: e.message, advice: e.advice };
+  if (e instanceof VmStartError || e instanceof DownloadError) return { message: e.message, advice: e.advice };
   return { message: (e as Error)?.message ?? String(e), advice: 'Reload the page to try again.' };
 }
 

@@ -4,13 +4,13 @@
 // only the BIOS, v86.wasm and the state; the kernel and initramfs are
 // fetched only if that state cannot be had or restored. The page imports
 // only types (and ColdBootNeededError) from the worker side.
-import { wrap, proxy, transfer, releaseProxy, type Remote } from 'comlink';
+import { wrap, releaseProxy, type Remote } from 'comlink';
 import { stateUrl, v86Version, v86Wasm } from 'virtual:dockyard-build';
 import type { Manifest } from '../common/manifest.js';
 import { stateMismatch } from '../common/snapshot.js';
-import { bootTransferables, ColdBootNeededError, type BootOptions, type BootResult, type BootState, type VmApi, type VmListener } from '../common/vm-api.js';
+import { ColdBootNeededError, type BootOptions, type BootResult, type BootState, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
-import { completeListener, remoteBackend } from '../runtime/remote-backend.js';
+import { remoteBackend } from '../runtime/remote-backend.js';
 import biosUrl from '../../images/dist/bios.bin?url';
 import kernelUrl from '../../images/dist/bzImage?url';
 import initrdUrl from '../../images/dist/initramfs.cpio.gz?url';
@@ -30,13 +30,13 @@ export type Progress =
   | { stage: 'ready'; bootMs: number; restored: boolean; coldBootReason?: string };
 
 /** A failure to start, with what the user can do about it. */
-export class StartError extends Error {
+export class VmStartError extends Error {
   constructor(
     message: string,
     readonly advice: string,
   ) {
     super(message);
-    this.name = 'StartError';
+    this.name = 'VmStartError';
   }
 }
 
@@ -83,7 +83,7 @@ export interface StartedVm {
 
 export async function startVm(listener: VmListener, onProgress: (p: Progress) => void): Promise<StartedVm> {
   if (typeof WebAssembly === 'undefined' || typeof Worker === 'undefined') {
-    throw new StartError('this browser cannot run the VM (it needs WebAssembly and Web Workers)', 'Open the page in a current Firefox, Chrome or Safari.');
+    throw new VmStartError('this browser cannot run the VM (it needs WebAssembly and Web Workers)', 'Open the page in a current Firefox, Chrome or Safari.');
   }
   const snapshot = await stateDownload();
   const downloads = new Downloads(onProgress);
@@ -111,8 +111,13 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
 
   const worker = new Worker(new URL('../../workers/vm.worker.ts', import.meta.url), { type: 'module' });
   const remote: Remote<VmApi> = wrap<VmApi>(worker);
+  const vm = remoteBackend(remote, async () => {
+    await remote.shutdown();
+    remote[releaseProxy]();
+    worker.terminate();
+  });
   const workerFailed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (e) => reject(new StartError(`the VM worker failed to load${e.message ? `: ${e.message}` : ''}`, 'Reload the page; if it happens again, the site may be missing files.')), { once: true });
+    worker.addEventListener('error', (e) => reject(new VmStartError(`the VM worker failed to load${e.message ? `: ${e.message}` : ''}`, 'Reload the page; if it happens again, the site may be missing files.')), { once: true });
   });
   // images persist in origin storage, as Docker's do on disk; ask the browser
   // not to evict them under pressure (only a page can ask; refusal is fine)
@@ -120,7 +125,7 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   const common = { wasmPath: wasmBlobUrl, cmdline: manifest.cmdline, memoryMB: manifest.memoryMB, store: { kind: 'opfs' } as const };
   const attempt = (opts: BootOptions): Promise<BootResult> => {
     onProgress({ stage: 'boot', startedAt: performance.now() });
-    return Promise.race([remote.boot(transfer(opts, bootTransferables(opts)), proxy(completeListener(listener))), workerFailed]);
+    return Promise.race([vm.boot(opts, listener), workerFailed]);
   };
   const coldBoot = async (reason: string): Promise<BootResult> => attempt({ ...common, bios: bios!.buffer, ...(await fetchKernel(reason)), noStateReason: reason });
   let boot: BootResult;
@@ -130,25 +135,19 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
         // a copy of the BIOS: a cold boot after a failed restore needs it again
         boot = await attempt({ ...common, bios: bios!.slice().buffer, state: first.state });
       } catch (e) {
-        const needed = ColdBootNeededError.from(e);
-        if (!needed) throw e;
-        boot = await coldBoot(needed.reason);
+        if (!(e instanceof ColdBootNeededError)) throw e;
+        boot = await coldBoot(e.reason);
       }
     } else {
       boot = await coldBoot(first.reason);
     }
   } catch (e) {
     worker.terminate();
-    if (e instanceof StartError || e instanceof DownloadError) throw e;
-    throw new StartError(`the VM did not boot: ${(e as Error).message}`, 'Reload the page to try again. The kernel log below may say why.');
+    if (e instanceof VmStartError || e instanceof DownloadError) throw e;
+    throw new VmStartError(`the VM did not boot: ${(e as Error).message}`, 'Reload the page to try again. The kernel log below may say why.');
   } finally {
     URL.revokeObjectURL(wasmBlobUrl);
   }
   onProgress({ stage: 'ready', bootMs: boot.bootMs, restored: boot.restored, ...(boot.coldBootReason !== undefined ? { coldBootReason: boot.coldBootReason } : {}) });
-  const vm = remoteBackend(remote, async () => {
-    await remote.shutdown();
-    remote[releaseProxy]();
-    worker.terminate();
-  });
   return { vm, boot, manifest };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChannelClosedError, GuestError, HostChannel, SEND_SIZE, WINDOW } from '../../src/common/channel.js';
 import { Attrs, encodeAttrs } from '../../src/common/protocol/attrs.js';
 import { encodeFrame, encodeMessage, FrameDecoder, FrameType, MessageAssembler } from '../../src/common/protocol/frame.js';
+import { Op, request } from '../../src/common/protocol/ops.js';
 
 /**
  * A guest port that behaves like v86's virtio console: 16 posted buffers of
@@ -73,7 +74,7 @@ class FakeGuest {
       return;
     }
     const a = Attrs.decode(payload);
-    const reply = a.get('op') === 'echo'
+    const reply = a.get('op') === Op.Echo.name
       ? encodeMessage(FrameType.RESPONSE, id, encodeAttrs([['data', a.bytes('data')!]]))
       : encodeMessage(FrameType.ERROR, id, encodeAttrs([['message', `unknown op "${a.get('op')}"`], ['errno', '22']]));
     for (const w of reply) this.toHost(w);
@@ -103,7 +104,7 @@ function random(n: number): Uint8Array {
 describe('host channel over a lossy virtio port', () => {
   it('sends nothing before HELLO, then delivers the queued request', async () => {
     const g = new FakeGuest();
-    const p = g.channel.request([['op', 'echo'], ['data', 'early']]);
+    const p = g.channel.request(request(Op.Echo, { data: 'early' }).fields);
     expect(g.filled.length).toBe(0);
     g.hello();
     await g.drain();
@@ -114,7 +115,7 @@ describe('host channel over a lossy virtio port', () => {
     const g = new FakeGuest();
     g.hello();
     const data = random(1 << 20);
-    const p = g.channel.request([['op', 'echo'], ['data', data]]);
+    const p = g.channel.request(request(Op.Echo, { data }).fields);
     await g.drain();
     const back = (await p).bytes('data');
     expect(back?.length).toBe(data.length);
@@ -127,7 +128,7 @@ describe('host channel over a lossy virtio port', () => {
   it('stalls at the window instead of overrunning a guest that stops reading', () => {
     const g = new FakeGuest();
     g.hello();
-    void g.channel.request([['op', 'echo'], ['data', random(200_000)]]);
+    void g.channel.request(request(Op.Echo, { data: random(200_000) }).fields);
     expect(g.filled.length).toBe(WINDOW);
     expect(g.dropped).toBe(0);
     expect(g.channel.stats().queuedBytes).toBeGreaterThan(0);
@@ -137,7 +138,7 @@ describe('host channel over a lossy virtio port', () => {
     const g = new FakeGuest();
     g.creditsEnabled = false;
     g.hello();
-    void g.channel.request([['op', 'echo'], ['data', random(100_000)]]);
+    void g.channel.request(request(Op.Echo, { data: random(100_000) }).fields);
     g.step(WINDOW);
     expect(g.filled.length).toBe(0); // read, but never credited: nothing more sent
     expect(g.channel.stats().inflightSends).toBe(WINDOW);
@@ -156,7 +157,7 @@ describe('host channel over a lossy virtio port', () => {
   it('turns an ERROR frame into a GuestError', async () => {
     const g = new FakeGuest();
     g.hello();
-    const p = g.channel.request([['op', 'nope']]);
+    const p = g.channel.request([['op', 'nope']]) /* not an op: raw attrs */;
     const settled = p.then(() => undefined, (e: unknown) => e);
     await g.drain();
     const e = await settled;
@@ -168,14 +169,14 @@ describe('host channel over a lossy virtio port', () => {
   it('fails outstanding requests when the daemon says HELLO again, then works from zero', async () => {
     const g = new FakeGuest();
     g.hello();
-    const p = g.channel.request([['op', 'echo'], ['data', 'x']]);
+    const p = g.channel.request(request(Op.Echo, { data: 'x' }).fields);
     const settled = p.then(() => undefined, (e: unknown) => e);
     // the daemon died with our request half-read: its buffers are gone too
     g.filled = [];
     g.posted = 16;
     g.hello();
     expect(await settled).toBeInstanceOf(ChannelClosedError);
-    const q = g.channel.request([['op', 'echo'], ['data', 'y']]);
+    const q = g.channel.request(request(Op.Echo, { data: 'y' }).fields);
     await g.drain();
     expect((await q).get('data')).toBe('y');
   });
@@ -183,7 +184,7 @@ describe('host channel over a lossy virtio port', () => {
   it('times out a request the guest never answers', async () => {
     const g = new FakeGuest();
     g.hello();
-    await expect(g.channel.request([['op', 'echo'], ['data', 'x']], { timeoutMs: 20 })).rejects.toThrow(/within 20 ms/);
+    await expect(g.channel.request(request(Op.Echo, { data: 'x' }).fields, { timeoutMs: 20 })).rejects.toThrow(/within 20 ms/);
   });
 });
 
@@ -192,7 +193,7 @@ describe('host channel on a restored VM (no HELLO)', () => {
 
   it('takes the stored HELLO and then talks to the idle daemon, counting from zero', async () => {
     const g = new FakeGuest(); // the guest as saved: HELLO sent long ago, 0 bytes read since
-    const early = g.channel.request([['op', 'echo'], ['data', 'queued before']]);
+    const early = g.channel.request(request(Op.Echo, { data: 'queued before' }).fields);
     expect(g.filled.length).toBe(0);
     g.channel.assumeHello(info);
     expect(g.channel.ready).toEqual(info);
@@ -200,7 +201,7 @@ describe('host channel on a restored VM (no HELLO)', () => {
     await g.drain();
     expect((await early).get('data')).toBe('queued before');
     const data = random(300_000); // many windows: every credit must be understood
-    const p = g.channel.request([['op', 'echo'], ['data', data]]);
+    const p = g.channel.request(request(Op.Echo, { data }).fields);
     await g.drain();
     expect((await p).bytes('data')?.length).toBe(data.length);
     expect(g.dropped).toBe(0);
@@ -210,7 +211,7 @@ describe('host channel on a restored VM (no HELLO)', () => {
     const g = new FakeGuest();
     g.readTotal = 4096; // credits run ahead of what this host sent: ignored
     g.channel.assumeHello(info);
-    void g.channel.request([['op', 'echo'], ['data', random(100_000)]]);
+    void g.channel.request(request(Op.Echo, { data: random(100_000) }).fields);
     g.step(WINDOW);
     expect(g.channel.stats().inflightSends).toBe(WINDOW);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalString, familiarString, parseReference, ReferenceError } from '../../src/common/oci/reference.js';
+import { canonicalString, familiarString, parseReference, InvalidReferenceError } from '../../src/common/oci/reference.js';
 
 const D = 'sha256:' + 'ab'.repeat(32);
 
@@ -23,7 +23,7 @@ describe('image references', () => {
   it.each(['', 'Busybox', 'busybox:', 'busybox@sha256:abc', 'bus..box', '-busybox', 'a//b', 'busybox:-x', ':tag', 'busybox@md5:' + 'a'.repeat(32)])(
     'refuses %j',
     (input) => {
-      expect(() => parseReference(input)).toThrow(ReferenceError);
+      expect(() => parseReference(input)).toThrow(InvalidReferenceError);
       expect(() => parseReference(input)).toThrow(/^invalid reference format/);
     },
   );

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDockyard } from '../../src/node/cli.js';
+import { Op, request } from '../../src/common/protocol/ops.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 import { dockerCli, type Result } from './docker-cli.js';
 import { buildTar, ociArchive, type Entry } from './hostile-layers.js';
@@ -167,7 +168,7 @@ describe('a container cannot stop or stall the daemon', () => {
 async function daemonFds(): Promise<string[]> {
   // (9p is mounted cache=loose: `sync` sends the written file to the host)
   const file = `fds-${Date.now().toString(36)}`;
-  const r = await d.call([['op', 'sys.exec'], ['arg', '/bin/sh'], ['arg', '-c'], ['arg', `ls -l /proc/$PPID/fd > /mnt/host/${file} && sync`]]);
+  const r = await d.call(request(Op.SysExec, { arg: ['/bin/sh', '-c', `ls -l /proc/$PPID/fd > /mnt/host/${file} && sync`] }));
   expect(r.exit_code).toBe('0');
   const text = new TextDecoder().decode(await d.backend.readFile(file));
   return text
@@ -259,7 +260,7 @@ describe('the daemon waits on a setup with a deadline', () => {
     const run = await docker('run -d --name frozen busybox sleep 600');
     const id = run.out.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
-    const sh = (cmd: string) => d.call([['op', 'sys.exec'], ['arg', '/bin/sh'], ['arg', '-c'], ['arg', cmd]]);
+    const sh = (cmd: string) => d.call(request(Op.SysExec, { arg: ['/bin/sh', '-c', cmd] }));
     expect((await sh(`echo 1 > /sys/fs/cgroup/containers/${id}/cgroup.freeze`)).exit_code).toBe('0');
     const t0 = performance.now();
     const r = await within(20_000, 'exec frozen true');

@@ -8,6 +8,7 @@ import { Dockyard } from '../../src/runtime/dockyard.js';
 import { GuestError } from '../../src/common/channel.js';
 import { layoutSource } from '../../src/runtime/registry.js';
 import type { BootResult } from '../../src/common/vm-api.js';
+import { Op, reply, request } from '../../src/common/protocol/ops.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
@@ -59,8 +60,7 @@ describe('the VM in a worker thread', () => {
 
   it('round-trips a 1 MiB message on the protocol port byte-exact', async () => {
     const data = random(1 << 20, 7);
-    const reply = await vm.request([['op', 'echo'], ['data', data]], 60_000);
-    const back = reply.find(([k]) => k === 'data')?.[1];
+    const back = reply(Op.Echo, await vm.request(request(Op.Echo, { data }).fields, 60_000)).bytes('data');
     expect(back?.length).toBe(data.length);
     expect(Buffer.compare(Buffer.from(back!), Buffer.from(data))).toBe(0);
   });
@@ -96,8 +96,7 @@ describe('the VM in a worker thread', () => {
     await vm.mountSnapshot(key); // again: a no-op
     const dir = `/mnt/host/snapshots/${key.slice(7)}`;
     const sh = async (script: string) => {
-      const r = await vm.request([['op', 'sys.exec'], ['arg', '/bin/sh'], ['arg', '-c'], ['arg', script]]);
-      return Number(new TextDecoder().decode(r.find(([k]) => k === 'exit_code')![1]));
+      return reply(Op.SysExec, await vm.request(request(Op.SysExec, { arg: ['/bin/sh', '-c', script] }).fields)).int('exit_code');
     };
     expect(await sh(`test "$(cat ${dir}/etc/motd)" = "hello from the host"`)).toBe(0);
     expect(await sh(`test "$(stat -c '%a %u %g %h' ${dir}/etc/motd)" = "640 1000 50 2"`)).toBe(0);
@@ -107,24 +106,23 @@ describe('the VM in a worker thread', () => {
 
   it('runs a program in the VM itself with sys.exec (the benchmark\'s floor), answering its exit code', async () => {
     const exit = async (...args: string[]) => {
-      const r = await vm.request([['op', 'sys.exec'], ...args.map((a) => ['arg', a] as const)]);
-      return Number(new TextDecoder().decode(r.find(([k]) => k === 'exit_code')![1]));
+      return reply(Op.SysExec, await vm.request(request(Op.SysExec, { arg: args }).fields)).int('exit_code');
     };
     expect(await exit('/bin/true')).toBe(0);
     expect(await exit('/bin/sh', '-c', 'exit 7')).toBe(7);
     expect(await exit('/no/such/program')).toBe(127);
-    await expect(vm.request([['op', 'sys.exec'], ['arg', 'true']])).rejects.toThrow(/absolute path/);
-    const e = await vm.request([['op', 'sys.exec'], ['arg', '/bin/sleep'], ['arg', '5'], ['timeout_ms', '200']]).catch((x: unknown) => x);
+    await expect(vm.request(request(Op.SysExec, { arg: ['true'] }).fields)).rejects.toThrow(/absolute path/);
+    const e = await vm.request(request(Op.SysExec, { arg: ['/bin/sleep', '5'], timeout_ms: 200 }).fields).catch((x: unknown) => x);
     expect((e as GuestError).errno).toBe(110); // ETIMEDOUT, and killed: the daemon answers the next request
     expect(await exit('/bin/true')).toBe(0);
   });
 
   it('refuses an unknown op with the guest\'s message', async () => {
-    await expect(vm.request([['op', 'frobnicate']])).rejects.toThrow(/unknown op "frobnicate"/);
+    await expect(vm.request([['op', 'frobnicate']]) /* not an op: raw attrs */).rejects.toThrow(/unknown op "frobnicate"/);
   });
 
   it('carries the guest\'s errno and error class across the worker boundary', async () => {
-    const e = await vm.request([['op', 'container.create'], ['id', '0'.repeat(64)], ['snapshot', 'sha256:nothex']]).catch((x: unknown) => x);
+    const e = await vm.request(request(Op.ContainerCreate, { id: '0'.repeat(64), snapshot: 'sha256:nothex', arg: [] }).fields).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(GuestError);
     expect((e as GuestError).errno).toBe(22);
   });

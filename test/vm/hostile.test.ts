@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startDockyard } from '../../src/node/cli.js';
 import { dockerCli } from './docker-cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
+import { Op, request } from '../../src/common/protocol/ops.js';
 import { hostileCases, ociArchive } from './hostile-layers.js';
 
 const root = inject('root');
@@ -155,7 +156,7 @@ describe('containers that take more than their share', () => {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      await d.call([['op', 'info']], 10_000);
+      await d.call(request(Op.Info, {}), 10_000);
       times.push(performance.now() - t0);
     }
     expect(Math.max(...times), times.join(' ')).toBeLessThan(1000);

@@ -11,9 +11,11 @@ import type { Ctx } from '../../src/cli/context.js';
 import { bootFiles, loadArtifacts } from '../../src/node/artifacts.js';
 import { registryDir } from '../../src/node/cli.js';
 import { bootNodeVm, startVmWorker, type NodeVm } from '../../src/node/vm-host.js';
-import { Dockyard, formatInfo } from '../../src/runtime/dockyard.js';
+import { Dockyard } from '../../src/runtime/dockyard.js';
+import { formatInfo } from '../../src/cli/format.js';
 import { bundledRegistry } from '../../src/runtime/registry.js';
 import type { BootResult } from '../../src/common/vm-api.js';
+import { Op, reply, request } from '../../src/common/protocol/ops.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
@@ -135,13 +137,13 @@ describe('a VM restored from the snapshot', () => {
 
   it('sys.sync credits the seed to the kernel and reseeds its CRNG at once', async () => {
     const seed = crypto.getRandomValues(new Uint8Array(64));
-    const r = Object.fromEntries((await a.vm.request([['op', 'sys.sync'], ['time_ms', String(Date.now())], ['seed', seed]])).map(([k, v]) => [k, dec.decode(v)]));
+    const r = reply(Op.SysSync, await a.vm.request(request(Op.SysSync, { time_ms: Date.now(), seed }).fields)).toRecord();
     expect(r.entropy_bits).toBe('512');
     expect(r.reseeded).toBe('1');
     expect(Math.abs(Number(r.time_ms) - Date.now())).toBeLessThan(5000);
-    await expect(a.vm.request([['op', 'sys.sync'], ['seed', new Uint8Array(0)]])).rejects.toThrow(/seed must be 1\.\.512 bytes/);
-    await expect(a.vm.request([['op', 'sys.sync'], ['time_ms', 'soon']])).rejects.toThrow(/time_ms/);
-    await expect(a.vm.request([['op', 'sys.sync'], ['time_ms', '0']])).rejects.toThrow(/time_ms 0 out of range/);
+    await expect(a.vm.request(request(Op.SysSync, { seed: new Uint8Array(0) }).fields)).rejects.toThrow(/seed must be 1\.\.512 bytes/);
+    await expect(a.vm.request([['op', Op.SysSync.name], ['time_ms', 'soon']]) /* not a number: raw attrs */).rejects.toThrow(/time_ms/);
+    await expect(a.vm.request(request(Op.SysSync, { time_ms: 0 }).fields)).rejects.toThrow(/time_ms 0 out of range/);
   });
 
   it('does not share its random stream with another VM restored from the same state', async () => {
@@ -211,7 +213,7 @@ describe('when the snapshot does not fit', () => {
       });
       expect(boot.restored).toBe(false);
       expect(boot.coldBootReason).toMatch(/^restore failed: /);
-      expect(dec.decode((await vm.request([['op', 'echo'], ['data', 'ok']])).find(([k]) => k === 'data')![1])).toBe('ok');
+      expect(reply(Op.Echo, await vm.request(request(Op.Echo, { data: 'ok' }).fields)).get('data')).toBe('ok');
     } finally {
       await vm.shutdown();
     }

@@ -1,4 +1,4 @@
-import { formatInfo } from '../../runtime/dockyard.js';
+import { formatInfo } from '../format.js';
 import type { Ctx } from '../context.js';
 
 export async function info(ctx: Ctx): Promise<number> {

@@ -10,10 +10,10 @@ export interface Reference {
   digest?: string;
 }
 
-export class ReferenceError extends Error {
+export class InvalidReferenceError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'ReferenceError';
+    this.name = 'InvalidReferenceError';
   }
 }
 
@@ -24,7 +24,7 @@ export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 export function parseReference(input: string): Reference {
   const fail = (why?: string): never => {
-    throw new ReferenceError(why ? `invalid reference format: ${why}` : 'invalid reference format');
+    throw new InvalidReferenceError(why ? `invalid reference format: ${why}` : 'invalid reference format');
   };
   if (input.length === 0 || input.length > 255 + 128 + 72) fail();
   let rest = input;
