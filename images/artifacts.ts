@@ -1,28 +1,42 @@
-// The guest artifacts images/build.sh produces, the sources each is built
-// from, and the hashes images/dist/manifest.json records for them.
-// Imported by images/tools/write-manifest.ts and test/unit/artifacts.test.ts.
+// The build side of the guest artifacts: the sources each artifact and
+// bundled image is built from, their hashes, and the checks
+// images/dist/manifest.json is written and tested with. What the artifacts
+// are (names, files, the bundled images) and the manifest's shape are in
+// src/common/manifest.ts, the one list everything reads.
+// Imported by images/tools/*.ts and test/unit/artifacts.test.ts.
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StateEntry } from '../src/common/snapshot.js';
+import {
+  ARTIFACTS as ARTIFACT_SPECS,
+  MANIFEST_FILE,
+  REGISTRY_DIR as REGISTRY_SUBDIR,
+  REGISTRY_IMAGES as IMAGE_SPECS,
+  parseManifest,
+  type ArtifactName,
+  type ArtifactSpec,
+  type Manifest,
+  type RegistryImage as ImageSpec,
+} from '../src/common/manifest.js';
+import { v86Version } from '../src/node/v86.js';
+
+export {
+  CMDLINE,
+  MANIFEST_SCHEMA,
+  MEMORY_MB,
+  STATE_FILE,
+  type ArtifactEntry,
+  type ArtifactName,
+  type Manifest,
+  type ManifestState,
+  type RegistryEntry,
+} from '../src/common/manifest.js';
 
 /** Repository root (this file lives in images/). */
 export const REPO_ROOT: string = fileURLToPath(new URL('..', import.meta.url));
 export const DIST_DIR: string = join(REPO_ROOT, 'images', 'dist');
-export const MANIFEST_PATH: string = join(DIST_DIR, 'manifest.json');
-export const MANIFEST_SCHEMA = 1;
-
-/**
- * Kernel command line the host boots the guest with (copied into the
- * manifest). The kernel log goes to ttyS0; hvc0 is the shell, hvc1 the
- * containerd-lite channel.
- */
-export const CMDLINE = 'console=ttyS0 quiet';
-/** Guest RAM the images are sized and tested for. */
-export const MEMORY_MB = 128;
-
-export type ArtifactName = 'bios' | 'kernel' | 'initrd';
+export const MANIFEST_PATH: string = join(DIST_DIR, MANIFEST_FILE);
 
 /** A file, or a directory walked recursively, relative to the repo root. */
 export interface SourceSpec {
@@ -33,58 +47,57 @@ export interface SourceSpec {
   readonly excludeSuffixes?: readonly string[];
 }
 
-export interface Artifact {
-  readonly name: ArtifactName;
-  /** File name in images/dist/. */
-  readonly file: string;
+/** Anything built from sources: an artifact, a registry image, the state. */
+export interface Built {
   readonly sources: readonly SourceSpec[];
+}
+
+export interface Artifact extends ArtifactSpec, Built {
+  readonly name: ArtifactName;
 }
 
 const BUILD_SH: SourceSpec = { path: 'images/build.sh' };
 
-export const ARTIFACTS: readonly Artifact[] = [
-  { name: 'bios', file: 'bios.bin', sources: [BUILD_SH] },
-  { name: 'kernel', file: 'bzImage', sources: [{ path: 'images/kernel' }, BUILD_SH] },
-  {
-    name: 'initrd',
-    file: 'initramfs.cpio.gz',
-    sources: [
-      { path: 'images/initramfs' },
-      { path: 'images/containerd-lite', excludeDirs: ['build', 'tests', 'fuzz'], excludeSuffixes: ['.md'] },
-      BUILD_SH,
-    ],
-  },
-];
+const ARTIFACT_SOURCES: Record<ArtifactName, readonly SourceSpec[]> = {
+  bios: [BUILD_SH],
+  kernel: [{ path: 'images/kernel' }, BUILD_SH],
+  initrd: [
+    { path: 'images/initramfs' },
+    { path: 'images/containerd-lite', excludeDirs: ['build', 'tests', 'fuzz'], excludeSuffixes: ['.md'] },
+    BUILD_SH,
+  ],
+};
+
+/** src/common/manifest.ts ARTIFACTS, with the sources each is built from. */
+export const ARTIFACTS: readonly Artifact[] = ARTIFACT_SPECS.map((a) => ({ ...a, sources: ARTIFACT_SOURCES[a.name] }));
 
 const OCI_LAYOUT_TS: SourceSpec = { path: 'images/tools/oci-layout.ts' };
 
 /**
  * An image of the bundled registry: an OCI image layout in
- * images/dist/registry/<repo>/ (the host reads `<base>/<repo>/index.json`
- * and `<base>/<repo>/blobs/sha256/<hex>`), made by images/build.sh from
+ * images/dist/registry/<repo>/, made by images/build.sh from
  * images/recipes/<name>/ with images/tools/oci-layout.ts.
  */
-export interface RegistryImage {
-  /** Short name, as in `write-manifest.ts --check busybox`; the recipe dir. */
-  readonly name: string;
-  /** Repository, `domain/path`: key in manifest.registry and layout dir. */
-  readonly repo: string;
-  /** The one tag in the layout's index.json. */
-  readonly tag: string;
-  readonly sources: readonly SourceSpec[];
-}
+export interface RegistryImage extends ImageSpec, Built {}
 
-export const REGISTRY_DIR: string = join(DIST_DIR, 'registry');
+export const REGISTRY_DIR: string = join(DIST_DIR, REGISTRY_SUBDIR);
 
-export const REGISTRY_IMAGES: readonly RegistryImage[] = ['busybox', 'hello-world'].map((name) => ({
-  name,
-  repo: `docker.io/library/${name}`,
-  tag: 'latest',
-  sources: [{ path: `images/recipes/${name}` }, OCI_LAYOUT_TS, BUILD_SH],
+/** src/common/manifest.ts REGISTRY_IMAGES, with their sources: the recipe folder, oci-layout.ts, build.sh. */
+export const REGISTRY_IMAGES: readonly RegistryImage[] = IMAGE_SPECS.map((img) => ({
+  ...img,
+  sources: [{ path: `images/recipes/${img.name}` }, OCI_LAYOUT_TS, BUILD_SH],
 }));
 
+/**
+ * The guest state snapshot (images/tools/make-state.ts): the built artifacts
+ * booted under v86 and saved with the daemon idle after its HELLO.
+ * Not reproducible byte for byte; a state is current when its stamp is
+ * stateStamp() of the manifest's artifacts and the installed v86.
+ */
+export const STATE_BUILT: Built = { sources: [{ path: 'images/tools/make-state.ts' }] };
+
 /** Directory of an image's OCI layout. */
-export function layoutDir(img: RegistryImage): string {
+export function layoutDir(img: Pick<RegistryImage, 'repo'>): string {
   return join(REGISTRY_DIR, ...img.repo.split('/'));
 }
 
@@ -92,11 +105,6 @@ export function artifact(name: ArtifactName): Artifact {
   const a = ARTIFACTS.find((x) => x.name === name);
   if (!a) throw new Error(`unknown artifact ${name}`);
   return a;
-}
-
-/** Anything built from sources: an artifact or a registry image. */
-export interface Built {
-  readonly sources: readonly SourceSpec[];
 }
 
 /** Human-readable description of an artifact's sources, e.g. for error messages. */
@@ -154,66 +162,13 @@ export function sourceHash(a: Built, root: string = REPO_ROOT): string {
   return sha256(lines.join(''));
 }
 
-export interface ManifestArtifact {
-  file: string;
-  size: number;
-  sha256: string;
-  /** sourceHash() of the artifact when it was built. */
-  sources: string;
-  /** Debian packages (name[:arch] → version) the artifact was built from. */
-  debian: Record<string, string>;
-}
-
-/** manifest.registry[repo]: the root of trust of an image's layout. */
-export interface ManifestImage {
-  /** sha256 (hex) of the layout's index.json; index → manifest → config → layers are content-addressed. */
-  index: string;
-  /** Size of index.json in bytes. */
-  size: number;
-  /** sourceHash() of the image when it was built. */
-  sources: string;
-  /** Debian packages (name[:arch] → version) the image was built from. */
-  debian: Record<string, string>;
-}
-
-/**
- * The guest state snapshot (images/tools/make-state.ts): the built artifacts
- * booted under v86 and saved with the daemon idle after its HELLO.
- * Not reproducible byte for byte; a state is current when its stamp is
- * stateStamp() of the manifest's artifacts and the installed v86.
- */
-export const STATE_FILE = 'state.bin.zst';
-export const STATE_BUILT: Built = { sources: [{ path: 'images/tools/make-state.ts' }] };
-
-/** manifest.state: what the host reads (StateEntry) and the tool's source hash. */
-export interface ManifestState extends StateEntry {
-  /** sourceHash(STATE_BUILT) when the state was saved */
-  sources: string;
-}
-
-export interface Manifest {
-  schema: number;
-  /** v86 version the images were built and boot-checked for. */
-  v86: string;
-  cmdline: string;
-  memoryMB: number;
-  artifacts: Record<ArtifactName, ManifestArtifact>;
-  /** Bundled registry images, by repository (docker.io/library/busybox). */
-  registry: Record<string, ManifestImage>;
-  /** The saved guest state; absent until `npm run images` has made one. */
-  state?: ManifestState;
-}
-
 export function readManifest(path: string = MANIFEST_PATH): Manifest {
-  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  return parseManifest(readFileSync(path, 'utf8'));
 }
 
-/** Version of the installed v86 package (node_modules/v86/package.json). */
+/** Version of the installed v86 package (src/node/v86.ts). */
 export function installedV86Version(root: string = REPO_ROOT): string {
-  const pkg = JSON.parse(readFileSync(join(root, 'node_modules', 'v86', 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  return v86Version(root);
 }
 
 interface LayoutDescriptor {
@@ -223,12 +178,15 @@ interface LayoutDescriptor {
 }
 
 /**
- * What is wrong with an image's layout in dist (empty when nothing): every
+ * What is wrong with an image's layout in dist (empty when nothing): it must
+ * hold oci-layout, index.json and blobs/sha256/ and nothing else; every
  * blob the index reaches (manifest, config, layers) must be there with the
  * size and sha256 its descriptor names, and nothing else may be in blobs/.
- * Does not compare index.json with the manifest.
+ * Does not compare index.json with the manifest. The one layout check:
+ * write-manifest.ts records an image only when it passes, and
+ * test/unit/artifacts.test.ts requires it of the committed ones.
  */
-export function layoutProblems(img: RegistryImage, dir: string = layoutDir(img)): string[] {
+export function layoutProblems(img: Pick<RegistryImage, 'repo' | 'tag'>, dir: string = layoutDir(img)): string[] {
   const problems: string[] = [];
   const blobDir = join(dir, 'blobs', 'sha256');
   const seen = new Set<string>();
@@ -278,5 +236,10 @@ export function layoutProblems(img: RegistryImage, dir: string = layoutDir(img))
   if (existsSync(blobDir)) {
     for (const f of readdirSync(blobDir)) if (!seen.has(f)) problems.push(`stray blob ${f}`);
   }
+  const extra = (d: string, allowed: readonly string[]) => {
+    if (existsSync(d)) for (const f of readdirSync(d)) if (!allowed.includes(f)) problems.push(`unexpected ${relative(dir, join(d, f))}`);
+  };
+  extra(dir, ['oci-layout', 'index.json', 'blobs']);
+  extra(join(dir, 'blobs'), ['sha256']);
   return problems;
 }

@@ -3,8 +3,9 @@
 #   bzImage            i386 kernel (images/kernel/build.sh)
 #   initramfs.cpio.gz  busybox + containerd-lite + /init (images/initramfs/)
 #   bios.bin           Debian's SeaBIOS
-#   registry/          the bundled registry: OCI image layouts of busybox and
-#                      hello-world (images/recipes/, images/tools/oci-layout.ts)
+#   registry/          the bundled registry: an OCI image layout per image of
+#                      BUNDLED_IMAGES (src/common/manifest.ts), each made from
+#                      images/recipes/<name>/ by images/tools/oci-layout.ts
 #   manifest.json      sizes, sha256s, source hashes, Debian versions, cmdline
 #   state.bin.zst      the booted guest's saved state, for instant start
 #                      (images/tools/make-state.ts; recorded in manifest.json)
@@ -15,6 +16,8 @@
 # those steps; the manifest keeps its entries for the others as they were.
 # The state step runs last: it boots what the other steps built.
 # Output is reproducible: the same inputs give the same bytes.
+# What is built (artifact names and files, the bundled images) is the list in
+# src/common/manifest.ts, read through images/tools/list.ts.
 # Work dirs: $DOCKYARD_BUILD_DIR/dockyard-kernel (incremental kernel tree) and
 # $DOCKYARD_BUILD_DIR/dockyard-build; DOCKYARD_BUILD_DIR defaults to /tmp.
 set -euo pipefail
@@ -30,14 +33,29 @@ base=${DOCKYARD_BUILD_DIR:-/tmp}
 kwork=$base/dockyard-kernel
 work=$base/dockyard-build
 force=${DOCKYARD_FORCE:-0}
+tsx=$repo/node_modules/.bin/tsx
+[ -x "$tsx" ] || { echo "images: $tsx missing: run npm ci first" >&2; exit 1; }
+
+# the artifact list (src/common/manifest.ts)
+artifact_names=() artifact_files=() image_names=() image_repos=() image_tags=() state_file=
+while read -r kind a b c; do
+  case $kind in
+    artifact) artifact_names+=("$a") artifact_files+=("$b") ;;
+    image) image_names+=("$a") image_repos+=("$b") image_tags+=("$c") ;;
+    state) state_file=$a ;;
+  esac
+done < <(cd "$repo" && "$tsx" images/tools/list.ts)
+[ ${#artifact_names[@]} -gt 0 ] && [ -n "$state_file" ] || { echo "images: images/tools/list.ts failed" >&2; exit 1; }
+steps=("${artifact_names[@]}" registry state)
+
 only=()
-usage() { echo "usage: $0 [--force] [--only bios|kernel|initrd|registry|state]..." >&2; exit 2; }
+usage() { echo "usage: $0 [--force] [--only $(IFS='|'; echo "${steps[*]}")]..." >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --force) force=1 ;;
     --only)
       [ $# -ge 2 ] || usage
-      case $2 in bios | kernel | initrd | registry | state) only+=("$2") ;; *) usage ;; esac
+      case " ${steps[*]} " in *" $2 "*) only+=("$2") ;; *) usage ;; esac
       shift ;;
     *) usage ;;
   esac
@@ -61,8 +79,6 @@ shout() {
   printf '\033[0m' >&2
 }
 
-tsx=$repo/node_modules/.bin/tsx
-[ -x "$tsx" ] || die "$tsx missing: run npm ci first"
 mkdir -p "$work" "$dist"
 
 # --- build dependencies (host, amd64) ---------------------------------------
@@ -131,9 +147,26 @@ deb_args=(
   --debian "initrd:busybox-static:i386=$(deb_version "$bb_deb")"
   --debian "initrd:musl-dev:i386=$(deb_version "$musl_dev_deb")"
   --debian "initrd:musl:i386=$(deb_version "$musl_deb")"
-  --debian "busybox:busybox-static:i386=$(deb_version "$bb_deb")"
-  --debian "hello-world:musl-dev:i386=$(deb_version "$musl_dev_deb")"
 )
+
+# recipe NAME: the folder of a bundled image's recipe (images/README.md,
+# "Adding a bundled image"). recipe.sh there sets `debian` (the Debian i386
+# packages, PKG:ARCH, it is built from) and defines `build ROOTFS`, which
+# makes the image's tree in ROOTFS (absent) and prints the history's
+# created_by. It is sourced in a subshell with this script's functions, `$w`
+# (its own empty work dir) and `$recipe` (its folder), and asks for its
+# packages with `recipe_deb PKG:ARCH` (the path of the .deb).
+recipe() { echo "$here/recipes/$1"; }
+recipe_deb() { fetch_deb "${1%%:*}" "${1#*:}"; }
+for name in "${image_names[@]}"; do
+  r=$(recipe "$name")
+  [ -f "$r/recipe.sh" ] && [ -f "$r/config.json" ] || die "bundled image $name: $r/ needs recipe.sh and config.json"
+  pkgs=$(recipe=$r && . "$r/recipe.sh" && printf '%s\n' "${debian[@]}")
+  for pkg in $pkgs; do
+    [[ $pkg == *:* ]] || die "$r/recipe.sh: Debian package $pkg needs an architecture (PKG:ARCH)"
+    deb_args+=(--debian "$name:$pkg=$(deb_version "$(recipe_deb "$pkg")")")
+  done
+done
 
 # busybox_applets BUSYBOX: prints what `BUSYBOX --list-full` says (bin/sh,
 # usr/bin/awk, ...), BUSYBOX being bin/busybox of $bb_deb. The list comes from
@@ -257,19 +290,20 @@ else
 fi
 
 # --- bundled registry -------------------------------------------------------------
-# One OCI image layout per image in dist/registry/docker.io/library/<name>/,
-# from images/recipes/<name>/ (config.json: Cmd, Env, ...) and the rootfs made
-# here, by images/tools/oci-layout.ts. The manifest records the sha256 of each
-# index.json; everything below it is content-addressed.
+# One OCI image layout per bundled image in dist/registry/<repo>/, from
+# images/recipes/<name>/ (config.json: Cmd, Env, ...; recipe.sh makes the
+# rootfs), by images/tools/oci-layout.ts. The manifest records the sha256 of
+# each index.json; everything below it is content-addressed.
 reg=$work/registry
-# make_image NAME ROOTFS CREATED_BY: builds the layout and installs it in dist
+# make_image NAME REPO TAG ROOTFS CREATED_BY: builds the layout and installs it in dist
 make_image() {
-  local name=$1 root=$2 out=$reg/$1/layout
-  local dst=$dist/registry/docker.io/library/$name tmp=$dist/registry/docker.io/library/.$name.tmp
+  local name=$1 repo_=$2 tag=$3 root=$4 out=$reg/$1/layout
+  local dst=$dist/registry/$repo_ tmp
+  tmp=$(dirname "$dst")/.$(basename "$dst").tmp
   rm -rf "$out" "$tmp"
   (cd "$repo" && "$tsx" images/tools/oci-layout.ts --rootfs "$root" --out "$out" \
-    --name "docker.io/library/$name" --tag latest \
-    --config "$here/recipes/$name/config.json" --created-by "$3") >"$reg/$name/summary" ||
+    --name "$repo_" --tag "$tag" \
+    --config "$(recipe "$name")/config.json" --created-by "$5") >"$reg/$name/summary" ||
     die "oci-layout.ts failed for $name"
   mkdir -p "$(dirname "$dst")"
   cp -R "$out" "$tmp"
@@ -283,33 +317,22 @@ make_image() {
 if ! want registry; then
   log "registry: skipped (--only)"
 else
-  if fresh busybox; then
-    log "registry busybox: up to date"
-  else
-    rm -rf "$reg/busybox"
-    mkdir -p "$reg/busybox"
-    dpkg-deb -x "$bb_deb" "$reg/busybox/deb"
-    rbb=$reg/busybox/deb/bin/busybox
-    [ -f "$rbb" ] || die "$bb_deb has no bin/busybox"
-    n=$(busybox_applets "$rbb" | "$here/recipes/busybox/rootfs.sh" "$reg/busybox/rootfs" "$rbb") ||
-      die "images/recipes/busybox/rootfs.sh failed"
-    log "registry busybox: $n applet links"
-    make_image busybox "$reg/busybox/rootfs" \
-      "images/recipes/busybox: Debian busybox-static:i386 $(deb_version "$bb_deb"), $n applet links"
-  fi
-
-  if fresh hello-world; then
-    log "registry hello-world: up to date"
-  else
-    rm -rf "$reg/hello-world"
-    mkdir -p "$reg/hello-world/rootfs"
-    dpkg-deb -x "$musl_dev_deb" "$reg/hello-world/musl"
-    make -s -C "$here/recipes/hello-world" MUSL="$reg/hello-world/musl" O="$reg/hello-world/build" >&2 ||
-      die "images/recipes/hello-world: make failed"
-    install -m 755 "$reg/hello-world/build/hello" "$reg/hello-world/rootfs/hello"
-    make_image hello-world "$reg/hello-world/rootfs" \
-      "images/recipes/hello-world: hello.c, static i386 against Debian musl-dev:i386 $(deb_version "$musl_dev_deb")"
-  fi
+  for i in "${!image_names[@]}"; do
+    name=${image_names[$i]}
+    if fresh "$name"; then
+      log "registry $name: up to date"
+      continue
+    fi
+    w=$reg/$name
+    rm -rf "$w"
+    mkdir -p "$w"
+    # (a subshell of its own, not a command substitution: `set -e` holds in the recipe)
+    (recipe=$(recipe "$name") && . "$recipe/recipe.sh" && build "$w/rootfs" >"$w/created-by")
+    created_by=$(cat "$w/created-by")
+    [ -n "$created_by" ] && [[ $created_by != *$'\n'* ]] ||
+      die "$(recipe "$name")/recipe.sh: build must print one line (the history's created_by)"
+    make_image "$name" "${image_repos[$i]}" "${image_tags[$i]}" "$w/rootfs" "$created_by"
+  done
 fi
 
 # --- manifest -------------------------------------------------------------------
@@ -320,12 +343,12 @@ if [ ${#only[@]} -gt 0 ] && [ ${#only_args[@]} = 0 ]; then
 else
   (cd "$repo" && "$tsx" images/tools/write-manifest.ts "${deb_args[@]}" "${only_args[@]}")
 fi
-for f in bios.bin bzImage initramfs.cpio.gz; do
+for f in "${artifact_files[@]}"; do
   log "$(printf '%-18s %9d B  %s' "$f" "$(stat -c %s "$dist/$f")" "$(sha256sum "$dist/$f" | cut -c1-16)")"
 done
-for n in busybox hello-world; do # layout size; sha256 of index.json
-  l=$dist/registry/docker.io/library/$n
-  log "$(printf '%-18s %9d B  %s' "registry/$n" "$(find "$l" -type f -printf '%s\n' | awk '{s += $1} END {print s}')" \
+for i in "${!image_names[@]}"; do # layout size; sha256 of index.json
+  l=$dist/registry/${image_repos[$i]}
+  log "$(printf '%-18s %9d B  %s' "registry/${image_names[$i]}" "$(find "$l" -type f -printf '%s\n' | awk '{s += $1} END {print s}')" \
     "$(sha256sum "$l/index.json" | cut -c1-16)")"
 done
 
@@ -347,6 +370,6 @@ elif [ "$force" != 1 ] && (cd "$repo" && "$tsx" images/tools/make-state.ts --che
 else
   (cd "$repo" && "$tsx" images/tools/make-state.ts --work "$work") || die "images/tools/make-state.ts failed"
 fi
-[ -f "$dist/state.bin.zst" ] &&
-  log "$(printf '%-18s %9d B  %s' state.bin.zst "$(stat -c %s "$dist/state.bin.zst")" "$(sha256sum "$dist/state.bin.zst" | cut -c1-16)")"
+[ -f "$dist/$state_file" ] &&
+  log "$(printf '%-18s %9d B  %s' "$state_file" "$(stat -c %s "$dist/$state_file")" "$(sha256sum "$dist/$state_file" | cut -c1-16)")"
 log "wrote images/dist/manifest.json"

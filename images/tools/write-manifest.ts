@@ -2,10 +2,11 @@
 // Run by images/build.sh (npx tsx images/tools/write-manifest.ts ...).
 //
 //   write-manifest.ts --debian NAME:PACKAGE=VERSION ... [--only STEP]...
-//       write the manifest. NAME is an artifact (bios, kernel, initrd) or a
-//       registry image (busybox, hello-world). With --only (bios, kernel,
-//       initrd, registry), only those entries are rewritten: the others, and
-//       the v86 version, are kept from the manifest as it is.
+//       write the manifest. NAME is an artifact (ARTIFACTS of
+//       src/common/manifest.ts: bios, kernel, initrd) or a bundled image
+//       (BUNDLED_IMAGES: busybox, …). With --only (an artifact, or
+//       registry), only those entries are rewritten: the others, and the v86
+//       version, are kept from the manifest as it is.
 //   write-manifest.ts --check NAME --debian NAME:PACKAGE=VERSION ...
 //       exit 0 if the dist file (or registry layout) of NAME is what the
 //       manifest says and its sources and Debian inputs are unchanged
@@ -22,8 +23,8 @@ import {
   REGISTRY_IMAGES,
   type ArtifactName,
   type Manifest,
-  type ManifestArtifact,
-  type ManifestImage,
+  type ArtifactEntry,
+  type RegistryEntry,
   type RegistryImage,
   fileSha256,
   installedV86Version,
@@ -88,7 +89,7 @@ function oldManifest(): Partial<Manifest> | undefined {
   }
 }
 
-function imageEntry(img: RegistryImage): ManifestImage {
+function imageEntry(img: RegistryImage): RegistryEntry {
   const index = readFileSync(join(layoutDir(img), 'index.json'));
   return { index: sha256(index), size: index.length, sources: sourceHash(img), debian: debianOf(img.name) };
 }
@@ -100,7 +101,7 @@ if (check !== undefined) {
   const img = REGISTRY_IMAGES.find((x) => x.name === check);
   let fresh = false;
   if (a) {
-    const e: ManifestArtifact | undefined = m.artifacts?.[a.name];
+    const e: ArtifactEntry | undefined = m.artifacts?.[a.name];
     const path = join(DIST_DIR, a.file);
     fresh =
       e !== undefined &&
@@ -111,7 +112,7 @@ if (check !== undefined) {
       sourceHash(a) === e.sources &&
       sameRecord(e.debian, debianOf(a.name));
   } else if (img) {
-    const e: ManifestImage | undefined = m.registry?.[img.repo];
+    const e: RegistryEntry | undefined = m.registry?.[img.repo];
     fresh =
       e !== undefined &&
       existsSync(join(layoutDir(img), 'index.json')) &&
@@ -128,7 +129,7 @@ function kept<T>(entry: T | undefined, what: string): T {
   return entry;
 }
 
-const artifacts = {} as Record<ArtifactName, ManifestArtifact>;
+const artifacts = {} as Record<ArtifactName, ArtifactEntry>;
 for (const a of ARTIFACTS) {
   if (only.size > 0 && !only.has(a.name)) {
     artifacts[a.name] = kept(old?.artifacts?.[a.name], a.name);
@@ -144,7 +145,7 @@ for (const a of ARTIFACTS) {
     debian: debianOf(a.name),
   };
 }
-const registry: Record<string, ManifestImage> = {};
+const registry: Record<string, RegistryEntry> = {};
 for (const img of REGISTRY_IMAGES) {
   if (only.size > 0 && !only.has('registry')) {
     registry[img.repo] = kept(old?.registry?.[img.repo], img.repo);

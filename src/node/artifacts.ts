@@ -1,12 +1,14 @@
 // Loads the committed guest artifacts from images/dist and verifies each
 // against the manifest before anything boots from it.
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { ARTIFACT_NAMES, ArtifactError, parseManifest, verifyArtifact, type ArtifactName, type Manifest } from '../common/manifest.js';
+import { join } from 'node:path';
+import { ARTIFACTS, ArtifactError, MANIFEST_FILE, parseManifest, verifyArtifact, type ArtifactName, type Manifest } from '../common/manifest.js';
 import { stateMismatch } from '../common/snapshot.js';
 import type { BootOptions, BootState } from '../common/vm-api.js';
+import { v86Version, v86WasmPath } from './v86.js';
 import { zstdDecompress } from './zstd.js';
+
+export { v86Version } from './v86.js';
 
 export interface LoadedArtifacts {
   manifest: Manifest;
@@ -28,7 +30,7 @@ export function distDir(root: string): string {
 }
 
 export async function readManifest(root: string): Promise<Manifest> {
-  const path = join(distDir(root), 'manifest.json');
+  const path = join(distDir(root), MANIFEST_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -36,12 +38,6 @@ export async function readManifest(root: string): Promise<Manifest> {
     throw new ArtifactError(`guest artifacts missing: ${path} not found; run \`npm run images\``);
   }
   return parseManifest(text);
-}
-
-export function v86Version(root: string): string {
-  const require = createRequire(join(root, 'package.json'));
-  const pkg = require('v86/package.json') as { version: string };
-  return pkg.version;
 }
 
 /**
@@ -88,7 +84,7 @@ export async function loadArtifacts(root: string, opts: { state?: boolean } = {}
     throw new ArtifactError(`guest artifacts were built for v86 ${manifest.v86} but v86 ${installed} is installed; run \`npm ci\``);
   }
   const entries = await Promise.all(
-    ARTIFACT_NAMES.map(async (name) => {
+    ARTIFACTS.map(async ({ name }) => {
       const entry = manifest.artifacts[name];
       const path = join(distDir(root), entry.file);
       let buf: Buffer;
@@ -102,8 +98,7 @@ export async function loadArtifacts(root: string, opts: { state?: boolean } = {}
       return [name, buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)] as const;
     }),
   );
-  const require = createRequire(join(root, 'package.json'));
-  const wasmPath = join(dirname(require.resolve('v86')), 'v86.wasm');
+  const wasmPath = v86WasmPath(root);
   const { state, reason } = opts.state === false ? { state: undefined, reason: 'snapshot not wanted' } : await loadState(root, manifest, installed, { wasmPath });
   return {
     manifest,

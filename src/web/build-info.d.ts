@@ -1,5 +1,7 @@
-// Provided by the `dockyard-assets` plugin in vite.config.ts.
+// Provided by the `dockyard-assets` Vite plugin (build/dockyard-assets.ts).
 declare module 'virtual:dockyard-build' {
+  /** absolute URL of each guest artifact (ARTIFACTS in src/common/manifest.ts) */
+  export const artifactUrls: Record<import('../common/manifest.js').ArtifactName, string>;
   /** absolute URL of the bundled registry's folder (ends with '/') */
   export const registryBase: string;
   /** v86.wasm is not in the artifact manifest: its digest comes from the build */

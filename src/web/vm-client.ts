@@ -1,19 +1,18 @@
 // Starts the VM worker from a page: downloads the guest artifacts and
 // v86.wasm (through the sha256 cache: verified against the manifest every
 // time) and boots. With a saved state that fits, a first visit downloads
-// only the BIOS, v86.wasm and the state; the kernel and initramfs are
-// fetched only if that state cannot be had or restored. The page imports
-// only types (and ColdBootNeededError) from the worker side.
+// only v86.wasm, the state and the artifacts a restore needs (the BIOS); the
+// cold-boot-only ones (kernel, initramfs: ARTIFACTS in
+// src/common/manifest.ts) are fetched only if that state cannot be had or
+// restored. The page imports only types (and ColdBootNeededError) from the
+// worker side.
 import { wrap, releaseProxy, type Remote } from 'comlink';
-import { stateUrl, v86Version, v86Wasm } from 'virtual:dockyard-build';
-import type { Manifest } from '../common/manifest.js';
+import { artifactUrls, stateUrl, v86Version, v86Wasm } from 'virtual:dockyard-build';
+import { ARTIFACTS, type ArtifactName, type Manifest } from '../common/manifest.js';
 import { stateMismatch } from '../common/snapshot.js';
 import { ColdBootNeededError, type BootOptions, type BootResult, type BootState, type VmApi, type VmListener } from '../common/vm-api.js';
 import type { VmBackend } from '../runtime/backend.js';
 import { remoteBackend } from '../runtime/remote-backend.js';
-import biosUrl from '../../images/dist/bios.bin?url';
-import kernelUrl from '../../images/dist/bzImage?url';
-import initrdUrl from '../../images/dist/initramfs.cpio.gz?url';
 import wasmUrl from 'v86/build/v86.wasm?url';
 import { DownloadError, fetchDigested, type Digested } from './artifact-cache.js';
 import { manifest } from './download-size.js';
@@ -43,7 +42,24 @@ export class VmStartError extends Error {
 export { manifest, downloadSize } from './download-size.js';
 
 const abs = (u: string) => new URL(u, location.href).href;
-const artifact = (a: 'bios' | 'kernel' | 'initrd', url: string): Digested => ({ name: manifest.artifacts[a].file, url: abs(url), sha256: manifest.artifacts[a].sha256, size: manifest.artifacts[a].size });
+const artifact = (a: ArtifactName): Digested => ({ name: manifest.artifacts[a].file, url: abs(artifactUrls[a]), sha256: manifest.artifacts[a].sha256, size: manifest.artifacts[a].size });
+/** Artifacts every start needs, and those only a cold boot does. */
+const WARM = ARTIFACTS.filter((a) => !a.coldBootOnly).map((a) => a.name);
+const COLD = ARTIFACTS.filter((a) => a.coldBootOnly).map((a) => a.name);
+type Files = Partial<Record<ArtifactName, ArrayBuffer>>;
+
+/** Downloads the artifacts `names` and then `extra`: the artifacts by name, `extra`'s bytes in order. */
+async function fetchArtifacts(downloads: Downloads, names: readonly ArtifactName[], extra: Digested[] = [], reason?: string): Promise<[Files, Array<Uint8Array<ArrayBuffer>>]> {
+  const bufs = await downloads.fetch([...names.map(artifact), ...extra], reason);
+  return [Object.fromEntries(names.map((n, i) => [n, bufs[i]!.buffer])), bufs.slice(names.length)];
+}
+
+/** The artifact `name` of `files`, which must hold it. */
+function need(files: Files, name: ArtifactName): ArrayBuffer {
+  const b = files[name];
+  if (!b) throw new Error(`${name} was not downloaded`);
+  return b;
+}
 
 /** The saved guest state to restore instead of booting, or why there is none. */
 async function stateDownload(): Promise<{ file: Digested; hello: BootState['hello'] } | { reason: string }> {
@@ -87,11 +103,10 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   }
   const snapshot = await stateDownload();
   const downloads = new Downloads(onProgress);
-  // the kernel and initramfs, fetched at most once and only when a cold boot is needed
-  let kernelFiles: Promise<{ kernel: ArrayBuffer; initrd: ArrayBuffer }> | undefined;
-  const fetchKernel = (reason?: string) =>
-    (kernelFiles ??= downloads.fetch([artifact('kernel', kernelUrl), artifact('initrd', initrdUrl)], reason).then(([k, i]) => ({ kernel: k!.buffer, initrd: i!.buffer })));
-  const base = downloads.fetch([artifact('bios', biosUrl), { name: 'v86.wasm', url: abs(wasmUrl), sha256: v86Wasm.sha256, size: v86Wasm.size }]);
+  // the cold-boot artifacts (kernel, initramfs), fetched at most once and only when a cold boot is needed
+  let coldFiles: Promise<Files> | undefined;
+  const fetchKernel = (reason?: string) => (coldFiles ??= fetchArtifacts(downloads, COLD, [], reason).then(([files]) => files));
+  const base = fetchArtifacts(downloads, WARM, [{ name: 'v86.wasm', url: abs(wasmUrl), sha256: v86Wasm.sha256, size: v86Wasm.size }]);
   // a snapshot that cannot be had only costs a cold boot: the kernel is fetched instead
   const saved: Promise<{ state: BootState } | { reason: string }> =
     'file' in snapshot
@@ -105,7 +120,8 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
         )
       : Promise.resolve({ reason: snapshot.reason });
   if (!('file' in snapshot)) void fetchKernel().catch(() => {}); // no snapshot: booting the kernel is the plan
-  const [[bios, wasm], first] = await Promise.all([base, saved]);
+  const [[warm, [wasm]], first] = await Promise.all([base, saved]);
+  const bios = need(warm, 'bios');
   // v86 loads its wasm by URL: hand it the verified bytes as a blob URL
   const wasmBlobUrl = URL.createObjectURL(new Blob([wasm!], { type: 'application/wasm' }));
 
@@ -127,13 +143,16 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
     onProgress({ stage: 'boot', startedAt: performance.now() });
     return Promise.race([vm.boot(opts, listener), workerFailed]);
   };
-  const coldBoot = async (reason: string): Promise<BootResult> => attempt({ ...common, bios: bios!.buffer, ...(await fetchKernel(reason)), noStateReason: reason });
+  const coldBoot = async (reason: string): Promise<BootResult> => {
+    const cold = await fetchKernel(reason);
+    return attempt({ ...common, bios, kernel: need(cold, 'kernel'), initrd: need(cold, 'initrd'), noStateReason: reason });
+  };
   let boot: BootResult;
   try {
     if ('state' in first) {
       try {
         // a copy of the BIOS: a cold boot after a failed restore needs it again
-        boot = await attempt({ ...common, bios: bios!.slice().buffer, state: first.state });
+        boot = await attempt({ ...common, bios: bios.slice(0), state: first.state });
       } catch (e) {
         if (!(e instanceof ColdBootNeededError)) throw e;
         boot = await coldBoot(e.reason);

@@ -20,6 +20,7 @@ import {
   fileSha256,
   installedV86Version,
   layoutDir,
+  layoutProblems,
   readManifest,
   sha256,
   sourceHash,
@@ -36,8 +37,8 @@ describe('guest artifacts', () => {
     expect(existsSync(MANIFEST_PATH), `${MANIFEST_PATH} missing: ${REBUILD}`).toBe(true);
     const m = readManifest();
     expect(m.schema).toBe(1);
-    expect(m.cmdline, `images/artifacts.ts CMDLINE changed: ${REBUILD}`).toBe(CMDLINE);
-    expect(m.memoryMB, `images/artifacts.ts MEMORY_MB changed: ${REBUILD}`).toBe(MEMORY_MB);
+    expect(m.cmdline, `CMDLINE (src/common/manifest.ts) changed: ${REBUILD}`).toBe(CMDLINE);
+    expect(m.memoryMB, `MEMORY_MB (src/common/manifest.ts) changed: ${REBUILD}`).toBe(MEMORY_MB);
     expect(Object.keys(m.artifacts).sort()).toEqual(ARTIFACTS.map((a) => a.name).sort());
     expect(Object.keys(m.registry ?? {}).sort(), `registry images changed: ${REBUILD}`).toEqual(
       REGISTRY_IMAGES.map((i) => i.repo).sort(),
@@ -140,7 +141,7 @@ interface Config {
 }
 
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** What each image must hold (besides being a valid layout). */
+/** What an image must hold (besides being a valid layout with its recipe's config), where the test knows. */
 const EXPECT: Record<string, { cmd: string[]; check: (entries: ReturnType<typeof readTar>) => void }> = {
   busybox: {
     cmd: ['sh'],
@@ -189,16 +190,13 @@ describe('bundled registry', () => {
       expect(sha256(bytes), `${repo} index.json sha256 differs from manifest.json: ${REBUILD}`).toBe(entry!.index);
     });
 
-    it('is an OCI layout: every blob hashes to its name', () => {
-      expect(readFileSync(join(dir, 'oci-layout'), 'utf8')).toBe('{"imageLayoutVersion":"1.0.0"}');
-      expect(readdirSync(dir).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
-      expect(readdirSync(join(dir, 'blobs'))).toEqual(['sha256']);
-      const names = readdirSync(blobDir);
-      expect(names.length).toBe(3); // manifest, config, one layer
-      for (const n of names) expect(sha256(readFileSync(join(blobDir, n))), `blob ${n}`).toBe(n);
+    it('is an OCI layout: every blob it names there, with its size and sha256, and nothing else', () => {
+      // (the check write-manifest.ts makes before it records an image)
+      expect(layoutProblems(img)).toEqual([]);
+      expect(readdirSync(blobDir).length).toBe(3); // manifest, config, one layer
     });
 
-    it('has every descriptor it names, with the right size', () => {
+    it('has the descriptors of one linux image', () => {
       const ix = index();
       expect(ix.schemaVersion).toBe(2);
       expect(ix.mediaType).toBe('application/vnd.oci.image.index.v1+json');
@@ -214,20 +212,18 @@ describe('bundled registry', () => {
       expect(m.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
       expect(m.config.mediaType).toBe('application/vnd.oci.image.config.v1+json');
       expect(m.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+gzip']);
-      const all = [top, m.config, ...m.layers];
-      expect(new Set(all.map((d) => d.digest.slice(7)))).toEqual(new Set(readdirSync(blobDir)));
-      for (const d of all) {
-        expect(d.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-        expect(blob(d).length, d.digest).toBe(d.size);
-      }
     });
 
     it('is linux/386 and its diff_ids are the sha256 of its gunzipped layers', () => {
       const c = config();
       expect([c.os, c.architecture]).toEqual(['linux', '386']);
       expect(c.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-      expect(c.config.Cmd).toEqual(EXPECT[img.name]?.cmd);
-      expect(c.config.Env).toEqual([PATH_ENV]);
+      const recipe = JSON.parse(readFileSync(join(REPO_ROOT, 'images', 'recipes', img.name, 'config.json'), 'utf8')) as Config['config'];
+      expect(c.config).toEqual(recipe);
+      if (EXPECT[img.name]) {
+        expect(c.config.Cmd).toEqual(EXPECT[img.name]?.cmd);
+        expect(c.config.Env).toEqual([PATH_ENV]);
+      }
       expect(c.rootfs.type).toBe('layers');
       expect(c.rootfs.diff_ids).toEqual(manifest().layers.map((l) => `sha256:${sha256(gunzipSync(blob(l)))}`));
       expect(c.history).toHaveLength(1);
