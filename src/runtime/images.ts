@@ -67,9 +67,10 @@ const enc = new TextEncoder();
 
 export class ImageStore {
   /**
-   * The guest's image records as last read. Every change to them goes through
-   * this store (image.put, image.remove), which drops it, so `docker run`
-   * finds its image without a round trip.
+   * The image records as last read. Every change to them goes through this
+   * class (imagePut, imageRemove), which drops it, so `docker run` finds its
+   * image without a round trip to the worker. Another process sharing the
+   * store (a second CLI on one $DOCKYARD_HOME) is seen after forget().
    */
   private cached: Promise<ImageRecord[]> | undefined;
 
