@@ -3,7 +3,7 @@
 // error's class would be lost. The worker adds errno; the host revives the
 // class by name.
 import { transferHandlers, type TransferHandler } from 'comlink';
-import { ChannelClosedError, GuestError } from './channel.js';
+import { ChannelClosedError, GuestError, StreamClosedError } from './channel.js';
 
 interface Thrown {
   value: unknown;
@@ -33,6 +33,9 @@ export function reviveError(e: unknown): never {
   }
   if (e instanceof Error && !(e instanceof ChannelClosedError) && e.name === 'ChannelClosedError') {
     throw new ChannelClosedError(e.message);
+  }
+  if (e instanceof Error && !(e instanceof StreamClosedError) && e.name === 'StreamClosedError') {
+    throw new StreamClosedError(e.message);
   }
   throw e;
 }
