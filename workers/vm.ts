@@ -202,8 +202,8 @@ export class Vm implements VmApi {
     return id;
   }
 
-  sendStream(id: number, stream: number, data: Uint8Array): void {
-    this.ready().sendStream(id, stream, data);
+  sendStream(id: number, stream: number, data: Uint8Array): Promise<void> {
+    return this.ready().sendStream(id, stream, data);
   }
 
   ping(payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {

@@ -21,6 +21,7 @@ enum cl_frame_type {
 	CL_STREAM = 6,
 	CL_PING = 7,
 	CL_PONG = 8,
+	CL_STREAM_CREDIT = 9,
 };
 
 struct cl_frame {

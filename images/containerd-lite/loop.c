@@ -43,6 +43,11 @@ void cl_loop_unwatch(int fd)
 		}
 }
 
+int cl_loop_count(void)
+{
+	return nwatches;
+}
+
 void cl_loop_set_timer(cl_deadline_fn next, cl_tick_fn tick)
 {
 	deadline_fn = next;

@@ -6,7 +6,7 @@
 
 #include "error.h"
 
-#define CL_LOOP_MAX 128
+#define CL_LOOP_MAX 256
 
 /* A negative return stops the loop with err (the daemon exits). */
 typedef int (*cl_watch_fn)(void *ctx, int fd, short revents, struct cl_error *err);
@@ -14,6 +14,8 @@ typedef int (*cl_watch_fn)(void *ctx, int fd, short revents, struct cl_error *er
 /* Watches fd for events (POLLIN/POLLOUT); replaces an existing watch of fd. */
 int cl_loop_watch(int fd, short events, cl_watch_fn fn, void *ctx, struct cl_error *err);
 void cl_loop_unwatch(int fd);
+/* Watches in use (at most CL_LOOP_MAX). */
+int cl_loop_count(void);
 
 /* Ms until the next deadline (-1: none), and what to run when it passes. */
 typedef int (*cl_deadline_fn)(void);

@@ -58,12 +58,18 @@ struct cl_task {
 	/* The container's mount namespace, held so that its teardown (every
 	 * unmount) runs after the exit is answered, not in the exit itself. */
 	int mnt_ns;
-	uint8_t *inq;       /* stdin bytes the process has not taken yet */
-	size_t inq_len;
+	/* Stdin bytes the process has not taken yet: inq[inq_off..+inq_len),
+	 * at most CL_STDIN_QUEUE; in_taken counts the bytes that left it
+	 * (STREAM_CREDIT). */
+	uint8_t *inq;
+	size_t inq_off, inq_len, inq_cap;
+	uint32_t in_taken;
+	bool in_credit_due;
 	struct cl_task *next;
 };
 
 static struct cl_task *tasks;
+static int ntasks;
 static int sigchld_fd = -1;
 static uint8_t out_buf[OUT_CHUNK];
 
@@ -88,11 +94,13 @@ static int emit(struct cl_task *t, uint8_t stream, const void *p, size_t n, stru
 
 static int on_task_fd(void *ctx, int fd, short rev, struct cl_error *err);
 
-/* Keeps the watches in line with what the task still has open. */
+/* Keeps the watches in line with what the task still has open. Never adds
+ * a watch the task did not hold since spawn() (which made sure of room for
+ * TASK_WATCHES), so it cannot fail for want of room. */
 static int rewatch(struct cl_task *t, struct cl_error *err)
 {
 	if (t->tty) {
-		short ev = (short)((t->out_fd >= 0 ? POLLIN : 0) | (t->inq_len ? POLLOUT : 0));
+		short ev = (short)((t->out_fd >= 0 ? POLLIN : 0) | (t->in_fd >= 0 && t->inq_len ? POLLOUT : 0));
 
 		if (!ev) {
 			cl_loop_unwatch(t->master);
@@ -100,13 +108,36 @@ static int rewatch(struct cl_task *t, struct cl_error *err)
 		}
 		return cl_loop_watch(t->master, ev, on_task_fd, t, err);
 	}
-	if (t->in_fd >= 0 && t->inq_len)
-		return cl_loop_watch(t->in_fd, POLLOUT, on_task_fd, t, err);
+	/* Watched with no events while the queue is empty: poll still reports
+	 * POLLERR when the reader is gone. */
 	if (t->in_fd >= 0)
-		cl_loop_unwatch(t->in_fd);
+		return cl_loop_watch(t->in_fd, t->inq_len ? POLLOUT : 0, on_task_fd, t, err);
 	return 0;
 }
 
+/* n stdin bytes left the queue (to the process, or dropped): credit them. */
+static void taken(struct cl_task *t, size_t n)
+{
+	if (!n)
+		return;
+	t->in_taken += (uint32_t)n;
+	t->in_credit_due = true;
+}
+
+/* One STREAM_CREDIT with the running total, if it moved since the last. */
+static int send_in_credit(struct cl_task *t, struct cl_error *err)
+{
+	uint8_t b[4];
+
+	if (!t->req || !t->in_credit_due)
+		return 0;
+	t->in_credit_due = false;
+	cl_put_u32(b, t->in_taken);
+	return cl_channel_send_frame(cl_host, CL_STREAM_CREDIT, 0, 0, t->req, b, sizeof b, err);
+}
+
+/* The process's stdin is gone (EOF sent, reader gone, exit): what is still
+ * queued is dropped, and credited so that the host's writer moves on. */
 static void close_stdin(struct cl_task *t)
 {
 	if (t->in_fd < 0)
@@ -116,32 +147,72 @@ static void close_stdin(struct cl_task *t)
 		close(t->in_fd);
 	}
 	t->in_fd = -1;
+	taken(t, t->inq_len);
 	free(t->inq);
 	t->inq = NULL;
-	t->inq_len = 0;
+	t->inq_off = t->inq_len = t->inq_cap = 0;
 }
 
 static void flush_stdin(struct cl_task *t)
 {
-	size_t off = 0;
-
-	while (off < t->inq_len) {
-		ssize_t w = write(t->in_fd, t->inq + off, t->inq_len - off);
+	while (t->inq_len) {
+		ssize_t w = write(t->in_fd, t->inq + t->inq_off, t->inq_len);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
-				break;
+				return;
 			close_stdin(t); /* the reader is gone: drop the rest */
 			return;
 		}
-		off += (size_t)w;
+		t->inq_off += (size_t)w;
+		t->inq_len -= (size_t)w;
+		taken(t, (size_t)w);
 	}
-	memmove(t->inq, t->inq + off, t->inq_len - off);
-	t->inq_len -= off;
-	if (!t->inq_len && t->in_eof)
+	t->inq_off = 0;
+	if (t->in_eof)
 		close_stdin(t);
+}
+
+/* Queues n bytes behind what is queued, within CL_STDIN_QUEUE: the host
+ * keeps at most that many un-credited, so only a host breaking the
+ * protocol sees bytes dropped here (credited, so nothing wedges). */
+static void enqueue_stdin(struct cl_task *t, const uint8_t *p, size_t n)
+{
+	size_t room = CL_STDIN_QUEUE - t->inq_len;
+
+	if (n > room) {
+		cl_log("request %" PRIu32 ": stdin over the %u-byte window: %zu bytes dropped", t->req,
+		       CL_STDIN_QUEUE, n - room);
+		taken(t, n - room);
+		n = room;
+	}
+	if (!n)
+		return;
+	if (t->inq_off + t->inq_len + n > t->inq_cap && t->inq_off) {
+		memmove(t->inq, t->inq + t->inq_off, t->inq_len);
+		t->inq_off = 0;
+	}
+	if (t->inq_len + n > t->inq_cap) {
+		size_t cap = t->inq_cap ? t->inq_cap : 16384;
+		uint8_t *q;
+
+		while (cap < t->inq_len + n)
+			cap *= 2;
+		if (cap > CL_STDIN_QUEUE)
+			cap = CL_STDIN_QUEUE;
+		q = realloc(t->inq, cap);
+		if (!q) {
+			cl_log("request %" PRIu32 ": stdin queue: out of memory: %zu bytes dropped", t->req, n);
+			taken(t, n);
+			return;
+		}
+		t->inq = q;
+		t->inq_cap = cap;
+	}
+	memcpy(t->inq + t->inq_off + t->inq_len, p, n);
+	t->inq_len += n;
 }
 
 /* Reads what fd has (all of it when final); closes it at EOF. */
@@ -183,15 +254,17 @@ static int on_task_fd(void *ctx, int fd, short rev, struct cl_error *err)
 
 	if ((rev & POLLOUT) && fd == t->in_fd) {
 		flush_stdin(t);
-		if (rewatch(t, err) < 0)
+		if (rewatch(t, err) < 0 || send_in_credit(t, err) < 0)
 			return cl_error_ret(err);
 	}
 	if (!(rev & (POLLIN | POLLHUP | POLLERR)))
 		return 0;
 	if (fd == t->out_fd || fd == t->err_fd)
 		return drain(t, fd, false, err);
-	if (fd == t->in_fd)
+	if (fd == t->in_fd) {
 		close_stdin(t); /* POLLERR on a pipe's write end: no reader */
+		return send_in_credit(t, err);
+	}
 	return 0;
 }
 
@@ -201,40 +274,41 @@ int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n,
 
 	for (t = tasks; t && t->req != id; t = t->next)
 		;
-	if (!t || stream != 0 || t->in_fd < 0)
+	if (!t || stream != 0)
 		return 0;
 	if (n == 0) {
 		/* EOF. A pty has no EOF of its own: the host sends ^D if it
 		 * means one. */
-		if (t->tty)
+		if (t->tty || t->in_fd < 0)
 			return 0;
 		t->in_eof = true;
 		if (!t->inq_len)
 			close_stdin(t);
-		return 0;
+		return send_in_credit(t, err);
+	}
+	if (t->in_fd < 0) {
+		/* Nobody reads it any more: dropped, and credited. */
+		taken(t, n);
+		return send_in_credit(t, err);
 	}
 	if (!t->inq_len) {
 		ssize_t w = write(t->in_fd, p, n);
 
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			close_stdin(t);
-			return 0;
+			taken(t, n);
+			return send_in_credit(t, err);
 		}
 		if (w > 0) {
 			p += w;
 			n -= (size_t)w;
+			taken(t, (size_t)w);
 		}
 	}
-	if (n) {
-		uint8_t *q = realloc(t->inq, t->inq_len + n);
-
-		if (!q)
-			return cl_fail(err, ENOMEM, "stdin of request %" PRIu32, id);
-		memcpy(q + t->inq_len, p, n);
-		t->inq = q;
-		t->inq_len += n;
-	}
-	return rewatch(t, err);
+	enqueue_stdin(t, p, n);
+	if (rewatch(t, err) < 0)
+		return cl_error_ret(err);
+	return send_in_credit(t, err);
 }
 
 /* --- exit ----------------------------------------------------------------- */
@@ -255,6 +329,7 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 	for (struct cl_task **p = &tasks; *p; p = &(*p)->next)
 		if (*p == t) {
 			*p = t->next;
+			ntasks--;
 			break;
 		}
 	close_stdin(t);
@@ -1088,6 +1163,12 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	bool want_stdin = cl_arg_bool(a, "stdin") && req;
 	struct cl_task *t;
 
+	/* Bounded, with a clear error: a full watch table would otherwise
+	 * fail a running task's watch later, and the daemon with it. */
+	if (ntasks >= CL_TASKS_MAX || cl_loop_count() + CL_TASK_WATCHES > CL_LOOP_MAX)
+		return cl_fail_plain(err, EAGAIN,
+				     "cannot start another process: the daemon serves at most %d at once (%d running)",
+				     CL_TASKS_MAX, ntasks);
 	x.tty = cl_arg_bool(a, "tty");
 	if (cl_arg_strv(a, "task", "arg", &argv, &argc, err) < 0 || cl_arg_strv(a, "task", "env", &env, NULL, err) < 0)
 		return cl_error_ret(err);
@@ -1181,6 +1262,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	}
 	t->next = tasks;
 	tasks = t;
+	ntasks++;
 	if (!is_exec) {
 		c->task = t;
 		c->pid = tpid;
@@ -1198,6 +1280,9 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	if (t->out_fd >= 0 && cl_loop_watch(t->out_fd, POLLIN, on_task_fd, t, err) < 0)
 		return cl_error_ret(err);
 	if (t->err_fd >= 0 && cl_loop_watch(t->err_fd, POLLIN, on_task_fd, t, err) < 0)
+		return cl_error_ret(err);
+	/* A pipe's write end: no events until stdin is queued (rewatch). */
+	if (!t->tty && t->in_fd >= 0 && cl_loop_watch(t->in_fd, 0, on_task_fd, t, err) < 0)
 		return cl_error_ret(err);
 	return 0;
 }

@@ -10,14 +10,28 @@
 
 #include "containers.h"
 #include "error.h"
+#include "loop.h"
 #include "ops.h"
 
 /* Blocks SIGCHLD, watches a signalfd for it, sets the stop timer. Call
  * before anything forks. */
 int cl_tasks_init(struct cl_error *err);
 
+/* A task's stdin queue: the host keeps at most this many bytes of a
+ * request's stdin un-credited (STREAM_CREDIT, PROTOCOL.md). */
+#define CL_STDIN_QUEUE (256u * 1024)
+
+/* Watches a task may hold (stdout, stderr, stdin; one master with a tty),
+ * and the loop's watches that are not tasks' (the channel, the SIGCHLD
+ * signalfd, the netns helper): spawn() refuses a task the loop has no room
+ * for, so that no watch of a running task can fail later. */
+#define CL_TASK_WATCHES 3
+#define CL_LOOP_OTHERS 4
+#define CL_TASKS_MAX ((CL_LOOP_MAX - CL_LOOP_OTHERS) / CL_TASK_WATCHES)
+
 /* STREAM frames from the host: stdin (stream 0) of the task run by request
- * id; an empty payload is EOF. Unknown ids are dropped. */
+ * id; an empty payload is EOF. Unknown ids are dropped. Each wake-up that
+ * moved stdin bytes out of the queue answers a STREAM_CREDIT. */
 int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n, struct cl_error *err);
 
 /* For container.remove with force: SIGKILL the main task and wait for it

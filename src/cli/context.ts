@@ -11,11 +11,25 @@ export interface Terminal {
   onResize(cb: (cols: number, rows: number) => void): () => void;
 }
 
+/**
+ * The client's stdin when it is not a terminal and not the CLI's own script
+ * (`echo hi | dockyard run -i …`): read on demand, so that a container that
+ * reads slowly holds the reader back instead of filling memory.
+ */
+export interface Input {
+  /** the next chunk, or null at EOF */
+  read(): Promise<Uint8Array | null>;
+  /** stops reading (the process exited first) */
+  close(): void;
+}
+
 export interface CliIO {
   out(s: string | Uint8Array): void;
   err(s: string | Uint8Array): void;
   /** present when the user sits at a terminal (`-t` needs one) */
   terminal?: Terminal;
+  /** piped stdin for `run -i` / `exec -i` (one-shot CLI mode) */
+  stdin?: Input;
   /** files on the user's side, for `load -i` / `save -o` / `--env-file` */
   readFile?(path: string): Promise<Uint8Array>;
   writeFile?(path: string, data: Uint8Array): Promise<void>;

@@ -8,6 +8,11 @@ import { concat, encodeFrame, encodeMessage, FrameDecoder, FrameType, MAX_FRAME_
 export const SEND_SIZE = 4096;
 /** Un-acknowledged sends allowed; the guest posts 16 buffers per port. */
 export const WINDOW = 8;
+/**
+ * Stdin bytes of one request sent but not yet credited by STREAM_CREDIT: the
+ * daemon's per-task stdin queue (CL_STDIN_QUEUE), so it never overflows.
+ */
+export const STREAM_WINDOW = 256 * 1024;
 
 export class GuestError extends Error {
   constructor(message: string, readonly errno?: number) {
@@ -21,6 +26,30 @@ export class ChannelClosedError extends Error {
     super(message);
     this.name = 'ChannelClosedError';
   }
+}
+
+/** A stdin write that cannot be delivered: the request ended (the process exited) first. */
+export class StreamClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StreamClosedError';
+  }
+}
+
+interface StdinWrite {
+  data: Uint8Array;
+  /** bytes of data handed to the channel so far */
+  off: number;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/** Per-request stdin flow control (PROTOCOL.md, STREAM_CREDIT). */
+interface StdinState {
+  /** payload bytes handed to the channel, and credited by the guest (modulo 2^32 on the wire) */
+  admitted: number;
+  credited: number;
+  waiting: StdinWrite[];
 }
 
 export interface HelloInfo {
@@ -48,6 +77,7 @@ export class HostChannel {
   private readonly pending = new Map<number, Pending>();
   private readonly streamHandlers = new Map<number, (stream: number, data: Uint8Array) => void>();
   private readonly pongs = new Map<number, (payload: Uint8Array) => void>();
+  private readonly stdin = new Map<number, StdinState>();
   private queue: Uint8Array[] = [];
   private queued = 0;
   /** end offsets (bytes since HELLO) of sends not yet acknowledged */
@@ -66,6 +96,10 @@ export class HostChannel {
     for (const f of this.decoder.push(bytes)) {
       if (f.type === FrameType.CREDIT) {
         if (f.payload.length === 4) this.credit(new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true));
+        continue;
+      }
+      if (f.type === FrameType.STREAM_CREDIT) {
+        if (f.payload.length === 4) this.streamCredit(f.id, new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true));
         continue;
       }
       const m = this.assembler.push(f);
@@ -97,24 +131,77 @@ export class HostChannel {
   open(fields: AttrList, onStream: (stream: number, data: Uint8Array) => void): { id: number; done: Promise<Attrs> } {
     const id = this.allocId();
     this.streamHandlers.set(id, onStream);
+    this.stdin.set(id, { admitted: 0, credited: 0, waiting: [] });
     const done = new Promise<Attrs>((resolve, reject) => {
       this.track(id, { resolve, reject });
       this.enqueue(encodeMessage(FrameType.REQUEST, id, encodeAttrs(fields)));
     }).finally(() => this.streamHandlers.delete(id));
+    done.then(
+      (a) => {
+        const code = a.get('exit_code');
+        this.endStdin(id, new StreamClosedError(`input not delivered: the process exited${code !== undefined ? ` (status ${code})` : ''} before reading it`));
+      },
+      (e: Error) => this.endStdin(id, new StreamClosedError(`input not delivered: ${e.message}`)),
+    );
     return { id, done };
   }
 
-  /** Sends stdin bytes of request `id`; an empty `data` means EOF. */
-  sendStream(id: number, stream: number, data: Uint8Array): void {
-    if (this.closedWith) throw this.closedWith;
+  /**
+   * Sends stdin bytes (stream 0) of request `id`; an empty `data` means EOF.
+   * Resolves once every byte is handed to the channel, which the request's
+   * window (STREAM_WINDOW) allows only as the guest passes earlier bytes to
+   * the process: a writer that awaits each call is held back by a process
+   * that does not read. Rejects (StreamClosedError) when the request ends
+   * first, or the request is not open.
+   */
+  sendStream(id: number, stream: number, data: Uint8Array): Promise<void> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const st = this.stdin.get(id);
+    if (!st || stream !== 0) return Promise.reject(new StreamClosedError(`input not delivered: request ${id} has ended`));
+    return new Promise<void>((resolve, reject) => {
+      st.waiting.push({ data, off: 0, resolve, reject });
+      this.admit(id, st);
+    });
+  }
+
+  /** Moves waiting stdin into the channel queue, within the request's window. */
+  private admit(id: number, st: StdinState): void {
     const frames: Uint8Array[] = [];
-    let off = 0;
-    do {
-      const end = Math.min(off + MAX_FRAME_PAYLOAD, data.length);
-      frames.push(encodeFrame({ type: FrameType.STREAM, flags: 0, stream, id, payload: data.subarray(off, end) }));
-      off = end;
-    } while (off < data.length);
-    this.enqueue(frames);
+    while (st.waiting.length > 0) {
+      const w = st.waiting[0]!;
+      if (w.data.length === 0) {
+        frames.push(encodeFrame({ type: FrameType.STREAM, flags: 0, stream: 0, id, payload: w.data }));
+      }
+      while (w.off < w.data.length) {
+        const room = STREAM_WINDOW - (st.admitted - st.credited);
+        if (room <= 0) break;
+        const end = Math.min(w.off + room, w.off + MAX_FRAME_PAYLOAD, w.data.length);
+        frames.push(encodeFrame({ type: FrameType.STREAM, flags: 0, stream: 0, id, payload: w.data.subarray(w.off, end) }));
+        st.admitted += end - w.off;
+        w.off = end;
+      }
+      if (w.off < w.data.length) break;
+      st.waiting.shift();
+      w.resolve();
+    }
+    if (frames.length > 0) this.enqueue(frames);
+  }
+
+  private streamCredit(id: number, total: number): void {
+    const st = this.stdin.get(id);
+    if (!st) return;
+    // the guest counts modulo 2^32
+    const delta = (total - (st.credited % 0x100000000) + 0x100000000) % 0x100000000;
+    if (st.credited + delta > st.admitted) return; // nonsense credit: ignore
+    st.credited += delta;
+    this.admit(id, st);
+  }
+
+  private endStdin(id: number, e: Error): void {
+    const st = this.stdin.get(id);
+    if (!st) return;
+    this.stdin.delete(id);
+    for (const w of st.waiting.splice(0)) w.reject(e);
   }
 
   /** Registers the receiver of STREAM frames for request `id`. */
@@ -139,6 +226,7 @@ export class HostChannel {
   close(reason: Error): void {
     this.closedWith = reason;
     for (const id of [...this.pending.keys()]) this.fail(id, reason);
+    for (const id of [...this.stdin.keys()]) this.endStdin(id, reason);
     this.queue = [];
     this.queued = 0;
   }

@@ -3,7 +3,7 @@
 // error's class would be lost. The worker adds errno; the host revives the
 // class by name (remote-backend.ts, for every call).
 import { transferHandlers, type TransferHandler } from 'comlink';
-import { ChannelClosedError, GuestError } from './channel.js';
+import { ChannelClosedError, GuestError, StreamClosedError } from './channel.js';
 import { ColdBootNeededError } from './vm-api.js';
 
 interface Thrown {
@@ -31,6 +31,7 @@ export function sendErrnoWithErrors(): void {
 const revivable: ReadonlyArray<readonly [name: string, cls: abstract new (...a: never[]) => Error, revive: (e: Error & { errno?: number }) => Error]> = [
   ['GuestError', GuestError, (e) => new GuestError(e.message, e.errno)],
   ['ChannelClosedError', ChannelClosedError, (e) => new ChannelClosedError(e.message)],
+  ['StreamClosedError', StreamClosedError, (e) => new StreamClosedError(e.message)],
   [ColdBootNeededError.NAME, ColdBootNeededError, (e) => new ColdBootNeededError(e.message)],
 ];
 

@@ -117,8 +117,12 @@ export interface VmApi {
   ping(payload: Uint8Array, timeoutMs?: number): Promise<Uint8Array>;
   /** Starts a streaming request; returns its id (for `sendStream`). */
   open(fields: AttrList, sink: StreamSink): number;
-  /** stdin bytes for request `id` (stream 0); empty = EOF. */
-  sendStream(id: number, stream: number, data: Uint8Array): void;
+  /**
+   * stdin bytes for request `id` (stream 0); empty = EOF. Resolves once the
+   * channel took them (within the request's stdin window: back-pressure from
+   * a process that does not read); rejects when the request has ended.
+   */
+  sendStream(id: number, stream: number, data: Uint8Array): Promise<void>;
   /** Types into a plain console port (0: the VM's shell). */
   consoleWrite(port: number, data: Uint8Array): void;
   resizeConsole(port: number, cols: number, rows: number): void;

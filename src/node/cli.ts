@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
-import type { CliIO, Ctx, Terminal } from '../cli/context.js';
+import type { CliIO, Ctx, Input, Terminal } from '../cli/context.js';
 import { execute, isCommand, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
 import { bundledRegistry } from '../runtime/registry.js';
 import { Dockyard } from '../runtime/dockyard.js';
@@ -72,6 +72,31 @@ function nodeTerminal(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Ter
   };
 }
 
+/**
+ * Piped stdin, pulled a chunk at a time: the stream reads no further than
+ * its buffer until asked, so `cat big | dockyard run -i …` goes as fast as
+ * the container reads.
+ */
+function nodeInput(stdin: NodeJS.ReadStream): Input {
+  // made on the first read: a stdin nobody reads must not keep the process alive
+  let it: AsyncIterator<Buffer | string> | undefined;
+  let closed = false;
+  return {
+    async read() {
+      if (closed) return null;
+      it ??= stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+      const r = await it.next();
+      if (r.done) return null;
+      return typeof r.value === 'string' ? new TextEncoder().encode(r.value) : new Uint8Array(r.value);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (it) stdin.destroy();
+    },
+  };
+}
+
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const out = ctx.stdout ?? ((s) => process.stdout.write(s));
   const err = ctx.stderr ?? ((s) => process.stderr.write(s));
@@ -108,6 +133,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   try {
     if (args.length > 0) {
       if (stdin.isTTY) io.terminal = nodeTerminal(stdin, process.stdout);
+      else io.stdin = nodeInput(stdin);
       return await execute(c, args);
     }
     if (stdin.isTTY) return await interactive(c, stdin);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChannelClosedError, GuestError, HostChannel, SEND_SIZE, WINDOW } from '../../src/common/channel.js';
+import { ChannelClosedError, GuestError, HostChannel, SEND_SIZE, STREAM_WINDOW, StreamClosedError, WINDOW } from '../../src/common/channel.js';
 import { Attrs, encodeAttrs } from '../../src/common/protocol/attrs.js';
 import { encodeFrame, encodeMessage, FrameDecoder, FrameType, MessageAssembler } from '../../src/common/protocol/frame.js';
 import { Op, request } from '../../src/common/protocol/ops.js';
@@ -68,12 +68,29 @@ class FakeGuest {
     return got.length;
   }
 
+  /** stdin bytes received (STREAM stream 0), in order */
+  stdinBytes = 0;
+  stdinEof = false;
+
+  /** The process took every stdin byte so far: STREAM_CREDIT for request id. */
+  creditStdin(id: number): void {
+    const p = new Uint8Array(4);
+    new DataView(p.buffer).setUint32(0, this.stdinBytes >>> 0, true);
+    this.toHost(encodeFrame({ type: FrameType.STREAM_CREDIT, flags: 0, stream: 0, id, payload: p }));
+  }
+
   private handle(type: number, id: number, payload: Uint8Array): void {
+    if (type === FrameType.STREAM) {
+      this.stdinBytes += payload.length;
+      if (payload.length === 0) this.stdinEof = true;
+      return;
+    }
     if (type === FrameType.PING) {
       for (const w of encodeMessage(FrameType.PONG, id, payload)) this.toHost(w);
       return;
     }
     const a = Attrs.decode(payload);
+    if (a.get('op') === Op.TaskRun.name) return; // answered at "exit"
     const reply = a.get('op') === Op.Echo.name
       ? encodeMessage(FrameType.RESPONSE, id, encodeAttrs([['data', a.bytes('data')!]]))
       : encodeMessage(FrameType.ERROR, id, encodeAttrs([['message', `unknown op "${a.get('op')}"`], ['errno', '22']]));
@@ -185,6 +202,55 @@ describe('host channel over a lossy virtio port', () => {
     const g = new FakeGuest();
     g.hello();
     await expect(g.channel.request(request(Op.Echo, { data: 'x' }).fields, { timeoutMs: 20 })).rejects.toThrow(/within 20 ms/);
+  });
+});
+
+describe('stdin flow control (STREAM_CREDIT)', () => {
+  it('holds a writer to the request window while the process does not read; requests pass meanwhile; the exit ends the write', async () => {
+    const g = new FakeGuest();
+    g.hello();
+    const { id, done } = g.channel.open(request(Op.TaskRun, { id: 'c' }).fields, () => {});
+    const chunk = new Uint8Array(64 * 1024);
+    let accepted = 0;
+    const writer = (async () => {
+      for (let i = 0; i < 32; i++) {
+        await g.channel.sendStream(id, 0, chunk);
+        accepted += chunk.length;
+      }
+    })();
+    await g.drain();
+    // the channel itself is drained, the writer held at the window
+    expect(accepted).toBe(STREAM_WINDOW);
+    expect(g.stdinBytes).toBe(STREAM_WINDOW);
+    const echo = g.channel.request(request(Op.Echo, { data: 'still here' }).fields);
+    await g.drain();
+    expect((await echo).get('data')).toBe('still here');
+    expect(accepted).toBe(STREAM_WINDOW);
+    // the process reads: the writer moves a window further
+    g.creditStdin(id);
+    await g.drain();
+    expect(accepted).toBe(2 * STREAM_WINDOW);
+    // the process exits: the waiting write fails, clearly, and so do later ones
+    for (const w of encodeMessage(FrameType.RESPONSE, id, encodeAttrs([['exit_code', '137']]))) g.toHost(w);
+    await done;
+    await expect(writer).rejects.toThrow(new StreamClosedError('input not delivered: the process exited (status 137) before reading it'));
+    await expect(g.channel.sendStream(id, 0, chunk)).rejects.toBeInstanceOf(StreamClosedError);
+  });
+
+  it('sends EOF after the data it follows, once the window lets the data through', async () => {
+    const g = new FakeGuest();
+    g.hello();
+    const { id } = g.channel.open(request(Op.TaskRun, { id: 'c' }).fields, () => {});
+    const data = g.channel.sendStream(id, 0, new Uint8Array(STREAM_WINDOW + 10));
+    const eof = g.channel.sendStream(id, 0, new Uint8Array(0));
+    await g.drain();
+    expect(g.stdinEof).toBe(false);
+    g.creditStdin(id);
+    await g.drain();
+    await data;
+    await eof;
+    expect(g.stdinBytes).toBe(STREAM_WINDOW + 10);
+    expect(g.stdinEof).toBe(true);
   });
 });
 

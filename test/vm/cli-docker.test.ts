@@ -10,7 +10,7 @@ const root = inject('root');
 /** An empty image store of its own, as on a machine that never pulled. */
 const freshHome = () => mkdtempSync(join(tmpdir(), 'dockyard-cli-home-'));
 
-function dockyard(args: string[], stdin = '', home?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function dockyard(args: string[], stdin: string | Uint8Array = '', home?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const env = home ? { ...process.env, DOCKYARD_HOME: home } : process.env;
     const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env });
@@ -64,6 +64,20 @@ describe('dockyard CLI', () => {
     expect(screen).toMatch(/ps -a -q\r*\n\S*docker\$ /);
     expect(screen).toMatch(/Status: Downloaded newer image for busybox:latest/);
   }, 180_000);
+
+  it('pipes stdin into run -i, with EOF (issue #16: it once delivered nothing)', async () => {
+    const home = freshHome();
+    const cat = await dockyard(['run', '-i', '--rm', 'busybox', 'cat'], 'hello\n', home);
+    expect(cat.stdout).toBe('hello\n');
+    expect(cat.code).toBe(0);
+    expect((await dockyard(['run', '-i', '--rm', 'busybox', 'wc', '-l'], 'a\nb\n', home)).stdout.trim()).toBe('2');
+    // 5 MB: many windows' worth, read as fast as the container takes it
+    const big = await dockyard(['run', '-i', '--rm', 'busybox', 'wc', '-c'], new Uint8Array(5_000_000).fill(0x7a), home);
+    expect(big.stdout.trim()).toBe('5000000');
+    expect(big.code).toBe(0);
+    // without -i the container's stdin is /dev/null, and the pipe is left alone
+    expect((await dockyard(['run', '--rm', 'busybox', 'wc', '-c'], 'ignored\n', home)).stdout.trim()).toBe('0');
+  }, 240_000);
 
   it('runs one docker command in a fresh VM, pulling on first use', async () => {
     const r = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi'], '', freshHome());

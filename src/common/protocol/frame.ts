@@ -17,6 +17,7 @@ export const FrameType = {
   STREAM: 6,
   PING: 7,
   PONG: 8,
+  STREAM_CREDIT: 9,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
