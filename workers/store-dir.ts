@@ -8,7 +8,7 @@
 // node:fs/promises is imported when a store is opened, never at module load:
 // this module is part of the worker, which also runs in browsers.
 import type { FileHandle } from 'node:fs/promises';
-import { checkKey, StoreFullError, TEMP_PREFIX, type BlobWriter, type Blobs } from '../src/common/store/blobs.js';
+import { checkKey, putThroughWriter, StoreFullError, TEMP_PREFIX, type BlobWriter, type Blobs } from '../src/common/store/blobs.js';
 
 type Fs = typeof import('node:fs/promises');
 
@@ -167,15 +167,8 @@ class DirBlobs implements Blobs {
     }
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
-    const w = await this.writer(key);
-    try {
-      await w.write(bytes);
-    } catch (e) {
-      await w.abort();
-      throw e;
-    }
-    await w.commit();
+  put(key: string, bytes: Uint8Array): Promise<void> {
+    return putThroughWriter(this, key, bytes);
   }
 
   async writer(key: string): Promise<BlobWriter> {

@@ -16,7 +16,7 @@
 //   new reads of the key back until it is done.
 // - A quota error becomes StoreFullError; the temp file is removed and the
 //   old value kept.
-import { checkKey, StoreFullError, TEMP_PREFIX, type BlobWriter, type Blobs } from '../src/common/store/blobs.js';
+import { checkKey, putThroughWriter, StoreFullError, TEMP_PREFIX, type BlobWriter, type Blobs } from '../src/common/store/blobs.js';
 
 /** Read handles kept open. */
 const OPEN_HANDLES = 32;
@@ -246,15 +246,8 @@ class OpfsBlobs implements Blobs {
     return this.withHandle(key, (h) => h?.getSize());
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
-    const w = await this.writer(key);
-    try {
-      await w.write(bytes);
-    } catch (e) {
-      await w.abort();
-      throw e;
-    }
-    await w.commit();
+  put(key: string, bytes: Uint8Array): Promise<void> {
+    return putThroughWriter(this, key, bytes);
   }
 
   async writer(key: string): Promise<BlobWriter> {

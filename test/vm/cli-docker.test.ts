@@ -1,28 +1,12 @@
 // The dockyard CLI as users drive it: one command per VM, or a script on stdin.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { dockyardProcess, freshHome } from './dockyard-process.js';
 
 const root = inject('root');
 
-/** An empty image store of its own, as on a machine that never pulled. */
-const freshHome = () => mkdtempSync(join(tmpdir(), 'dockyard-cli-home-'));
-
-function dockyard(args: string[], stdin: string | Uint8Array = '', home?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = home ? { ...process.env, DOCKYARD_HOME: home } : process.env;
-    const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(stdin);
-  });
-}
+const dockyard = (args: string[], stdin: string | Uint8Array = '', home?: string) => dockyardProcess(root, args, stdin, home);
 
 /** Drives `dockyard` on a real pseudo-terminal (util-linux `script`), like a person at a TTY. */
 async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<string> {

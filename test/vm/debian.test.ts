@@ -4,14 +4,13 @@
 // i386 packages, cached) loaded into a 128 MB guest through the host-side
 // image store, run as Docker would, and found again by the next CLI
 // invocation without loading it again.
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDockyard } from '../../src/node/cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 import { debianImage, EDITS, type DebianImage } from '../fixtures/debian-image.js';
 import { dockerCli } from './docker-cli.js';
+import { dockyardProcess } from './dockyard-process.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
@@ -31,17 +30,7 @@ let d: Dockyard;
 let img: DebianImage;
 const docker = dockerCli(() => d);
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b));
-    p.stderr.on('data', (b: Buffer) => (stderr += b));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => dockyardProcess(root, args);
 
 describe.skipIf(skip)(`a Debian-sized image in a 128 MB guest${skip ? ` (skipped: ${missing.length ? `no ${missing.join(', ')}` : 'not root'})` : ''}`, () => {
   beforeAll(async () => {

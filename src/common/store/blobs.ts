@@ -41,6 +41,18 @@ export interface Blobs {
   close?(): Promise<void>;
 }
 
+/** `put` for a backend whose writer already is atomic: one write, then commit (abort on failure). */
+export async function putThroughWriter(blobs: Pick<Blobs, 'writer'>, key: string, bytes: Uint8Array): Promise<void> {
+  const w = await blobs.writer(key);
+  try {
+    await w.write(bytes);
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  await w.commit();
+}
+
 const KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /** Backends write a value to a `.tmp-<random>` file beside it first: no key segment may look like one. */
