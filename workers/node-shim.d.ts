@@ -30,3 +30,9 @@ declare module 'node:fs/promises' {
   export function mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
   export function readdir(path: string, options: { withFileTypes: true }): Promise<Dirent[]>;
 }
+
+// What the worker's layer inflater uses of node:zlib (loaded only under Node,
+// where it inflates ~2x faster than DecompressionStream's web stream).
+declare module 'node:zlib' {
+  export function gunzip(data: Uint8Array, cb: (err: Error | null, out: Uint8Array) => void): void;
+}
