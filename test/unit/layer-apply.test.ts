@@ -61,6 +61,12 @@ describe("Docker's layer rules", () => {
     expect(listing(t)).toEqual(['etc dir 755', 'usr dir 755', 'usr/share dir 755', 'usr/share/doc dir 755', 'usr/share/doc/new file 644']);
   });
 
+  it('an opaque directory hides a lower name even when the layer hard-links its file elsewhere', () => {
+    const t = tree([{ name: 'd/a', data: 'a' }], [{ name: 'x', type: 'hardlink', link: 'd/a' }, { name: 'd/.wh..wh..opq' }]);
+    expect(t.lookup('d/a')).toBeUndefined();
+    expect(t.lookup('x')!.size).toBe(1);
+  });
+
   it('hard links share one node; setuid, setgid and sticky bits survive', () => {
     const t = tree([{ name: 'bin/x', data: 'x', mode: 0o4755 }, { name: 'bin/y', type: 'hardlink', link: 'bin/x' }, { name: 't', type: 'dir', mode: 0o1777 }, { name: 'g', data: '', mode: 0o2755 }]);
     expect(t.lookup('bin/x')).toBe(t.lookup('bin/y'));

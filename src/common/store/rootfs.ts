@@ -58,6 +58,14 @@ export class Rootfs {
   readonly root: Node = dirNode(-1);
   /** layers applied so far */
   private layers = 0;
+  /** while a layer is applied: the names it put in each directory (an opaque directory keeps only those) */
+  private declared = new Map<Node, Set<string>>();
+
+  private declare(dir: Node, name: string): void {
+    let names = this.declared.get(dir);
+    if (!names) this.declared.set(dir, (names = new Set()));
+    names.add(name);
+  }
 
   /**
    * Resolves `path` (normalised) to its parent directory and last name,
@@ -90,6 +98,7 @@ export class Rootfs {
         if (make === undefined) return undefined;
         next = dirNode(make);
         cur.children!.set(c, next);
+        this.declare(cur, c);
       }
       if (next.kind === 'symlink') {
         if (++links > MAX_LINKS) return undefined;
@@ -114,6 +123,7 @@ export class Rootfs {
   /** Applies one layer's entries (checked by readLayer) whose file bytes are in `source`. */
   apply(entries: LayerEntry[], source: string): void {
     const layer = this.layers++;
+    this.declared = new Map();
     // nodes this layer put in place, and the directories it made opaque
     const mine = new Set<Node>();
     const opaque: LayerEntry[] = [];
@@ -121,6 +131,10 @@ export class Rootfs {
       const slash = e.path.lastIndexOf('/');
       const base = e.path.slice(slash + 1);
       if (base.startsWith('.wh.')) {
+        // the marker's directory is in this layer (it holds the marker): an opaque parent keeps it
+        const dirPath = e.path.slice(0, Math.max(slash, 0));
+        const at = dirPath === '' ? undefined : this.parentOf(dirPath, undefined);
+        if (at) this.declare(at.dir, at.name);
         if (base === '.wh..wh..opq') opaque.push(e);
         else if (!base.startsWith('.wh..wh.')) this.whiteout(e, e.path.slice(0, Math.max(slash, 0)), base.slice(4));
         continue;
@@ -128,6 +142,7 @@ export class Rootfs {
       const at = this.parentOf(e.path, layer);
       if (!at) fail(e, 'parent directory does not resolve to a directory inside the layer');
       const { dir, name } = at;
+      this.declare(dir, name);
       const old = dir.children!.get(name);
       if (e.kind === 'dir') {
         if (old?.kind === 'dir') {
@@ -172,9 +187,9 @@ export class Rootfs {
     for (const e of opaque) {
       const d = this.walk(e.path.split('/').slice(0, -1), layer, 0);
       if (!d) fail(e, 'opaque marker in something that is not a directory');
-      mine.add(d);
-      prune(d, mine);
+      prune(d, this.declared);
     }
+    this.declared = new Map();
   }
 
   private whiteout(e: LayerEntry, dirPath: string, victim: string): void {
@@ -185,11 +200,12 @@ export class Rootfs {
   }
 }
 
-/** Keeps under `d` only what this layer put there. */
-function prune(d: Node, mine: Set<Node>): void {
+/** Keeps under `d` only the names this layer put there (by name: a hard link elsewhere does not keep a hidden one). */
+function prune(d: Node, declared: Map<Node, Set<string>>): void {
+  const names = declared.get(d);
   for (const [name, c] of d.children!) {
-    if (!mine.has(c)) d.children!.delete(name);
-    else if (c.kind === 'dir') prune(c, mine);
+    if (!names?.has(name)) d.children!.delete(name);
+    else if (c.kind === 'dir') prune(c, declared);
   }
 }
 
