@@ -217,8 +217,8 @@ async function memAvailableKb(): Promise<number> {
 }
 await d.close();
 
-// --- a Debian-sized image (issue #7): `docker load` of 3 layers, ~137 MB raw /
-// ~55 MB gzip (Debian minbase + python3, test/fixtures/debian-image.ts, built
+// --- a Debian-sized image (issue #7): `docker load` of 3 layers, ~142 MB raw /
+// ~57 MB gzip (Debian minbase + python3, test/fixtures/debian-image.ts, built
 // from Debian's i386 packages and cached), each time into an empty store of a
 // fresh VM; then the first `run --rm IMAGE python3 -c 'print(1)'`, and the
 // guest's MemAvailable with two python containers of it running.

@@ -1,4 +1,4 @@
-// A Debian-sized image (3 layers, ~137 MB unpacked: Debian's minbase, then
+// A Debian-sized image (3 layers, ~142 MB unpacked: Debian's minbase, then
 // python3, then edits exercising whiteouts, an opaque directory, hard links
 // and setuid bits; test/fixtures/debian-image.ts builds it from Debian's
 // i386 packages, cached) loaded into a 128 MB guest through the host-side
@@ -73,7 +73,7 @@ describe.skipIf(skip)(`a Debian-sized image in a 128 MB guest${skip ? ` (skipped
     expect((await docker(`exec py1 sh -c 'echo from-py1 > /tmp/x; cat /tmp/x'`)).out).toBe('from-py1\n');
     expect((await docker(`exec py2 sh -c 'cat /tmp/x 2>&1 || echo apart'`)).out).toMatch(/apart\n$/);
     const info = await d.info();
-    // the 137 MB image is not in the guest: only what the two read
+    // the 142 MB image is not in the guest: only what the two read
     expect(info.memAvailableBytes).toBeGreaterThan(info.totalMemoryBytes / 2);
     expect((await docker('rm -f py1 py2')).status).toBe(0);
   }, 120_000);
