@@ -152,13 +152,17 @@ static void save_state(struct cl_container *c)
 		cl_log("%s", e.msg);
 }
 
-int cl_container_exited(struct cl_container *c, struct cl_error *err)
+void cl_container_started(struct cl_container *c, struct cl_task *t)
 {
-	c->status = CL_EXITED;
-	c->finished = cl_unix_ms();
-	c->pid = 0;
-	c->kill_at = 0;
-	save_state(c);
+	c->task = t;
+	c->status = CL_RUNNING;
+	c->started = cl_unix_ms();
+	c->exit_code = 0;
+	c->oom = false;
+}
+
+static int answer_followers(struct cl_container *c, struct cl_error *err)
+{
 	while (c->followers) {
 		struct cl_follower *f = c->followers;
 
@@ -172,6 +176,17 @@ int cl_container_exited(struct cl_container *c, struct cl_error *err)
 	return 0;
 }
 
+int cl_container_exited(struct cl_container *c, int code, bool oom, struct cl_error *err)
+{
+	c->task = NULL;
+	c->status = CL_EXITED;
+	c->exit_code = code;
+	c->oom = oom;
+	c->finished = cl_unix_ms();
+	save_state(c);
+	return answer_followers(c, err);
+}
+
 static void container_free(struct cl_container *c)
 {
 	while (c->followers) {
@@ -181,7 +196,6 @@ static void container_free(struct cl_container *c)
 		free(f);
 	}
 	cl_logring_free(&c->log);
-	free(c->stop_waiters);
 	free(c->spec);
 	free(c);
 }
@@ -197,7 +211,7 @@ int cl_container_destroy(struct cl_container *c, struct cl_error *err)
 	cl_tasks_detach(c);
 	cl_cgroup_remove(c->id);
 	/* Followers still get their answer. */
-	if (c->followers && cl_container_exited(c, err) < 0) {
+	if (answer_followers(c, err) < 0) {
 		container_free(c);
 		return cl_error_ret(err);
 	}
@@ -207,6 +221,17 @@ int cl_container_destroy(struct cl_container *c, struct cl_error *err)
 	}
 	container_free(c);
 	return 0;
+}
+
+bool cl_container_auto_remove(struct cl_container *c)
+{
+	struct cl_error e;
+
+	if (!cl_arg_bool(&c->attrs, "auto_remove") || c->removing)
+		return false;
+	if (cl_container_destroy(c, &e) < 0)
+		cl_log("auto-remove: %s", e.msg);
+	return true;
 }
 
 /* Calls fn for each `mount` record of a container spec. */
@@ -389,7 +414,7 @@ static int op_list(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		    (ret = cl_attrbuf_add_u64(&b, "created", c->created)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "started", c->started)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "finished", c->finished)) < 0 ||
-		    (ret = cl_attrbuf_add_u64(&b, "pid", (uint64_t)c->pid)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "pid", (uint64_t)(c->task ? cl_task_pid(c->task) : 0))) < 0 ||
 		    (memory && c->status == CL_RUNNING &&
 		     (ret = cl_attrbuf_add_u64(&b, "memory", cl_cgroup_memory_current(c->id))) < 0) ||
 		    (cl_attrs_get(&c->attrs, "record", &a) && (ret = cl_attrbuf_add(&b, "record", a.val, a.vlen)) < 0) ||

@@ -1,6 +1,10 @@
-/* Containers: a spec (the container.create request, kept verbatim in
- * containers/<id>/spec), a rootfs overlay's upper/work dirs, an in-memory
- * log, and the state of its main task. */
+/* Containers: the record of a container, as containerd's Container is: a
+ * spec (the container.create request, kept verbatim in containers/<id>/spec),
+ * a rootfs overlay's upper/work dirs, an in-memory log, its times and its
+ * last exit. The running process (pid, fds, stdio, stop waiters and
+ * deadline) is its task's (tasks.h, containerd's Task): tasks.c starts it,
+ * tells cl_container_started, and at its exit drives the whole exit path,
+ * telling cl_container_exited then cl_container_auto_remove. */
 #ifndef CL_CONTAINERS_H
 #define CL_CONTAINERS_H
 
@@ -30,18 +34,14 @@ struct cl_container {
 	size_t spec_len;
 	struct cl_attrs attrs;
 	enum cl_status status;
-	int exit_code;
-	bool oom;
+	int exit_code; /* the last exit's */
+	bool oom;      /* the last exit's: the cgroup's OOM killer killed */
 	uint64_t created, started, finished; /* unix ms */
-	uint64_t oom_base;                   /* oom_kill count when started */
-	pid_t pid;
+	/* The running main task (tasks.c's), NULL unless status is running. */
 	struct cl_task *task;
 	struct cl_logring log;
 	struct cl_follower *followers;
-	uint32_t *stop_waiters; /* task.stop requests to answer at exit */
-	size_t nstop;
-	uint64_t kill_at; /* monotonic ms for SIGKILL after a stop; 0: none */
-	bool removing;
+	bool removing; /* container.remove with force is killing the task */
 	struct cl_container *next;
 };
 
@@ -56,8 +56,17 @@ int cl_container_arg(const struct cl_request *req, const char *op, struct cl_con
 /* Output of the main task or an exec: into the log and to followers. */
 int cl_container_output(struct cl_container *c, uint8_t stream, const void *p, size_t n, struct cl_error *err);
 
-/* The main task is gone: records the state, answers followers. */
-int cl_container_exited(struct cl_container *c, struct cl_error *err);
+/* The main task t started: status running, the start time, no last exit. */
+void cl_container_started(struct cl_container *c, struct cl_task *t);
+
+/* The main task is gone (exit code, killed by the OOM killer): records the
+ * exit (in memory and in containers/<id>/state) and answers followers. */
+int cl_container_exited(struct cl_container *c, int code, bool oom, struct cl_error *err);
+
+/* After an exit is answered: removes the container if it was created with
+ * auto_remove (`run --rm`) and is not being removed already; a failure is
+ * logged. Returns whether c was freed. */
+bool cl_container_auto_remove(struct cl_container *c);
 
 /* Writable-layer size (container.create `disk`): 0 means the default, a
  * quarter of the VM's memory but at most CL_DISK_DEFAULT_MAX; below

@@ -58,6 +58,13 @@ struct cl_task {
 	/* The container's mount namespace, held so that its teardown (every
 	 * unmount) runs after the exit is answered, not in the exit itself. */
 	int mnt_ns;
+	/* Main task only: the cgroup's oom_kill count when it started; the
+	 * task.stop and SIGKILL task.kill requests answered at exit; the
+	 * monotonic ms for SIGKILL after a task.stop (0: none). */
+	uint64_t oom_base;
+	uint32_t *stop_waiters;
+	size_t nstop;
+	uint64_t kill_at;
 	/* Stdin bytes the process has not taken yet: inq[inq_off..+inq_len),
 	 * at most CL_STDIN_QUEUE; in_taken counts the bytes that left it
 	 * (STREAM_CREDIT). */
@@ -72,6 +79,11 @@ static struct cl_task *tasks;
 static int ntasks;
 static int sigchld_fd = -1;
 static uint8_t out_buf[OUT_CHUNK];
+
+pid_t cl_task_pid(const struct cl_task *t)
+{
+	return t->pid;
+}
 
 static uint64_t mono_ms(void)
 {
@@ -313,12 +325,24 @@ int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n,
 
 /* --- exit ----------------------------------------------------------------- */
 
+static void task_free(struct cl_task *t)
+{
+	free(t->stop_waiters);
+	free(t);
+}
+
+/* The exit path, in this order: drain what the process wrote, close the
+ * task's fds, answer the stop waiters, record the exit in the container
+ * (which answers its log followers), answer the run/exec request, drop the
+ * mount namespace (its unmounts after the answer, so the host need not wait
+ * for them), auto-remove (still before any next request is read, so `run
+ * --rm` then `ps -a` never sees the container). */
 static int finish(struct cl_task *t, int status, struct cl_error *err)
 {
 	cleanup_attrbuf struct cl_attrbuf b = { 0 };
-	struct cl_container *c = t->c;
+	struct cl_container *c = t->is_exec ? NULL : t->c;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	bool oom = false, destroy = false;
+	bool oom = false;
 	int ret = 0;
 
 	/* Everything the process wrote is in the pipes by now. */
@@ -345,21 +369,24 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 		cl_loop_unwatch(t->master);
 		close(t->master);
 	}
-	if (!t->is_exec && c) {
-		oom = cl_cgroup_oom_kills(c->id) > c->oom_base;
-		c->exit_code = code;
-		c->oom = oom;
-		c->task = NULL;
-		for (size_t i = 0; i < c->nstop && ret == 0; i++) {
+	if (c) {
+		oom = cl_cgroup_oom_kills(c->id) > t->oom_base;
+		for (size_t i = 0; i < t->nstop && ret == 0; i++) {
 			cleanup_attrbuf struct cl_attrbuf s = { 0 };
 
 			if (cl_attrbuf_add_u64(&s, "exit_code", (uint64_t)code) == 0)
-				ret = cl_reply(c->stop_waiters[i], &s, err);
+				ret = cl_reply(t->stop_waiters[i], &s, err);
 		}
-		c->nstop = 0;
+		t->nstop = 0;
 		if (ret == 0)
-			ret = cl_container_exited(c, err);
-		destroy = cl_arg_bool(&c->attrs, "auto_remove") && !c->removing;
+			ret = cl_container_exited(c, code, oom, err);
+		else {
+			/* The channel failed (the daemon ends): the exit is
+			 * recorded all the same, the first error reported. */
+			struct cl_error e2;
+
+			cl_container_exited(c, code, oom, &e2);
+		}
 	}
 	if (ret == 0 && t->req) {
 		if (cl_attrbuf_add_u64(&b, "exit_code", (uint64_t)code) < 0 ||
@@ -368,18 +395,11 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 		else
 			ret = cl_reply(t->req, &b, err);
 	}
-	/* After the answer, so the host need not wait for the unmounts and
-	 * rmdirs; still before any next request is read, so `run --rm` then
-	 * `ps -a` never sees the container. */
 	if (t->mnt_ns >= 0)
 		close(t->mnt_ns);
-	if (ret == 0 && destroy) {
-		struct cl_error e;
-
-		if (cl_container_destroy(c, &e) < 0)
-			cl_log("auto-remove: %s", e.msg);
-	}
-	free(t);
+	if (ret == 0 && c)
+		cl_container_auto_remove(c);
+	task_free(t);
 	return ret;
 }
 
@@ -412,9 +432,9 @@ static int on_sigchld(void *ctx, int fd, short rev, struct cl_error *err)
 
 int cl_task_kill_wait(struct cl_container *c, struct cl_error *err)
 {
-	pid_t pid = c->pid;
+	pid_t pid = c->task ? c->task->pid : 0;
 
-	if (!c->task || pid <= 0)
+	if (pid <= 0)
 		return 0;
 	kill(pid, SIGKILL);
 	/* Reap anything: the namespace's init is only reapable once execs
@@ -446,9 +466,9 @@ static int next_deadline(void)
 {
 	uint64_t now = mono_ms(), best = UINT64_MAX;
 
-	for (struct cl_container *c = cl_containers; c; c = c->next)
-		if (c->kill_at && c->kill_at < best)
-			best = c->kill_at;
+	for (struct cl_task *t = tasks; t; t = t->next)
+		if (t->kill_at && t->kill_at < best)
+			best = t->kill_at;
 	if (best == UINT64_MAX)
 		return -1;
 	return best <= now ? 0 : (int)(best - now);
@@ -458,11 +478,10 @@ static void tick(void)
 {
 	uint64_t now = mono_ms();
 
-	for (struct cl_container *c = cl_containers; c; c = c->next)
-		if (c->kill_at && c->kill_at <= now) {
-			c->kill_at = 0;
-			if (c->pid > 0)
-				kill(c->pid, SIGKILL);
+	for (struct cl_task *t = tasks; t; t = t->next)
+		if (t->kill_at && t->kill_at <= now) {
+			t->kill_at = 0;
+			kill(t->pid, SIGKILL);
 		}
 }
 
@@ -1157,7 +1176,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	char user[256], cwd[CL_PATH_MAX], hostname[65], snap[CL_DIGEST_STR_LEN + 1];
 	char rootfs[CL_PATH_MAX], upper[CL_PATH_MAX], work[CL_PATH_MAX];
 	struct child x = { .is_exec = is_exec, .netns = -1 };
-	uint64_t memory, pids;
+	uint64_t memory, pids, oom_base = 0;
 	size_t argc;
 	pid_t pid = -1, tpid = -1;
 	bool want_stdin = cl_arg_bool(a, "stdin") && req;
@@ -1209,7 +1228,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		if (cl_cgroup_create(c->id, memory, pids, &procs, err) < 0)
 			return cl_error_ret(err);
 		netns = cl_netns_take();
-		c->oom_base = cl_cgroup_oom_kills(c->id);
+		oom_base = cl_cgroup_oom_kills(c->id);
 	} else {
 		int *ns[5] = { &ns_ipc, &ns_uts, &ns_net, &ns_pid, &ns_mnt };
 		static const char *const names[5] = { "ipc", "uts", "net", "pid", "mnt" };
@@ -1218,7 +1237,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		if (cl_cgroup_open_procs(c->id, &procs, err) < 0)
 			return cl_error_ret(err);
 		for (int i = 0; i < 5; i++) {
-			snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)c->pid, names[i]);
+			snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)c->task->pid, names[i]);
 			*ns[i] = open(p, O_RDONLY | O_CLOEXEC);
 			if (*ns[i] < 0)
 				return cl_fail(err, errno, "open `%s`", p);
@@ -1250,7 +1269,8 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		return cl_fail(err, ENOMEM, "task");
 	}
 	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid, .in_fd = -1,
-			       .out_fd = -1, .err_fd = -1, .master = -1, .mnt_ns = cl_steal_fd(&mnt_ns) };
+			       .out_fd = -1, .err_fd = -1, .master = -1, .mnt_ns = cl_steal_fd(&mnt_ns),
+			       .oom_base = oom_base };
 	if (x.tty) {
 		t->master = cl_steal_fd(&master);
 		t->out_fd = t->master;
@@ -1263,14 +1283,8 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	t->next = tasks;
 	tasks = t;
 	ntasks++;
-	if (!is_exec) {
-		c->task = t;
-		c->pid = tpid;
-		c->status = CL_RUNNING;
-		c->started = cl_unix_ms();
-		c->exit_code = 0;
-		c->oom = false;
-	}
+	if (!is_exec)
+		cl_container_started(c, t);
 	for (int i = 0; i < 3; i++) {
 		int fd = i == 0 ? t->out_fd : i == 1 ? t->err_fd : t->in_fd;
 
@@ -1296,7 +1310,7 @@ static int op_run(const struct cl_request *req, struct cl_attrbuf *resp, struct 
 	(void)resp;
 	if (cl_container_arg(req, "task.run", &c, err) < 0)
 		return cl_error_ret(err);
-	if (c->status == CL_RUNNING)
+	if (c->task)
 		return cl_fail_plain(err, EBUSY, "Container %s is already running", c->id);
 	if (spawn(c, &c->attrs, false, req->id, err) < 0)
 		return cl_error_ret(err);
@@ -1310,9 +1324,9 @@ static int op_start(const struct cl_request *req, struct cl_attrbuf *resp, struc
 
 	if (cl_container_arg(req, "task.start", &c, err) < 0)
 		return cl_error_ret(err);
-	if (c->status != CL_RUNNING && spawn(c, &c->attrs, false, 0, err) < 0)
+	if (!c->task && spawn(c, &c->attrs, false, 0, err) < 0)
 		return cl_error_ret(err);
-	ret = cl_attrbuf_add_u64(resp, "pid", (uint64_t)c->pid);
+	ret = cl_attrbuf_add_u64(resp, "pid", (uint64_t)c->task->pid);
 	if (ret < 0)
 		return cl_fail(err, -ret, "task.start: build response");
 	return 0;
@@ -1330,72 +1344,82 @@ static int op_exec(const struct cl_request *req, struct cl_attrbuf *resp, struct
 	(void)resp;
 	if (cl_container_arg(req, "exec.run", &c, err) < 0)
 		return cl_error_ret(err);
-	if (c->status != CL_RUNNING)
+	if (!c->task)
 		return not_running(c, err);
 	if (spawn(c, &req->attrs, true, req->id, err) < 0)
 		return cl_error_ret(err);
 	return CL_OP_DEFERRED;
 }
 
+/* A task.stop or SIGKILL task.kill request, answered at exit. */
+static int add_stop_waiter(struct cl_task *t, uint32_t req, const char *op, struct cl_error *err)
+{
+	uint32_t *w = realloc(t->stop_waiters, (t->nstop + 1) * sizeof *w);
+
+	if (!w)
+		return cl_fail(err, ENOMEM, "%s", op);
+	t->stop_waiters = w;
+	w[t->nstop++] = req;
+	return 0;
+}
+
 static int op_kill(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
 {
 	struct cl_container *c;
+	struct cl_task *t;
 	uint64_t sig;
 
 	(void)resp;
 	if (cl_container_arg(req, "task.kill", &c, err) < 0 ||
 	    cl_arg_u64(&req->attrs, "task.kill", "signal", SIGKILL, &sig, err) < 0)
 		return cl_error_ret(err);
-	if (c->status != CL_RUNNING)
+	if (!(t = c->task))
 		return not_running(c, err);
 	if (sig == 0 || sig >= 65)
 		return cl_fail_plain(err, EINVAL, "Invalid signal: %" PRIu64, sig);
 	if (sig == SIGKILL) {
 		/* As Docker does: a SIGKILL is answered once the task is dead, so
 		 * that a `ps` right after it never shows the container running. */
-		uint32_t *w = realloc(c->stop_waiters, (c->nstop + 1) * sizeof *w);
-
-		if (!w)
-			return cl_fail(err, ENOMEM, "task.kill");
-		c->stop_waiters = w;
-		if (kill(c->pid, SIGKILL) < 0)
-			return cl_fail(err, errno, "kill %d", (int)c->pid);
-		w[c->nstop++] = req->id;
+		if (add_stop_waiter(t, req->id, "task.kill", err) < 0)
+			return cl_error_ret(err);
+		if (kill(t->pid, SIGKILL) < 0) {
+			t->nstop--;
+			return cl_fail(err, errno, "kill %d", (int)t->pid);
+		}
 		return CL_OP_DEFERRED;
 	}
-	if (kill(c->pid, (int)sig) < 0)
-		return cl_fail(err, errno, "kill %d", (int)c->pid);
+	if (kill(t->pid, (int)sig) < 0)
+		return cl_fail(err, errno, "kill %d", (int)t->pid);
 	return 0;
 }
 
 static int op_stop(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
 {
 	struct cl_container *c;
-	uint64_t timeout;
-	uint32_t *w;
+	struct cl_task *t;
+	uint64_t timeout, at;
 	int ret;
 
 	if (cl_container_arg(req, "task.stop", &c, err) < 0 ||
 	    cl_arg_u64(&req->attrs, "task.stop", "timeout", DEFAULT_STOP_TIMEOUT, &timeout, err) < 0)
 		return cl_error_ret(err);
-	if (c->status != CL_RUNNING) {
+	if (!(t = c->task)) {
+		/* Not running: the last exit's code. */
 		ret = cl_attrbuf_add_u64(resp, "exit_code", (uint64_t)(uint32_t)c->exit_code);
 		return ret < 0 ? cl_fail(err, -ret, "task.stop: build response") : 0;
 	}
-	w = realloc(c->stop_waiters, (c->nstop + 1) * sizeof *w);
-	if (!w)
-		return cl_fail(err, ENOMEM, "task.stop");
-	c->stop_waiters = w;
-	w[c->nstop++] = req->id;
+	if (add_stop_waiter(t, req->id, "task.stop", err) < 0)
+		return cl_error_ret(err);
 	if (timeout == 0) {
-		kill(c->pid, SIGKILL);
+		kill(t->pid, SIGKILL);
 		return CL_OP_DEFERRED;
 	}
-	kill(c->pid, SIGTERM);
+	kill(t->pid, SIGTERM);
 	if (timeout > 86400 * 365)
 		timeout = 86400 * 365;
-	if (!c->kill_at || c->kill_at > mono_ms() + timeout * 1000)
-		c->kill_at = mono_ms() + timeout * 1000;
+	at = mono_ms() + timeout * 1000;
+	if (!t->kill_at || t->kill_at > at)
+		t->kill_at = at;
 	return CL_OP_DEFERRED;
 }
 

@@ -1,12 +1,19 @@
-/* Tasks: the processes of containers. A main task per container (new pid,
- * mount, uts, ipc and net namespaces) and execs joining them; their output
- * (pipes, or a pty master passed back from inside the container), stdin from
- * STREAM frames, exit statuses from a SIGCHLD signalfd, stop timeouts. */
+/* Tasks: the processes of containers, as containerd's Task is. A main task
+ * per container (new pid, mount, uts, ipc and net namespaces) and execs
+ * joining them; each a struct cl_task owned here: pid, output (pipes, or a
+ * pty master passed back from inside the container), stdin from STREAM
+ * frames, the request answered at exit, task.stop/kill waiters and the stop
+ * deadline. Exit statuses come from a SIGCHLD signalfd, and the exit path
+ * runs in one place (finish in tasks.c): drain the output, answer stop
+ * waiters, record the exit in the container (cl_container_exited), answer
+ * the run request, drop the mount namespace, auto-remove
+ * (cl_container_auto_remove). The container's record is containers.h's. */
 #ifndef CL_TASKS_H
 #define CL_TASKS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "containers.h"
 #include "error.h"
@@ -33,6 +40,9 @@ int cl_tasks_init(struct cl_error *err);
  * id; an empty payload is EOF. Unknown ids are dropped. Each wake-up that
  * moved stdin bytes out of the queue answers a STREAM_CREDIT. */
 int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n, struct cl_error *err);
+
+/* The task's pid (in the daemon's pid namespace). */
+pid_t cl_task_pid(const struct cl_task *t);
 
 /* For container.remove with force: SIGKILL the main task and wait for it
  * (answering whatever waits on it). */
