@@ -12,6 +12,7 @@ void suite_sha256(void);
 void suite_runtime(void);
 void suite_mounts(void);
 void suite_fsutil(void);
+void suite_containers(void);
 
 void t_run(const char *name, void (*fn)(void))
 {
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
 	suite_runtime();
 	suite_mounts();
 	suite_fsutil();
+	suite_containers();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
