@@ -142,6 +142,10 @@ describe('docker load', () => {
     expect(rec).toMatchObject({ id: img.config.digest, repoDigest: `docker.io/library/test@${img.manifest.digest}`, runConfig: { Cmd: ['sh'] }, architecture: '386', os: 'linux', created: '2026-01-01T00:00:00Z', size: 8 });
     expect(rec.manifest).toEqual(img.manifest);
     expect(rec.layers).toEqual(img.layers.map((l) => l.desc));
+    // each layer's snapshot sits on the one below it
+    expect(await s.host.snapshotStat(rec.chainIds[0]!)).toEqual({ key: rec.chainIds[0], diffId: digest(BASE.tar), size: 5 });
+    expect(await s.host.snapshotStat(rec.chainIds[1]!)).toEqual({ key: rec.chainIds[1], parent: rec.chainIds[0], diffId: digest(img.layers[1]!.tar), size: 3 });
+    expect(s.applied.map((r) => r.parent)).toEqual([undefined, rec.chainIds[0]]);
     expect(events.filter((e) => e.kind === 'layer').map((e) => (e.kind === 'layer' ? e.status : ''))).toEqual(['Pulling fs layer', 'Download complete', 'Pull complete', 'Pulling fs layer', 'Download complete', 'Pull complete']);
     expect(events.filter((e) => e.kind === 'layer').map((e) => (e.kind === 'layer' ? e.id : ''))).toEqual([0, 0, 0, 1, 1, 1].map((i) => img.layers[i]!.desc.digest.slice(7, 19)));
   });
@@ -263,6 +267,7 @@ describe('pull into a store that has images', () => {
     const events: PullEvent[] = [];
     const rec = await s.images.pull(registry(img), 'test', (e) => events.push(e));
     expect(rec.name).toBe('docker.io/library/test:latest');
+    expect((await s.host.imageList()).map((i) => i.name)).toEqual(['docker.io/library/other:1', 'docker.io/library/test:latest']);
     expect(events.filter((e) => e.kind === 'layer').map((e) => (e.kind === 'layer' ? `${e.id} ${e.status}` : ''))).toEqual([
       `${BASE.desc.digest.slice(7, 19)} Already exists`,
       `${img.layers[1]!.desc.digest.slice(7, 19)} Pulling fs layer`,

@@ -74,6 +74,7 @@ describe('parseIndexOrManifest', () => {
     ['an index with a bad entry', { schemaVersion: 2, mediaType: INDEX, manifests: [{}] }, desc(INDEX), `${D('a')} manifests[0]: descriptor is not an object`.replace('descriptor is not an object', 'missing mediaType')],
     ['a manifest with manifests', { ...manifest, manifests: [] }, desc(), `${D('a')}: a manifest must not have manifests`],
     ['a manifest whose config is an image layer', { ...manifest, config: layerDesc }, desc(), `${D('a')}: config has media type ${layerDesc.mediaType}`],
+    ['a manifest whose config descriptor is bad', { ...manifest, config: { ...configDesc, size: -1 } }, desc(), `${D('a')} config: invalid size -1`],
     ['a manifest without layers', { ...manifest, layers: undefined }, desc(), `${D('a')}: missing layers`],
     ['a layer of an unknown type', { ...manifest, layers: [{ ...layerDesc, mediaType: 'text/plain' }] }, desc(), `${D('a')} layers[0]: unsupported layer media type text/plain`],
     ['a bad layer descriptor', { ...manifest, layers: [layerDesc, { ...layerDesc, size: -1 }] }, desc(), `${D('a')} layers[1]: invalid size -1`],
@@ -85,6 +86,10 @@ describe('parseIndexOrManifest', () => {
 
   it('refuses invalid UTF-8 and documents over MAX_DOCUMENT', () => {
     expect(() => parseIndexOrManifest(new Uint8Array([0x7b, 0xff, 0x7d]), desc())).toThrow(/^sha256:a{64}: not valid JSON \(/);
+    // valid JSON once a bad byte inside a string is replaced: refused all the same
+    const json8 = json({ ...manifest, annotations: { a: 'X' } });
+    json8[json8.indexOf(0x58)] = 0xff;
+    expect(() => parseIndexOrManifest(json8, desc())).toThrow(/^sha256:a{64}: not valid JSON \(/);
     const big = new Uint8Array(MAX_DOCUMENT + 1).fill(0x20);
     expect(() => parseIndexOrManifest(big, desc())).toThrow(new ImageError(`${D('a')}: document too large`));
     const atMost = new Uint8Array(MAX_DOCUMENT).fill(0x20);
@@ -107,6 +112,10 @@ describe('parseConfig', () => {
   const parse = (v: unknown, layers = 2) => () => parseConfig(json(v), configDesc, layers);
   const refusal = (m: string) => new ImageError(`config ${D('c')}: ${m}`);
 
+  it('says which config is not JSON', () => {
+    expect(() => parseConfig(enc.encode('{'), configDesc, 1)).toThrow(/^config sha256:c{64}: not valid JSON \(/);
+  });
+
   it('accepts a config, with or without a run config', () => {
     expect(parse(config)()).toEqual(config);
     const full = { ...config, config: { Env: ['A=1'], Entrypoint: null, Cmd: ['sh'], User: 'nobody', WorkingDir: '/' } };
@@ -125,6 +134,7 @@ describe('parseConfig', () => {
     ['no architecture', { ...config, architecture: 386 }, 'missing os/architecture'],
     ['a run config that is a list', { ...config, config: [] }, 'config is not an object'],
     ['an Env of numbers', { ...config, config: { Env: [1] } }, 'Env must be a list of strings'],
+    ['a Cmd with one number among strings', { ...config, config: { Cmd: ['sh', 1] } }, 'Cmd must be a list of strings'],
     ['an Entrypoint string', { ...config, config: { Entrypoint: 'sh' } }, 'Entrypoint must be a list of strings'],
     ['a numeric User', { ...config, config: { User: 0 } }, 'User must be a string'],
     ['a WorkingDir list', { ...config, config: { WorkingDir: ['/'] } }, 'WorkingDir must be a string'],
