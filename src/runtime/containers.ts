@@ -63,6 +63,8 @@ export interface ContainerInfo {
   autoRemove: boolean;
   /** named volumes it mounts */
   volumes: string[];
+  /** the environment its task was created with (an exec starts from it, as docker's does) */
+  env: string[];
   /** the cgroup's memory.current (processes, page cache, writable layer); 0 unless running and listed with `memory` */
   memoryBytes: number;
 }
@@ -75,6 +77,7 @@ interface ContainerRecord {
   created: number;
   autoRemove: boolean;
   volumes?: string[];
+  env?: string[];
 }
 
 const enc = new TextEncoder();
@@ -138,6 +141,7 @@ export class Containers {
         pid: c.int('pid') ?? 0,
         autoRemove: rec.autoRemove ?? false,
         volumes: rec.volumes ?? [],
+        env: rec.env ?? [],
         memoryBytes: c.int('memory') ?? 0,
       };
       out.push(info);
@@ -229,6 +233,7 @@ export class Containers {
       created: Date.now(),
       autoRemove: o.rm ?? false,
       volumes: mounts.filter((m) => m.type === 'volume').map((m) => m.source),
+      env,
     };
     const req = request(Op.ContainerCreate, {
       id,
@@ -260,11 +265,19 @@ export class Containers {
     await this.call(request(Op.TaskStart, { id }));
   }
 
-  exec(ref: string, args: string[], o: { tty?: boolean; interactive?: boolean; env?: string[]; workdir?: string; user?: string }, out: Output): Promise<Attached> {
+  exec(
+    ref: string,
+    args: string[],
+    o: { tty?: boolean; interactive?: boolean; env?: string[]; workdir?: string; user?: string; hostEnv?: Record<string, string | undefined> },
+    out: Output,
+  ): Promise<Attached> {
     return this.find(ref).then((c) => {
       if (c.status !== 'running') throw new DockerError(`container ${c.id} is not running`);
+      // as docker's: the container's environment, then the exec's -e (`-e NAME` from the client's)
+      const hostname = c.env.find((e) => e.startsWith('HOSTNAME='))?.slice(9) ?? c.id.slice(0, 12);
+      const env = mergeEnv(c.env, o.env ?? [], hostname, o.tty ?? false, o.hostEnv);
       return this.openTask(
-        request(Op.ExecRun, { id: c.id, arg: args, env: o.env ?? [], cwd: o.workdir, user: o.user ?? '', tty: o.tty ?? false, stdin: o.interactive ?? false }),
+        request(Op.ExecRun, { id: c.id, arg: args, env, cwd: o.workdir, user: o.user ?? '', tty: o.tty ?? false, stdin: o.interactive ?? false }),
         c.id,
         out,
       );

@@ -70,6 +70,11 @@ describe('docker output formats', () => {
     expect(parseSignal('TERM')).toBe(15);
     expect(parseSignal('SIGKILL')).toBe(9);
     expect(parseSignal('10')).toBe(10);
-    expect(() => parseSignal('NOPE')).toThrow('invalid signal: NOPE');
+    expect(parseSignal('sigwinch')).toBe(28);
+    expect(parseSignal('RTMIN+2')).toBe(36);
+    expect(parseSignal('64')).toBe(64);
+    expect(() => parseSignal('NOPE')).toThrow('Invalid signal: NOPE');
+    expect(() => parseSignal('0')).toThrow('Invalid signal: 0');
+    expect(() => parseSignal('65')).toThrow('the linux daemon does not support signal 65');
   });
 });

@@ -1,3 +1,4 @@
+import { StartError } from '../../runtime/containers.js';
 import { DockerError } from '../../runtime/errors.js';
 import { attachTo } from '../attach.js';
 import type { Ctx } from '../context.js';
@@ -22,11 +23,36 @@ export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
     ctx.io.err('the input device is not a TTY\n');
     return 1;
   }
-  const proc = await ctx.d.containers.exec(
-    p.args[0]!,
-    p.args.slice(1),
-    { tty, interactive, env: list(p, 'env'), ...(str(p, 'workdir') !== undefined ? { workdir: str(p, 'workdir')! } : {}), ...(str(p, 'user') !== undefined ? { user: str(p, 'user')! } : {}) },
-    { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) },
-  );
-  return attachTo(ctx, proc, { tty, interactive });
+  try {
+    const proc = await ctx.d.containers.exec(
+      p.args[0]!,
+      p.args.slice(1),
+      {
+        tty,
+        interactive,
+        env: list(p, 'env'),
+        hostEnv: ctx.io.env ?? {},
+        ...(str(p, 'workdir') !== undefined ? { workdir: str(p, 'workdir')! } : {}),
+        ...(str(p, 'user') !== undefined ? { user: str(p, 'user')! } : {}),
+      },
+      { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) },
+    );
+    return await attachTo(ctx, proc, { tty, interactive });
+  } catch (e) {
+    if (e instanceof StartError) return execFailed(ctx, p.args[1]!, e.message);
+    throw e;
+  }
+}
+
+/**
+ * An exec that could not start, as docker says it: a user lookup in the
+ * daemon's words, anything else as the runtime's; status 126, or 127 when the
+ * command itself was not found (moby's ContainerExecStart and
+ * translateContainerdStartErr).
+ */
+function execFailed(ctx: Ctx, cmd: string, msg: string): number {
+  const lower = msg.toLowerCase();
+  const notFound = lower.includes(cmd.toLowerCase()) && (lower.includes('executable file not found') || lower.includes('no such file or directory'));
+  ctx.io.err(/^unable to find (user|group) /.test(msg) ? `${msg}\n` : `OCI runtime exec failed: exec failed: unable to start container process: ${msg}: unknown\n`);
+  return notFound ? 127 : 126;
 }
