@@ -14,7 +14,7 @@ import {
   type ImageIndex,
   type ImageManifest,
 } from '../common/oci/types.js';
-import { chainIds, ImageError, parseConfig, parseIndex, parseIndexOrManifest, platformMatches, verifyBlob } from '../common/oci/verify.js';
+import { chainIds, checkBlobSize, ImageError, parseConfig, parseIndex, parseIndexOrManifest, platformMatches, verifyBlob } from '../common/oci/verify.js';
 import type { StoreApi } from '../common/store/host-store.js';
 import { readTar, writeTar, TarError } from '../common/tar.js';
 import { DockerError, NoSuchImageError } from './errors.js';
@@ -43,6 +43,13 @@ export interface ImageRecord {
 
 /** The image store as the runtime sees it (the worker's, or one in memory in tests). */
 export type ImageBackend = StoreApi;
+
+/**
+ * A blob of the image being pulled or loaded, checked against its descriptor
+ * before it is used — except the sha256 of a layer, which the store computes
+ * anyway when it keeps it (contentPut) and before it applies it.
+ */
+type BlobSource = (d: Descriptor, o?: { hashedByStore?: boolean }) => Promise<Uint8Array>;
 
 /** Errors of the store that are about the image, not the store: the user's to fix. */
 const IMAGE_ERRORS = new Set(['SnapshotError', 'LayerError', 'ContentError']);
@@ -148,9 +155,10 @@ export class ImageStore {
       ? layout.manifests.find((d) => d.digest === ref.digest)
       : layout.manifests.find((d) => d.annotations?.[ANNOTATION_REF_NAME] === ref.tag);
     if (!top) throw new DockerError(`manifest for ${familiarString(ref)} not found: manifest unknown`);
-    const fetchVerified = async (d: Descriptor) => {
+    const fetchVerified: BlobSource = async (d, o) => {
       const b = await src.blob(ref.domain, ref.path, d.digest);
-      await verifyBlob(d, b);
+      if (o?.hashedByStore) checkBlobSize(d, b);
+      else await verifyBlob(d, b);
       return b;
     };
     const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top, fetchVerified);
@@ -175,7 +183,7 @@ export class ImageStore {
     manifestBytes: Uint8Array,
     manifest: ImageManifest,
     configBytes: Uint8Array,
-    blob: (d: Descriptor) => Promise<Uint8Array>,
+    blob: BlobSource,
     onEvent: (e: PullEvent) => void,
   ): Promise<ImageRecord> {
     const config = parseConfig(configBytes, manifest.config, manifest.layers.length);
@@ -228,7 +236,7 @@ export class ImageStore {
     layers: Descriptor[],
     diffIds: string[],
     chain: string[],
-    blob: (d: Descriptor) => Promise<Uint8Array>,
+    blob: BlobSource,
     onEvent: (e: PullEvent) => void,
     made: string[],
   ): Promise<number> {
@@ -237,7 +245,8 @@ export class ImageStore {
     for (const [i, layer] of layers.entries()) {
       const short = layer.digest.slice(7, 19);
       const key = chain[i]!;
-      const bytes = await blob(layer);
+      // a layer is hashed once, by the store, which then applies what it kept
+      const bytes = await blob(layer, { hashedByStore: true });
       await this.putContent(layer, bytes);
       if (have.has(key)) {
         onEvent({ kind: 'layer', id: short, status: 'Already exists' });
@@ -251,7 +260,7 @@ export class ImageStore {
           key,
           ...(i > 0 ? { parent: chain[i - 1]! } : {}),
           diffId: diffIds[i]!,
-          layer: bytes,
+          layer: { digest: layer.digest },
           gzip: GZIP_LAYER_TYPES.includes(layer.mediaType),
         });
         size += applied.size;
@@ -266,9 +275,14 @@ export class ImageStore {
     return size;
   }
 
-  /** Keeps a blob (already verified against `desc` by every caller's blob(); the store checks its digest again). */
+  /** Keeps a blob; the store refuses one that does not hash to its digest. */
   private async putContent(desc: Descriptor, bytes: Uint8Array): Promise<void> {
-    await this.store.contentPut(desc.digest, bytes);
+    try {
+      await this.store.contentPut(desc.digest, bytes);
+    } catch (e) {
+      if (e instanceof Error && IMAGE_ERRORS.has(e.name)) throw new ImageError(e.message);
+      throw e;
+    }
   }
 
   private async putRecord(r: ImageRecord): Promise<void> {
@@ -456,10 +470,11 @@ export class ImageStore {
     }
     const layout = parseIndex(indexBytes, 'index.json');
     if (layout.manifests.length === 0) throw new DockerError('invalid archive: index.json lists no images');
-    const blob = async (d: Descriptor) => {
+    const blob: BlobSource = async (d, o) => {
       const b = files.get(`blobs/sha256/${d.digest.slice(7)}`);
       if (!b) throw new ImageError(`invalid archive: blob ${d.digest} is missing`);
-      await verifyBlob(d, b);
+      if (o?.hashedByStore) checkBlobSize(d, b);
+      else await verifyBlob(d, b);
       return b;
     };
     const loaded: string[] = [];

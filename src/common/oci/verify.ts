@@ -40,11 +40,16 @@ export function checkDescriptor(v: unknown, where: string): Descriptor {
   return v as unknown as Descriptor;
 }
 
-/** Throws unless `bytes` are exactly what `desc` names. */
-export async function verifyBlob(desc: Descriptor, bytes: Uint8Array): Promise<void> {
+/** Throws unless `bytes` are as long as `desc` says (the cheap half of verifyBlob). */
+export function checkBlobSize(desc: Descriptor, bytes: Uint8Array): void {
   if (bytes.length !== desc.size) {
     throw new ImageError(`blob ${desc.digest}: size ${bytes.length} does not match the descriptor's ${desc.size}`);
   }
+}
+
+/** Throws unless `bytes` are exactly what `desc` names. */
+export async function verifyBlob(desc: Descriptor, bytes: Uint8Array): Promise<void> {
+  checkBlobSize(desc, bytes);
   const got = `sha256:${await sha256Hex(bytes)}`;
   if (got !== desc.digest) throw new ImageError(`blob ${desc.digest}: content hashes to ${got}`);
 }

@@ -23,12 +23,16 @@ const keyOf = (digest: string) => `content/sha256/${checkDigest(digest).slice(7)
 export class Content {
   constructor(private readonly blobs: Blobs) {}
 
-  /** Keeps `bytes` under `digest`, which they must hash to. */
+  /**
+   * Keeps `bytes` under `digest`, which they must hash to — also when the
+   * store has that blob already (then it is not written again): bytes that
+   * do not match are refused, never silently swapped for the good copy.
+   */
   async put(digest: string, bytes: Uint8Array): Promise<void> {
     const key = keyOf(digest);
-    if ((await this.blobs.size(key)) === bytes.length) return;
     const got = `sha256:${await sha256Hex(bytes)}`;
     if (got !== digest) throw new ContentError(`blob ${digest}: content hashes to ${got}`);
+    if ((await this.blobs.size(key)) === bytes.length) return;
     await this.blobs.put(key, bytes);
   }
 

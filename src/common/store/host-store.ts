@@ -5,7 +5,7 @@
 import type { Blobs } from './blobs.js';
 import { Content } from './content.js';
 import { ImageRecords } from './images.js';
-import { Snapshots, type ApplyRequest, type Inflate, type SnapshotInfo } from './snapshots.js';
+import { SnapshotError, Snapshots, type ApplyRequest, type Inflate, type SnapshotInfo } from './snapshots.js';
 import type { LayerLimits } from './layer.js';
 
 /** What the runtime asks of the store (across the worker boundary: plain data only). */
@@ -52,8 +52,12 @@ export class HostStore implements StoreApi {
   contentList() {
     return this.content.list();
   }
-  snapshotApply(req: ApplyRequest) {
-    return this.snapshots.apply(req);
+  /** A layer named by digest is read from content: only what the store checked and kept is applied. */
+  async snapshotApply(req: ApplyRequest) {
+    if (req.layer instanceof Uint8Array) return this.snapshots.apply(req);
+    const bytes = await this.content.get(req.layer.digest);
+    if (!bytes) throw new SnapshotError(`layer ${req.layer.digest} is not in the image store's content`);
+    return this.snapshots.apply({ ...req, layer: bytes });
   }
   snapshotStat(key: string) {
     return this.snapshots.stat(key);

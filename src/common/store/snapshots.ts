@@ -36,7 +36,8 @@ export interface ApplyRequest {
   parent?: string;
   /** what the image config says the uncompressed layer hashes to */
   diffId: string;
-  layer: Uint8Array;
+  /** the layer's bytes as its blob has them, or the digest of that blob in content (HostStore) */
+  layer: Uint8Array | { digest: string };
   gzip: boolean;
 }
 
@@ -90,9 +91,11 @@ export class Snapshots {
     const have = await this.stat(req.key);
     if (have) return have;
     if (req.parent !== undefined && !(await this.stat(req.parent))) throw new SnapshotError(`parent snapshot ${req.parent} does not exist`);
+    if (!(req.layer instanceof Uint8Array)) throw new SnapshotError(`layer ${req.layer.digest}: give Snapshots.apply its bytes`);
+    const blob = req.layer;
     let tar: Uint8Array;
     try {
-      tar = req.gzip ? await this.inflate(req.layer) : req.layer;
+      tar = req.gzip ? await this.inflate(blob) : blob;
     } catch (e) {
       throw new SnapshotError(`layer is not valid gzip: ${(e as Error).message}`);
     }
