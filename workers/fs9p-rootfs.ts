@@ -72,6 +72,11 @@ export function useStoreForFiles(fs: Fs9p, blobs: Blobs): void {
   };
 }
 
+/** Whether `snapshots/<hex>` of `key` is in the 9p filesystem already. */
+export function isMounted(fs: Fs9p, key: string): boolean {
+  return fs.SearchPath(`${SNAPSHOTS_DIR}/${key.replace(/^sha256:/, '')}`).id >= 0;
+}
+
 /** Makes `snapshots/<hex>` from `tree` unless it is there already. */
 export function mountTree(fs: Fs9p, key: string, tree: Rootfs): void {
   const hex = key.replace(/^sha256:/, '');

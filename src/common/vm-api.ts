@@ -135,13 +135,9 @@ export interface VmApi {
   instructionCount(): number;
   /** v86's save_state() of the running VM (uncompressed). */
   saveState(): Promise<ArrayBuffer>;
-  /**
-   * Puts a file into the VM's 9p filesystem (the guest sees it under
-   * /mnt/host). With `gunzip`, `data` is decompressed first — off the page's
-   * thread. Returns the size, sha256 and CRC-32 of what was written.
-   */
-  writeFile(path: string, data: Uint8Array, opts?: { gunzip?: boolean }): Promise<{ size: number; sha256: string; crc32: number }>;
-  /** Reads (and with `remove`, deletes) a file the guest left in the 9p filesystem. */
+  /** Puts a file into the VM's 9p filesystem (the guest sees it under /mnt/host). */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Reads a file the guest left in the 9p filesystem (it must `sync` first: 9p is mounted cache=loose). */
   readFile(path: string): Promise<Uint8Array>;
   /** One call of the host-side image store (opened at boot, from BootOptions.store). */
   store<K extends keyof StoreApi>(method: K, ...args: Parameters<StoreApi[K]>): ReturnType<StoreApi[K]>;
