@@ -193,7 +193,6 @@ export class ImageStore {
       );
     }
     const chain = await chainIds(config.rootfs.diff_ids);
-    const contentBefore = new Set((await this.store.contentList()).map((c) => c.digest));
     const made: string[] = [];
     let size: number;
     try {
@@ -201,9 +200,12 @@ export class ImageStore {
       await this.putContent(manifest.config, configBytes);
       await this.putContent(manifestDesc, manifestBytes);
     } catch (e) {
-      // all or nothing: what this image added goes again (not what others share)
+      // all or nothing: what this image added goes again (not what other images use)
       for (const key of made.reverse()) await this.store.snapshotRemove(key).catch(() => {});
-      for (const c of await this.store.contentList()) if (!contentBefore.has(c.digest)) await this.store.contentRemove(c.digest).catch(() => {});
+      const used = new Set((await this.list()).flatMap(blobsOf));
+      for (const d of [...manifest.layers.map((l) => l.digest), manifest.config.digest, manifestDesc.digest]) {
+        if (!used.has(d)) await this.store.contentRemove(d).catch(() => {});
+      }
       if (e instanceof Error && e.name === 'StoreFullError') throw new DockerError(`${e.message}: remove images you no longer need (docker rmi, docker image prune)`);
       throw e;
     }
@@ -337,8 +339,8 @@ export class ImageStore {
       if (keep.has(key)) break;
       await this.store.snapshotRemove(key);
     }
-    const used = new Set(others.flatMap((r) => [r.manifest.digest, r.config.digest, ...r.layers.map((l) => l.digest)]));
-    for (const d of [img.manifest.digest, img.config.digest, ...img.layers.map((l) => l.digest)]) {
+    const used = new Set(others.flatMap(blobsOf));
+    for (const d of blobsOf(img)) {
       if (!used.has(d)) await this.store.contentRemove(d);
     }
   }
@@ -510,6 +512,11 @@ async function resolveManifest(
   const inner = parseIndexOrManifest(mbytes, pick);
   if (!('manifest' in inner)) throw new ImageError(`${pick.digest}: nested index where a manifest was expected`);
   return { manifest: inner.manifest, manifestDesc: pick, manifestBytes: mbytes };
+}
+
+/** The digests of every blob an image is made of. */
+function blobsOf(r: ImageRecord): string[] {
+  return [r.manifest.digest, r.config.digest, ...r.layers.map((l) => l.digest)];
 }
 
 function parseReferenceSafe(s: string): Reference {
