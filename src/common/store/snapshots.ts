@@ -2,8 +2,9 @@
 // A snapshot is the layer's uncompressed tar as it came (file bytes are read
 // from it by offset when the guest reads a file) and the checked list of its
 // entries; the tree a container sees is its chain's layers applied in order
-// (rootfs.ts). Stored as `snapshots/<chain hex>/layer.tar` and `.../meta.json`;
-// meta.json is written last, so a snapshot exists once it is whole.
+// (rootfs.ts). Stored as `snapshots/<chain hex>/layer.tar`, `.../entries.json`
+// and `.../info.json` (parent, sizes: what stat, list and remove read without
+// the entries); info.json is written last, so a snapshot exists once it is whole.
 import { sha256Hex } from '../manifest.js';
 import type { Blobs } from './blobs.js';
 import { checkDigest } from './content.js';
@@ -25,10 +26,9 @@ export interface SnapshotInfo {
   size: number;
 }
 
-interface Meta extends SnapshotInfo {
+interface Info extends SnapshotInfo {
   /** bytes of layer.tar: a tree is only built over a whole one */
   tarSize: number;
-  entries: LayerEntry[];
 }
 
 export interface ApplyRequest {
@@ -47,7 +47,8 @@ export type Inflate = (gz: Uint8Array) => Promise<Uint8Array>;
 const dir = (key: string) => `snapshots/${checkDigest(key).slice(7)}`;
 /** Where a snapshot's file bytes are: the `source` of its tree's nodes. */
 export const layerTarKey = (key: string) => `${dir(key)}/layer.tar`;
-const metaKey = (key: string) => `${dir(key)}/meta.json`;
+const infoKey = (key: string) => `${dir(key)}/info.json`;
+const entriesKey = (key: string) => `${dir(key)}/entries.json`;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -63,20 +64,20 @@ export class Snapshots {
     private readonly limits: LayerLimits = DEFAULT_LIMITS,
   ) {}
 
-  private async meta(key: string): Promise<Meta | undefined> {
-    const b = await this.blobs.get(metaKey(key));
-    return b && (JSON.parse(dec.decode(b)) as Meta);
+  private async info(key: string): Promise<Info | undefined> {
+    const b = await this.blobs.get(infoKey(key));
+    return b && (JSON.parse(dec.decode(b)) as Info);
   }
 
   async stat(key: string): Promise<SnapshotInfo | undefined> {
-    const m = await this.meta(key);
+    const m = await this.info(key);
     return m && { key: m.key, ...(m.parent ? { parent: m.parent } : {}), diffId: m.diffId, size: m.size };
   }
 
   async list(): Promise<string[]> {
     const out: string[] = [];
     for (const k of await this.blobs.list('snapshots/')) {
-      const m = /^snapshots\/([0-9a-f]{64})\/meta\.json$/.exec(k);
+      const m = /^snapshots\/([0-9a-f]{64})\/info\.json$/.exec(k);
       if (m) out.push(`sha256:${m[1]}`);
     }
     return out.sort();
@@ -112,11 +113,12 @@ export class Snapshots {
       throw e;
     }
     const size = entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0);
-    const meta: Meta = { key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId, size, tarSize: tar.length, entries };
+    const info: Info = { key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId, size, tarSize: tar.length };
     await this.blobs.put(layerTarKey(req.key), tar);
-    await this.blobs.put(metaKey(req.key), enc.encode(JSON.stringify(meta)));
+    await this.blobs.put(entriesKey(req.key), enc.encode(JSON.stringify(entries)));
+    await this.blobs.put(infoKey(req.key), enc.encode(JSON.stringify(info)));
     this.remember(req.key, tree);
-    return { key: req.key, ...(meta.parent ? { parent: meta.parent } : {}), diffId: req.diffId, size };
+    return { key: req.key, ...(info.parent ? { parent: info.parent } : {}), diffId: req.diffId, size };
   }
 
   /** The tree of the chain whose top is `key` (a cached one: do not change it). */
@@ -128,9 +130,9 @@ export class Snapshots {
   private async build(key: string, fresh: boolean): Promise<Rootfs> {
     const cached = this.trees.get(key);
     if (cached && !fresh) return cached;
-    const chain: Meta[] = [];
+    const chain: Info[] = [];
     for (let k: string | undefined = key; k !== undefined; ) {
-      const m = await this.meta(k);
+      const m = await this.info(k);
       if (!m) throw new SnapshotError(`snapshot ${k} does not exist`);
       if ((await this.blobs.size(layerTarKey(k))) !== m.tarSize) {
         throw new SnapshotError(`layer ${m.diffId} is damaged in the image store (${this.blobs.where}): remove the image and pull or load it again`);
@@ -140,7 +142,11 @@ export class Snapshots {
       if (chain.length > 128) throw new SnapshotError(`snapshot ${key}: chain deeper than 128 layers`);
     }
     const tree = new Rootfs();
-    for (const m of chain.reverse()) tree.apply(m.entries, layerTarKey(m.key));
+    for (const m of chain.reverse()) {
+      const entries = await this.blobs.get(entriesKey(m.key));
+      if (!entries) throw new SnapshotError(`layer ${m.diffId} is damaged in the image store (${this.blobs.where}): remove the image and pull or load it again`);
+      tree.apply(JSON.parse(dec.decode(entries)) as LayerEntry[], layerTarKey(m.key));
+    }
     if (!fresh) this.remember(key, tree);
     return tree;
   }
@@ -154,10 +160,11 @@ export class Snapshots {
   /** Removes a snapshot no other snapshot is built on. */
   async remove(key: string): Promise<void> {
     for (const k of await this.list()) {
-      if ((await this.meta(k))?.parent === key) throw new SnapshotError(`snapshot ${key} is the parent of ${k}`);
+      if ((await this.info(k))?.parent === key) throw new SnapshotError(`snapshot ${key} is the parent of ${k}`);
     }
     this.trees.delete(key);
-    await this.blobs.delete(metaKey(key));
+    await this.blobs.delete(infoKey(key));
+    await this.blobs.delete(entriesKey(key));
     await this.blobs.delete(layerTarKey(key));
   }
 }
