@@ -170,6 +170,7 @@ export class Dockyard {
 /** The store API over VmBackend.store: every method forwarded by name. */
 function storeOver(vm: VmBackend): StoreApi {
   return new Proxy({} as StoreApi, {
-    get: (_, method) => (...args: unknown[]) => (vm.store as (m: unknown, ...a: unknown[]) => Promise<unknown>)(method, ...args),
+    // not a thenable: `then` is no store method
+    get: (_, method) => (method === 'then' ? undefined : (...args: unknown[]) => (vm.store as (m: unknown, ...a: unknown[]) => Promise<unknown>)(method, ...args)),
   });
 }
