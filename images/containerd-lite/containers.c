@@ -431,7 +431,7 @@ static int op_remove(const struct cl_request *req, struct cl_attrbuf *resp, stru
 	(void)resp;
 	if (cl_container_arg(req, "container.remove", &c, err) < 0)
 		return cl_error_ret(err);
-	if (c->status == CL_RUNNING) {
+	if (c->status == CL_RUNNING || cl_task_starting(c)) {
 		if (!cl_arg_bool(&req->attrs, "force"))
 			return cl_fail_plain(err, EBUSY,
 					     "You cannot remove a running container %s. Stop the container before "

@@ -82,7 +82,7 @@ int cl_loop_once(struct cl_error *err)
 		if (snap[i].fn(snap[i].ctx, snap[i].fd, p[i].revents, err) < 0)
 			return cl_error_ret(err);
 	}
-	if (tick_fn)
-		tick_fn();
+	if (tick_fn && tick_fn(err) < 0)
+		return cl_error_ret(err);
 	return 0;
 }

@@ -17,9 +17,10 @@ void cl_loop_unwatch(int fd);
 /* Watches in use (at most CL_LOOP_MAX). */
 int cl_loop_count(void);
 
-/* Ms until the next deadline (-1: none), and what to run when it passes. */
+/* Ms until the next deadline (-1: none), and what to run when it passes
+ * (after every poll; a negative return stops the loop with err). */
 typedef int (*cl_deadline_fn)(void);
-typedef void (*cl_tick_fn)(void);
+typedef int (*cl_tick_fn)(struct cl_error *err);
 void cl_loop_set_timer(cl_deadline_fn next, cl_tick_fn tick);
 
 /* Polls once and dispatches; < 0 when a callback failed. */

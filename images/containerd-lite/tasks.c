@@ -41,15 +41,21 @@
 #define MAX_MOUNTS 64
 /* /etc/passwd and /etc/group: read whole in the child, refused past this. */
 #define USERS_FILE_MAX (1 << 20)
-/* The daemon waits this long for a child's setup (then kills it), well
- * within the host's watchdog (3 missed heartbeats, ~20 s); while it waits,
- * an exec's process is sent SIGCONT every SETUP_POLL_MS (await_setup). */
+/* A child's setup may take this long (then it is killed), well within the
+ * host's watchdog (3 missed heartbeats, ~20 s); meanwhile an exec's process
+ * is sent SIGCONT every SETUP_POLL_MS (tick). */
 #define SETUP_TIMEOUT_MS 10000
 #define SETUP_POLL_MS 20
 
+struct setup;
+
 struct cl_task {
 	struct cl_container *c; /* NULL once the container is removed */
-	bool is_exec, tty, in_eof;
+	bool is_exec, tty, in_eof, want_stdin;
+	/* Non-NULL from the fork until the process exec'd (or setup failed). */
+	struct setup *setup;
+	/* A task.resize that came during setup, applied once the master is here. */
+	struct winsize ws;
 	uint32_t req; /* the run/exec request answered at exit; 0: detached */
 	pid_t pid;
 	int out_fd, err_fd; /* -1 once closed; with a tty out_fd is the master */
@@ -74,6 +80,32 @@ struct cl_task {
 	bool in_credit_due;
 	struct cl_task *next;
 };
+
+/* A task between its fork and its exec. The setup (mounts, the user lookup
+ * in the container's files, the tty) runs in the child, and the daemon does
+ * not wait for it: the child's status pipe and, with a tty, the socket the
+ * pty master comes over are watched in the loop with a deadline, so a slow
+ * or hostile setup holds up no other request (as containerd answers `ps`
+ * while one start hangs). */
+struct setup {
+	pid_t helper;         /* an exec's intermediate process; 0: none or reaped */
+	int st_r, con_r;      /* the status pipe; the console socket (tty), or -1 */
+	bool con_open, failed;
+	struct cl_error cerr; /* why, once failed */
+	uint64_t deadline;
+	uint32_t start_req;   /* task.start: answered with the pid once set up */
+	bool exited;          /* reaped before its setup ended: status */
+	int status;
+};
+
+/* Exits reaped while an exec's setup had not yet named its process (its
+ * MSG_PID can come after the process ended): claimed at MSG_PID. */
+#define STRAYS_MAX 16
+static struct {
+	pid_t pid;
+	int status;
+} strays[STRAYS_MAX];
+static int nstrays;
 
 static struct cl_task *tasks;
 static int ntasks;
@@ -288,6 +320,16 @@ int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n,
 		;
 	if (!t || stream != 0)
 		return 0;
+	if (t->setup) {
+		/* Not exec'd yet: queued (within the window) until it is. */
+		if (n == 0)
+			t->in_eof = !t->tty;
+		else if (t->want_stdin)
+			enqueue_stdin(t, p, n);
+		else
+			taken(t, n);
+		return send_in_credit(t, err);
+	}
 	if (n == 0) {
 		/* EOF. A pty has no EOF of its own: the host sends ^D if it
 		 * means one. */
@@ -405,9 +447,30 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 
 static int reaped(pid_t pid, int status, struct cl_error *err)
 {
-	for (struct cl_task *t = tasks; t; t = t->next)
-		if (t->pid == pid)
-			return finish(t, status, err);
+	bool naming = false;
+
+	for (struct cl_task *t = tasks; t; t = t->next) {
+		struct setup *s = t->setup;
+
+		if (s && s->helper == pid) {
+			s->helper = 0;
+			return 0;
+		}
+		if (t->pid == pid) {
+			if (!s)
+				return finish(t, status, err);
+			s->exited = true;
+			s->status = status;
+			return 0;
+		}
+		naming |= s && t->pid <= 0;
+	}
+	if (naming) {
+		if (nstrays == STRAYS_MAX)
+			memmove(strays, strays + 1, sizeof strays - sizeof *strays), nstrays--;
+		strays[nstrays].pid = pid;
+		strays[nstrays++].status = status;
+	}
 	return 0;
 }
 
@@ -455,34 +518,89 @@ int cl_task_kill_wait(struct cl_container *c, struct cl_error *err)
 	}
 }
 
-void cl_tasks_detach(struct cl_container *c)
+static int setup_end(struct cl_task *t, bool eof, struct cl_error *err);
+
+/* Ends setup as failed: the child is killed, the request answered with why. */
+static int setup_fail(struct cl_task *t, int code, const char *why, struct cl_error *err)
+{
+	if (!t->setup->failed) {
+		t->setup->failed = true;
+		cl_fail_plain(&t->setup->cerr, code, "%s", why);
+	}
+	return setup_end(t, false, err);
+}
+
+bool cl_task_starting(const struct cl_container *c)
 {
 	for (struct cl_task *t = tasks; t; t = t->next)
-		if (t->c == c)
-			t->c = NULL;
+		if (t->setup && !t->is_exec && t->c == c)
+			return true;
+	return false;
+}
+
+void cl_tasks_detach(struct cl_container *c)
+{
+	struct cl_task *t;
+	struct cl_error e;
+
+again:
+	for (t = tasks; t; t = t->next) {
+		if (t->c != c)
+			continue;
+		if (t->setup) {
+			/* Not started yet: it never will be. */
+			if (setup_fail(t, ECANCELED, "the container was removed during its start", &e) < 0)
+				cl_log("%s", e.msg);
+			goto again;
+		}
+		t->c = NULL;
+	}
 }
 
 static int next_deadline(void)
 {
 	uint64_t now = mono_ms(), best = UINT64_MAX;
 
-	for (struct cl_task *t = tasks; t; t = t->next)
+	for (struct cl_task *t = tasks; t; t = t->next) {
 		if (t->kill_at && t->kill_at < best)
 			best = t->kill_at;
+		if (t->setup && t->setup->deadline < best)
+			best = t->setup->deadline;
+		if (t->setup && t->is_exec && t->pid > 0 && now + SETUP_POLL_MS < best)
+			best = now + SETUP_POLL_MS;
+	}
 	if (best == UINT64_MAX)
 		return -1;
 	return best <= now ? 0 : (int)(best - now);
 }
 
-static void tick(void)
+static int tick(struct cl_error *err)
 {
 	uint64_t now = mono_ms();
+	struct cl_task *t;
 
-	for (struct cl_task *t = tasks; t; t = t->next)
+again:
+	for (t = tasks; t; t = t->next) {
+		if (t->setup && now >= t->setup->deadline) {
+			char why[96];
+
+			snprintf(why, sizeof why, "%s: setup did not finish within %d s: killed",
+				 t->is_exec ? "exec" : "container start", SETUP_TIMEOUT_MS / 1000);
+			if (setup_fail(t, ETIMEDOUT, why, err) < 0)
+				return cl_error_ret(err);
+			goto again; /* the list changed */
+		}
+		/* An exec's process is inside the container's pid namespace
+		 * between its clone and its exec, where a SIGSTOP from the
+		 * container can reach it. */
+		if (t->setup && t->is_exec && t->pid > 0)
+			kill(t->pid, SIGCONT);
 		if (t->kill_at && t->kill_at <= now) {
 			t->kill_at = 0;
 			kill(t->pid, SIGKILL);
 		}
+	}
+	return 0;
 }
 
 int cl_tasks_init(struct cl_error *err)
@@ -795,7 +913,7 @@ static char **child_setup(struct child *x)
  * nothing pending, nothing blocked), exec. For an exec this is the only
  * part that runs inside the container's pid namespace: signals sent to it
  * meanwhile were blocked and are dropped here; SIGSTOP cannot be blocked,
- * the daemon continues it while it waits (await_setup). Fds: stdio and the
+ * the daemon continues it until it exec'd (tick). Fds: stdio and the
  * status pipe (3, CLOEXEC). Never returns. */
 __attribute__((noreturn)) static void child_exec(struct child *x, char **env)
 {
@@ -1069,97 +1187,176 @@ static void kill_reap(pid_t pid)
 		;
 }
 
-/* Waits, at most SETUP_TIMEOUT_MS, for the child's setup: the status
- * pipe's EOF (the process exec'd, closing its CLOEXEC end), after an
- * exec's MSG_PID (the process in the container's pid namespace) and, with
- * a tty, the pty master on con_r. An exec's process is inside the
- * container's pid namespace between its clone and its exec, where a
- * SIGSTOP from the container can reach it: while the pipe is quiet it is
- * sent SIGCONT every SETUP_POLL_MS. On an error from the child, its death
- * or the deadline, the child is killed and reaped and err says why. On
- * success *tpid is the task's pid (not reaped: the task's). */
-static int await_setup(const struct child *x, pid_t pid, int st_r, int con_r, pid_t *tpid_out, int *master,
-		       struct cl_error *err)
+/* The task's process: an exec's process was named by its MSG_PID, which
+ * may come after it was already reaped (strays). */
+static void named(struct cl_task *t, pid_t pid)
 {
-	uint64_t deadline = mono_ms() + SETUP_TIMEOUT_MS;
-	pid_t tpid = x->is_exec ? -1 : pid;
-	bool eof = false, failed = false, con_open = x->tty;
-	struct cl_error cerr = { 0 };
-	struct status_msg msg;
+	t->pid = pid;
+	for (int i = 0; i < nstrays; i++)
+		if (strays[i].pid == pid) {
+			t->setup->exited = true;
+			t->setup->status = strays[i].status;
+			strays[i] = strays[--nstrays];
+			return;
+		}
+}
 
-	while (!eof) {
-		struct pollfd p[2] = { { .fd = st_r, .events = POLLIN },
-				       { .fd = con_open && *master < 0 ? con_r : -1, .events = POLLIN } };
-		uint64_t now = mono_ms();
-		int r;
+static void unlink_task(struct cl_task *t)
+{
+	for (struct cl_task **p = &tasks; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			ntasks--;
+			return;
+		}
+}
 
-		if (now >= deadline) {
-			failed = true;
-			cl_fail_plain(&cerr, ETIMEDOUT, "%s: setup did not finish within %d s: killed",
-				      x->is_exec ? "exec" : "container start", SETUP_TIMEOUT_MS / 1000);
-			break;
-		}
-		r = poll(p, 2, (int)(deadline - now < SETUP_POLL_MS ? deadline - now : SETUP_POLL_MS));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			failed = true;
-			cl_fail(&cerr, errno, "poll");
-			break;
-		}
-		if (r == 0) {
-			if (x->is_exec && tpid > 0)
-				kill(tpid, SIGCONT);
-			continue;
-		}
-		if (p[1].revents && cl_recv_fd(con_r, master) <= 0)
-			con_open = false;
-		if (!p[0].revents)
-			continue;
-		if (read(st_r, &msg, sizeof msg) != (ssize_t)sizeof msg) {
-			eof = true; /* messages are written whole (< PIPE_BUF) */
-			break;
-		}
-		if (msg.kind == MSG_PID)
-			tpid = msg.pid;
-		else if (msg.kind == MSG_ERROR && !failed) {
-			failed = true;
-			msg.msg[sizeof msg.msg - 1] = '\0';
-			cl_fail_plain(&cerr, msg.code, "%s", msg.msg);
-		}
-	}
-	/* The master was sent before the exec that ended the pipe. */
-	if (eof && con_open && *master < 0) {
-		struct pollfd p = { .fd = con_r, .events = POLLIN };
+/* The end of a setup: its status pipe's EOF (eof: the process exec'd, or
+ * the child died), its deadline, or its container going away. The pty
+ * master, sent before the exec, is taken if still queued; an exec's
+ * intermediate is reaped. A failed setup kills the child and answers the
+ * request with why; a good one makes the task a running one (its output
+ * watched, queued stdin written, task.start answered with the pid) — and
+ * finishes it at once if its process already exited. */
+static int setup_end(struct cl_task *t, bool eof, struct cl_error *err)
+{
+	struct setup *s = t->setup;
+	uint32_t answer = s->start_req ? s->start_req : t->req;
+	int ret = 0;
+
+	if (eof && s->con_open && t->master < 0) {
+		struct pollfd p = { .fd = s->con_r, .events = POLLIN };
 
 		if (poll(&p, 1, 0) == 1)
-			cl_recv_fd(con_r, master);
+			cl_recv_fd(s->con_r, &t->master);
 	}
-	if (x->is_exec) {
-		/* The intermediate process: gone once the pipe ended. */
+	cl_loop_unwatch(s->st_r);
+	close(s->st_r);
+	if (s->con_r >= 0) {
+		cl_loop_unwatch(s->con_r);
+		close(s->con_r);
+	}
+	if (s->helper > 0) {
+		/* An exec's intermediate: gone once the pipe ended. */
 		if (!eof)
-			kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			kill(s->helper, SIGKILL);
+		while (waitpid(s->helper, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (!failed && (tpid <= 0 || (x->tty && *master < 0))) {
-		failed = true;
-		cl_fail_plain(&cerr, EIO, "the container process died during setup");
+	if (!s->failed && (t->pid <= 0 || (t->tty && t->master < 0))) {
+		s->failed = true;
+		cl_fail_plain(&s->cerr, EIO, "the container process died during setup");
 	}
-	if (failed) {
-		kill_reap(tpid);
-		*err = cerr;
-		return cl_error_ret(err);
+	{
+		bool naming = false;
+
+		for (struct cl_task *o = tasks; o; o = o->next)
+			naming |= o != t && o->setup && o->pid <= 0;
+		if (!naming)
+			nstrays = 0; /* no one waits for a MSG_PID any more */
 	}
-	*tpid_out = tpid;
-	return 0;
+	t->setup = NULL;
+	if (s->failed) {
+		if (t->pid > 0 && !s->exited)
+			kill_reap(t->pid);
+		unlink_task(t);
+		close_stdin(t);
+		if (t->out_fd >= 0 && t->out_fd != t->master)
+			close(t->out_fd);
+		if (t->err_fd >= 0)
+			close(t->err_fd);
+		if (t->master >= 0)
+			close(t->master);
+		if (t->mnt_ns >= 0)
+			close(t->mnt_ns);
+		if (answer)
+			ret = cl_channel_send_error(cl_host, answer, &s->cerr, err);
+		free(s);
+		task_free(t);
+		return ret;
+	}
+	if (t->tty) {
+		t->out_fd = t->master;
+		t->in_fd = t->want_stdin ? t->master : -1;
+		if (t->ws.ws_row)
+			ioctl(t->master, TIOCSWINSZ, &t->ws);
+	}
+	if (!t->is_exec)
+		cl_container_started(t->c, t);
+	for (int i = 0; i < 3 && ret == 0; i++) {
+		int fd = i == 0 ? t->out_fd : i == 1 ? t->err_fd : t->in_fd;
+
+		if (fd >= 0)
+			ret = cl_set_nonblock(fd, err);
+	}
+	if (ret == 0 && t->out_fd >= 0)
+		ret = cl_loop_watch(t->out_fd, POLLIN, on_task_fd, t, err);
+	if (ret == 0 && t->err_fd >= 0)
+		ret = cl_loop_watch(t->err_fd, POLLIN, on_task_fd, t, err);
+	/* A pipe's write end: no events until stdin is queued (rewatch). */
+	if (ret == 0 && !t->tty && t->in_fd >= 0)
+		ret = cl_loop_watch(t->in_fd, 0, on_task_fd, t, err);
+	if (ret == 0 && t->in_fd >= 0) {
+		flush_stdin(t);
+		ret = rewatch(t, err);
+	}
+	if (ret == 0)
+		ret = send_in_credit(t, err);
+	if (ret == 0 && s->start_req) {
+		cleanup_attrbuf struct cl_attrbuf b = { 0 };
+
+		if (cl_attrbuf_add_u64(&b, "pid", (uint64_t)t->pid) < 0)
+			ret = cl_fail(err, ENOMEM, "task.start: build response");
+		else
+			ret = cl_reply(s->start_req, &b, err);
+	}
+	if (ret == 0 && s->exited)
+		ret = finish(t, s->status, err);
+	free(s);
+	return ret;
+}
+
+/* The child's status pipe (its messages, then EOF) or, with a tty, the
+ * socket the pty master comes over. */
+static int on_setup_fd(void *ctx, int fd, short rev, struct cl_error *err)
+{
+	struct cl_task *t = ctx;
+	struct setup *s = t->setup;
+	struct status_msg msg;
+
+	(void)rev;
+	if (fd == s->con_r) {
+		if (cl_recv_fd(s->con_r, &t->master) <= 0)
+			s->con_open = false;
+		cl_loop_unwatch(s->con_r);
+		return 0;
+	}
+	for (;;) {
+		ssize_t n = read(s->st_r, &msg, sizeof msg);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n != (ssize_t)sizeof msg)
+			break; /* EOF: messages are written whole (< PIPE_BUF) */
+		if (msg.kind == MSG_PID && t->is_exec && t->pid <= 0)
+			named(t, msg.pid);
+		else if (msg.kind == MSG_ERROR && !s->failed) {
+			s->failed = true;
+			msg.msg[sizeof msg.msg - 1] = '\0';
+			cl_fail_plain(&s->cerr, msg.code, "%s", msg.msg);
+		}
+	}
+	return setup_end(t, true, err);
 }
 
 /* A task: the main one (is_exec false, attrs the container's) or an exec
- * (attrs the request's). Prepares the child's description and fds, starts
- * it, awaits its setup, then watches its output. Each fd is a cleanup_close
+ * (attrs the request's). Prepares the child's description and fds and
+ * starts it; its setup ends in the loop (setup_end), which answers
+ * start_req (task.start) or, on failure, req. Each fd is a cleanup_close
  * variable until the task or the child owns it. */
-static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req,
+static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req, uint32_t start_req,
 		 struct cl_error *err)
 {
 	cleanup_free char **argv = NULL, **env = NULL;
@@ -1178,9 +1375,13 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	struct child x = { .is_exec = is_exec, .netns = -1 };
 	uint64_t memory, pids, oom_base = 0;
 	size_t argc;
-	pid_t pid = -1, tpid = -1;
+	pid_t pid = -1;
 	bool want_stdin = cl_arg_bool(a, "stdin") && req;
-	struct cl_task *t;
+	/* Made before the fork, so that nothing after it can fail for memory. */
+	cleanup_free struct cl_task *t_new = calloc(1, sizeof *t_new);
+	cleanup_free struct setup *s_new = calloc(1, sizeof *s_new);
+	struct cl_task *t = t_new;
+	struct setup *s = s_new;
 
 	/* Bounded, with a clear error: a full watch table would otherwise
 	 * fail a running task's watch later, and the daemon with it. */
@@ -1188,6 +1389,8 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		return cl_fail_plain(err, EAGAIN,
 				     "cannot start another process: the daemon serves at most %d at once (%d running)",
 				     CL_TASKS_MAX, ntasks);
+	if (!t || !s)
+		return cl_fail(err, ENOMEM, "task");
 	x.tty = cl_arg_bool(a, "tty");
 	if (cl_arg_strv(a, "task", "arg", &argv, &argc, err) < 0 || cl_arg_strv(a, "task", "env", &env, NULL, err) < 0)
 		return cl_error_ret(err);
@@ -1243,7 +1446,7 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 				return cl_fail(err, errno, "open `%s`", p);
 		}
 	}
-	if (make_pipe(&st_r, &st_w, err) < 0 ||
+	if (make_pipe(&st_r, &st_w, err) < 0 || cl_set_nonblock(st_r, err) < 0 ||
 	    prepare_stdio(x.tty, want_stdin, &in_r, &in_w, &out_r, &out_w, &err_r, &err_w, &con_r, &con_w, err) < 0)
 		return cl_error_ret(err);
 
@@ -1260,22 +1463,14 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	drop_fd(&st_w), drop_fd(&con_w), drop_fd(&in_r), drop_fd(&out_w), drop_fd(&err_w);
 	drop_fd(&procs), drop_fd(&netns);
 	drop_fd(&ns_ipc), drop_fd(&ns_uts), drop_fd(&ns_net), drop_fd(&ns_pid), drop_fd(&ns_mnt);
-	if (await_setup(&x, pid, st_r, con_r, &tpid, &master, err) < 0)
-		return cl_error_ret(err);
 
-	t = calloc(1, sizeof *t);
-	if (!t) {
-		kill_reap(tpid);
-		return cl_fail(err, ENOMEM, "task");
-	}
-	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .req = req, .pid = tpid, .in_fd = -1,
-			       .out_fd = -1, .err_fd = -1, .master = -1, .mnt_ns = cl_steal_fd(&mnt_ns),
-			       .oom_base = oom_base };
-	if (x.tty) {
-		t->master = cl_steal_fd(&master);
-		t->out_fd = t->master;
-		t->in_fd = want_stdin ? t->master : -1;
-	} else {
+	*s = (struct setup){ .helper = is_exec ? pid : 0, .st_r = cl_steal_fd(&st_r), .con_r = cl_steal_fd(&con_r),
+			     .con_open = x.tty, .deadline = mono_ms() + SETUP_TIMEOUT_MS, .start_req = start_req };
+	*t = (struct cl_task){ .c = c, .is_exec = is_exec, .tty = x.tty, .want_stdin = want_stdin, .req = req,
+			       .pid = is_exec ? -1 : pid, .in_fd = -1, .out_fd = -1, .err_fd = -1, .master = -1,
+			       .mnt_ns = cl_steal_fd(&mnt_ns), .oom_base = oom_base };
+	t->setup = s;
+	if (!x.tty) {
 		t->out_fd = cl_steal_fd(&out_r);
 		t->err_fd = cl_steal_fd(&err_r);
 		t->in_fd = cl_steal_fd(&in_w);
@@ -1283,21 +1478,18 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 	t->next = tasks;
 	tasks = t;
 	ntasks++;
-	if (!is_exec)
-		cl_container_started(c, t);
-	for (int i = 0; i < 3; i++) {
-		int fd = i == 0 ? t->out_fd : i == 1 ? t->err_fd : t->in_fd;
+	t_new = NULL, s_new = NULL; /* the list's now */
+	/* Room for these was checked above. Should one fail all the same, the
+	 * child is killed and the op answers (setup_end answers no one). */
+	if (cl_loop_watch(s->st_r, POLLIN, on_setup_fd, t, err) < 0 ||
+	    (s->con_r >= 0 && cl_loop_watch(s->con_r, POLLIN, on_setup_fd, t, err) < 0)) {
+		struct cl_error ignored;
 
-		if (fd >= 0 && cl_set_nonblock(fd, err) < 0)
-			return cl_error_ret(err);
+		s->failed = true;
+		s->start_req = t->req = 0;
+		setup_end(t, false, &ignored);
+		return cl_error_ret(err);
 	}
-	if (t->out_fd >= 0 && cl_loop_watch(t->out_fd, POLLIN, on_task_fd, t, err) < 0)
-		return cl_error_ret(err);
-	if (t->err_fd >= 0 && cl_loop_watch(t->err_fd, POLLIN, on_task_fd, t, err) < 0)
-		return cl_error_ret(err);
-	/* A pipe's write end: no events until stdin is queued (rewatch). */
-	if (!t->tty && t->in_fd >= 0 && cl_loop_watch(t->in_fd, 0, on_task_fd, t, err) < 0)
-		return cl_error_ret(err);
 	return 0;
 }
 
@@ -1310,9 +1502,9 @@ static int op_run(const struct cl_request *req, struct cl_attrbuf *resp, struct 
 	(void)resp;
 	if (cl_container_arg(req, "task.run", &c, err) < 0)
 		return cl_error_ret(err);
-	if (c->task)
+	if (c->task || cl_task_starting(c))
 		return cl_fail_plain(err, EBUSY, "Container %s is already running", c->id);
-	if (spawn(c, &c->attrs, false, req->id, err) < 0)
+	if (spawn(c, &c->attrs, false, req->id, 0, err) < 0)
 		return cl_error_ret(err);
 	return CL_OP_DEFERRED;
 }
@@ -1324,8 +1516,14 @@ static int op_start(const struct cl_request *req, struct cl_attrbuf *resp, struc
 
 	if (cl_container_arg(req, "task.start", &c, err) < 0)
 		return cl_error_ret(err);
-	if (!c->task && spawn(c, &c->attrs, false, 0, err) < 0)
-		return cl_error_ret(err);
+	if (cl_task_starting(c))
+		return cl_fail_plain(err, EBUSY, "Container %s is already starting", c->id);
+	if (!c->task) {
+		/* Answered with the pid once set up (setup_end). */
+		if (spawn(c, &c->attrs, false, 0, req->id, err) < 0)
+			return cl_error_ret(err);
+		return CL_OP_DEFERRED;
+	}
 	ret = cl_attrbuf_add_u64(resp, "pid", (uint64_t)c->task->pid);
 	if (ret < 0)
 		return cl_fail(err, -ret, "task.start: build response");
@@ -1346,7 +1544,7 @@ static int op_exec(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		return cl_error_ret(err);
 	if (!c->task)
 		return not_running(c, err);
-	if (spawn(c, &req->attrs, true, req->id, err) < 0)
+	if (spawn(c, &req->attrs, true, req->id, 0, err) < 0)
 		return cl_error_ret(err);
 	return CL_OP_DEFERRED;
 }
@@ -1439,14 +1637,21 @@ static int op_resize(const struct cl_request *req, struct cl_attrbuf *resp, stru
 	if (ex) {
 		for (t = tasks; t && !(t->is_exec && t->req == ex); t = t->next)
 			;
-	} else
-		t = c->task;
+	} else if (!(t = c->task))
+		for (t = tasks; t && !(t->setup && !t->is_exec && t->c == c); t = t->next)
+			;
 	if (!t)
 		return not_running(c, err);
 	if (t->master < 0)
 		return cl_fail_plain(err, ENOTTY, "task.resize: %s has no tty", c->id);
 	ws.ws_row = (unsigned short)rows;
 	ws.ws_col = (unsigned short)cols;
+	if (t->setup) {
+		if (!t->tty)
+			return cl_fail_plain(err, ENOTTY, "task.resize: %s has no tty", c->id);
+		t->ws = ws; /* applied once the master is here (setup_end) */
+		return 0;
+	}
 	if (ioctl(t->master, TIOCSWINSZ, &ws) < 0)
 		return cl_fail(err, errno, "task.resize: TIOCSWINSZ");
 	return 0;

@@ -11,6 +11,7 @@
 #ifndef CL_TASKS_H
 #define CL_TASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,8 +49,12 @@ pid_t cl_task_pid(const struct cl_task *t);
  * (answering whatever waits on it). */
 int cl_task_kill_wait(struct cl_container *c, struct cl_error *err);
 
+/* Whether the container's main task is between its fork and its exec. */
+bool cl_task_starting(const struct cl_container *c);
+
 /* The container is going away: its execs keep running until they exit but
- * no longer reference it. */
+ * no longer reference it; a start or exec still setting up is cancelled
+ * (killed, its request answered with an error). */
 void cl_tasks_detach(struct cl_container *c);
 
 extern const struct cl_op cl_task_ops[];

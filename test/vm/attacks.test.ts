@@ -263,7 +263,12 @@ describe('the daemon waits on a setup with a deadline', () => {
     const sh = (cmd: string) => d.call(request(Op.SysExec, { arg: ['/bin/sh', '-c', cmd] }));
     expect((await sh(`echo 1 > /sys/fs/cgroup/containers/${id}/cgroup.freeze`)).exit_code).toBe('0');
     const t0 = performance.now();
-    const r = await within(20_000, 'exec frozen true');
+    let settled = false;
+    const pending = within(20_000, 'exec frozen true').finally(() => (settled = true));
+    // the daemon does not wait for that setup: it serves everyone else meanwhile
+    await daemonServes();
+    expect(settled).toBe(false);
+    const r = await pending;
     const took = performance.now() - t0;
     expect(r.status).not.toBe(0);
     expect(r.err).toContain('exec: setup did not finish within 10 s: killed');
@@ -274,5 +279,63 @@ describe('the daemon waits on a setup with a deadline', () => {
     // the killed helper left nothing behind in the container
     expect((await docker('exec frozen ps -o pid,comm')).out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(['sleep', 'ps']);
     expect((await docker('rm -f frozen')).status).toBe(0);
+  }, 60_000);
+
+  /** The NAMES column of `ps` output. */
+  const names = (out: string) => out.trimEnd().split('\n').slice(1).map((l) => l.trim().split(/\s+/).pop()!);
+
+  /** Waits (ps answering each time within 3 s) until `ps -a` lists name,
+   *  then a little more, so that its start is under way. */
+  async function listed(name: string): Promise<void> {
+    for (let i = 0; !names((await within(3000, 'ps -a')).out).includes(name); i++) {
+      expect(i).toBeLessThan(50);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+
+  // Every container's cgroup frozen: a new container's setup stops as soon
+  // as it joins its cgroup, so its start hangs until thawed.
+  const freezeAll = async (on: boolean) =>
+    expect((await d.call(request(Op.SysExec, { arg: ['/bin/sh', '-c', `echo ${on ? 1 : 0} > /sys/fs/cgroup/containers/cgroup.freeze`] }))).exit_code).toBe('0');
+
+  it('a start that hangs in setup holds up no other request, and completes once it can', async () => {
+    await freezeAll(true);
+    let settled = false;
+    const pending = within(20_000, 'run -d --name late busybox sleep 600').finally(() => (settled = true));
+    try {
+      await listed('late');
+      expect((await within(3000, 'images -q busybox')).out).toMatch(/^[0-9a-f]{12}\n$/);
+      expect(settled).toBe(false);
+    } finally {
+      await freezeAll(false);
+    }
+    const run = await pending;
+    expect(run.err).toBe('');
+    expect(run.out).toMatch(/^[0-9a-f]{64}\n$/);
+    expect((await within(5000, 'exec late echo up')).out).toBe('up\n');
+    await daemonServes();
+    expect((await docker('rm -f late')).status).toBe(0);
+  }, 60_000);
+
+  it('a container whose start hangs is running to `rm`, and `rm -f` cancels the start', async () => {
+    await freezeAll(true);
+    let pending: Promise<Result> | undefined;
+    try {
+      pending = within(20_000, 'run -d --name doomed busybox sleep 600');
+      await listed('doomed');
+      const rm = await within(3000, 'rm doomed');
+      expect(rm.status).not.toBe(0);
+      expect(rm.err).toContain('You cannot remove a running container');
+      expect((await within(3000, 'rm -f doomed')).status).toBe(0);
+      const run = await pending;
+      expect(run.status).not.toBe(0);
+      expect(run.err).toContain('the container was removed during its start');
+    } finally {
+      await freezeAll(false);
+      await pending?.catch(() => undefined);
+    }
+    expect(names((await docker('ps -a')).out)).not.toContain('doomed');
+    await daemonServes();
   }, 60_000);
 });
