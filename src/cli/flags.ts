@@ -6,6 +6,12 @@ export interface FlagSpec {
   long: string;
   short?: string;
   kind: 'bool' | 'string' | 'list';
+  /** the help line's text, in docker's words where docker has the flag */
+  description: string;
+  /** the value's name in help when it is not the kind's ("int", "bytes") */
+  type?: string;
+  /** shown as docker shows a non-zero default: `(default "no")` */
+  default?: string;
 }
 
 export interface Parsed {

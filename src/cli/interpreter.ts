@@ -5,122 +5,110 @@ import { ImageError } from '../common/oci/verify.js';
 import { GuestError } from '../common/channel.js';
 import { StartError } from '../runtime/containers.js';
 import { DockerError } from '../runtime/errors.js';
-import type { Command, Ctx } from './context.js';
-import { FlagError } from './flags.js';
-import { exec } from './commands/exec.js';
-import { images } from './commands/images.js';
-import { history } from './commands/history.js';
-import { imageInspect, inspect } from './commands/inspect.js';
-import { imagePrune } from './commands/prune.js';
-import { system } from './commands/system.js';
-import { info, version } from './commands/info.js';
-import { kill, rm, stop } from './commands/lifecycle.js';
-import { load, save } from './commands/loadsave.js';
-import { logs } from './commands/logs.js';
-import { ps } from './commands/ps.js';
-import { pull } from './commands/pull.js';
-import { rmi } from './commands/rmi.js';
-import { run } from './commands/run.js';
-import { tag } from './commands/tag.js';
-import { volume } from './commands/volume.js';
+import type { CommandDef } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import type { Ctx } from './context.js';
+import { FlagError, parseFlags, type FlagSpec, type Parsed } from './flags.js';
+import { commandHelp, groupHelp, groupsIn, topHelp, usageLine } from './help.js';
 import { shellSplit, ShellSyntaxError } from './shellwords.js';
 
-export const COMMANDS: Record<string, Command> = {
-  run,
-  exec,
-  ps,
-  images,
-  pull,
-  rmi,
-  tag,
-  rm,
-  stop,
-  kill,
-  logs,
-  load,
-  save,
-  volume,
-  info,
-  version,
-  inspect,
-  history,
-  system,
-  // docker's management-command spellings
-  'container ls': (c, a) => ps(c, a),
-  'image ls': (c, a) => images(c, a),
-  'image rm': (c, a) => rmi(c, a),
-  'image pull': (c, a) => pull(c, a),
-  'image inspect': imageInspect,
-  'image history': (c, a) => history(c, a),
-  'image prune': imagePrune,
-  'image tag': (c, a) => tag(c, a),
-  'image load': (c, a) => load(c, a),
-  'image save': (c, a) => save(c, a),
-  'system df': (c, a) => system(c, ['df', ...a]),
-  'container rm': (c, a) => rm(c, a),
-};
+/** Every spelling of every command. */
+const BY_NAME = new Map<string, CommandDef>(COMMANDS.flatMap((d) => d.names.map((n): [string, CommandDef] => [n, d])));
+const GROUP_NAMES = new Set(groupsIn(COMMANDS));
 
-/** Whether `name` starts a command this interpreter knows (a verb, `container …`, `image …`, help). */
-export function isCommand(name: string): boolean {
-  return name in COMMANDS || name === 'container' || name === 'image' || name === 'help';
+/** The whole `docker --help`. */
+export const USAGE = topHelp(COMMANDS);
+
+/** What a command line names: a command (and the words after it), a management command alone, or nothing known. */
+function lookup(args: readonly string[]): { def: CommandDef; name: string; rest: string[] } | { group: string; rest: string[] } | undefined {
+  const two = args.length >= 2 ? `${args[0]} ${args[1]}` : '';
+  const d2 = BY_NAME.get(two);
+  if (d2) return { def: d2, name: two, rest: args.slice(2) };
+  const d1 = BY_NAME.get(args[0]!);
+  if (d1) return { def: d1, name: args[0]!, rest: args.slice(1) };
+  if (GROUP_NAMES.has(args[0]!)) return { group: args[0]!, rest: args.slice(1) };
+  return undefined;
 }
 
-export const USAGE = `Usage:  docker [OPTIONS] COMMAND
+/** docker's hidden --help, with -h unless the command uses -h itself (run's --hostname). */
+function helpFlag(def: CommandDef): FlagSpec {
+  return { long: 'help', ...(def.flags.some((f) => f.short === 'h') ? {} : { short: 'h' }), kind: 'bool', description: 'Print usage' };
+}
 
-Docker in a browser tab: containers on one emulated Linux kernel.
+/** docker's operand-count errors (cli/required.go), or undefined when the count fits. */
+function argCountError(def: CommandDef, name: string, n: number): string | undefined {
+  const { min, max } = def.args ?? {};
+  const args = (k: number) => `${k} ${k === 1 ? 'argument' : 'arguments'}`;
+  let what: string;
+  if (max === 0 && n > 0) what = 'accepts no arguments';
+  else if (min !== undefined && min === max && n !== min) what = `requires exactly ${args(min)}`;
+  else if (min !== undefined && max !== undefined && (n < min || n > max)) what = `requires at least ${min} and at most ${args(max)}`;
+  else if (min !== undefined && n < min) what = `requires at least ${args(min)}`;
+  else if (max !== undefined && n > max) what = `requires at most ${args(max)}`;
+  else return undefined;
+  return `"docker ${name}" ${what}.\nSee 'docker ${name} --help'.\n\nUsage:  ${usageLine(def, name)}\n\n${def.description}`;
+}
 
-Commands:
-  run         Create and run a new container from an image
-  exec        Execute a command in a running container
-  ps          List containers
-  images      List images
-  pull        Download an image from the bundled registry
-  logs        Fetch the logs of a container
-  inspect     Return low-level information on containers and images
-  history     Show the history of an image
-  stop        Stop one or more running containers
-  kill        Kill one or more running containers
-  rm          Remove one or more containers
-  rmi         Remove one or more images
-  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-  load        Load an image from a tar archive (OCI layout)
-  save        Save one or more images to a tar archive (OCI layout)
-  volume      Manage volumes (ls, rm)
-  image       Manage images (ls, rm, pull, inspect, history, prune, tag, load, save)
-  system      Manage Docker (df)
-  info        Display system-wide information
-  version     Show the Docker version information
-`;
+/** A command line settled without the VM (help, a usage error), or the command to run. */
+export type Plan = { kind: 'done'; out?: string; err?: string; status: number } | { kind: 'run'; def: CommandDef; name: string; parsed: Parsed };
+
+/** `docker help [COMMAND]`: cobra's help command. */
+function helpTopic(topic: string[]): Plan {
+  if (topic.length === 0) return { kind: 'done', out: USAGE, status: 0 };
+  const hit = lookup(topic);
+  if (hit && 'def' in hit && hit.rest.length === 0) return { kind: 'done', out: commandHelp(hit.def, hit.name), status: 0 };
+  if (hit && 'group' in hit && hit.rest.length === 0) return { kind: 'done', out: groupHelp(hit.group, COMMANDS), status: 0 };
+  return { kind: 'done', out: `Unknown help topic [\`${topic.join(' ')}\`]\n${USAGE}`, status: 0 };
+}
+
+/** Parses a command line (a leading "docker" is optional) into what to do. */
+export function plan(argv: readonly string[]): Plan {
+  const args = argv[0] === 'docker' ? argv.slice(1) : [...argv];
+  const first = args[0];
+  if (first === undefined || first === '--help' || first === '-h') return { kind: 'done', out: USAGE, status: 0 };
+  if (first === 'help') return helpTopic(args.slice(1));
+  const hit = lookup(args);
+  if (!hit) {
+    if (first.startsWith('-')) return { kind: 'done', err: `unknown flag: ${first}\nSee 'docker --help'.\n`, status: 125 };
+    return { kind: 'done', err: `docker: '${first}' is not a docker command.\nSee 'docker --help'\n`, status: 1 };
+  }
+  if ('group' in hit) {
+    const sub = hit.rest[0];
+    if (sub === undefined || sub === '--help' || sub === '-h') return { kind: 'done', out: groupHelp(hit.group, COMMANDS), status: 0 };
+    return { kind: 'done', err: `docker: unknown command: docker ${hit.group} ${sub}\n\nUsage:  docker ${hit.group} COMMAND\n\nRun 'docker ${hit.group} --help' for more information\n`, status: 1 };
+  }
+  const { def, name } = hit;
+  let parsed: Parsed;
+  try {
+    parsed = parseFlags(hit.rest, [...def.flags, helpFlag(def)], { stopAtPositional: def.stopAtPositional ?? false });
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    return { kind: 'done', err: `${e.message}\nSee 'docker ${name} --help'.\n`, status: 125 };
+  }
+  if (parsed.flags.get('help') === true) return { kind: 'done', out: commandHelp(def, name), status: 0 };
+  const countError = argCountError(def, name, parsed.args.length);
+  if (countError) return { kind: 'done', err: `${def.runLike ? 'docker: ' : ''}${countError}\n`, status: def.runLike ? 125 : 1 };
+  return { kind: 'run', def, name, parsed };
+}
 
 /** Runs one docker command line (already split); returns docker's exit status. */
 export async function execute(ctx: Ctx, argv: string[]): Promise<number> {
-  const args = argv[0] === 'docker' ? argv.slice(1) : argv;
-  const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === 'help' || name === '-h') {
-    ctx.io.out(USAGE);
-    return 0;
-  }
-  const two = `${name} ${rest[0] ?? ''}`;
-  const cmd = COMMANDS[two] ?? COMMANDS[name];
-  const cmdArgs = COMMANDS[two] ? rest.slice(1) : rest;
-  if (!cmd || name.startsWith('-')) {
-    ctx.io.err(`docker: '${name}' is not a docker command.\nSee 'docker --help'\n`);
-    return 1;
-  }
-  if (cmdArgs.includes('--help')) {
-    ctx.io.out(`See 'docker ${name} --help' in Docker's documentation; Dockyard supports the flags docker users use most.\n`);
-    return 0;
+  const p = plan(argv);
+  if (p.kind === 'done') {
+    if (p.out) ctx.io.out(p.out);
+    if (p.err) ctx.io.err(p.err);
+    return p.status;
   }
   // a VM that died while idle is replaced before the command runs
   if (ctx.d.stoppedReason !== undefined) await recoverVm(ctx);
   try {
-    return await cmd(ctx, cmdArgs);
+    return await p.def.run(ctx, p.parsed);
   } catch (e) {
     if (ctx.d.stoppedReason !== undefined) {
       await recoverVm(ctx);
-      return name === 'run' ? 125 : 1;
+      return p.def.runLike ? 125 : 1;
     }
-    return report(ctx, name, e);
+    return report(ctx, p.def, p.name, e);
   }
 }
 
@@ -132,12 +120,12 @@ async function recoverVm(ctx: Ctx): Promise<void> {
   }
 }
 
-function report(ctx: Ctx, name: string, e: unknown): number {
+function report(ctx: Ctx, def: CommandDef, name: string, e: unknown): number {
   const msg = (e as Error).message ?? String(e);
-  const runLike = name === 'run' || name === 'create';
+  const runLike = def.runLike ?? false;
   if (e instanceof FlagError) {
     ctx.io.err(`${msg}\nSee 'docker ${name} --help'.\n`);
-    return runLike ? 125 : 1;
+    return 125;
   }
   if (e instanceof StartError) {
     ctx.io.err(`docker: Error response from daemon: failed to create task for container: ${msg}: unknown.\n`);
@@ -146,7 +134,7 @@ function report(ctx: Ctx, name: string, e: unknown): number {
   if (e instanceof DockerError || e instanceof InvalidReferenceError || e instanceof ImageError || e instanceof GuestError) {
     const status = e instanceof DockerError ? e.status : runLike ? 125 : 1;
     if (msg.startsWith('"docker ')) ctx.io.err(`${runLike ? 'docker: ' : ''}${msg}\n`);
-    else ctx.io.err(`${runLike ? 'docker: ' : ''}Error response from daemon: ${msg}${runLike ? "\n\nRun 'docker run --help' for more information" : ''}\n`);
+    else ctx.io.err(`${runLike ? 'docker: ' : ''}Error response from daemon: ${msg}${runLike ? "\n\nRun 'docker ${name} --help' for more information" : ''}\n`);
     return runLike ? 125 : status === 125 ? 1 : status;
   }
   ctx.io.err(`${runLike ? 'docker: ' : ''}Error: ${msg}\n`);

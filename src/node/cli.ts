@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
 import type { CliIO, Ctx, Input, Terminal } from '../cli/context.js';
-import { execute, isCommand, parseLine, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
+import { execute, parseLine, plan, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
 import { bundledRegistry } from '../runtime/registry.js';
 import { Dockyard } from '../runtime/dockyard.js';
 import type { WatchdogOptions } from '../runtime/watchdog.js';
@@ -108,12 +108,16 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     args.shift();
   }
   if (args[0] === '--help' || args[0] === '-h') {
-    out(`Usage:  dockyard [--keep-going] [COMMAND]\n\nWith a command: runs it in a fresh VM. Without: reads docker commands from\nstdin, one per line (a leading "docker" is optional), or prompts on a TTY.\n\n${USAGE}`);
+    out(`Usage:  dockyard [--keep-going] [COMMAND]\n\nWith a command: runs it in a fresh VM. Without: reads docker commands from\nstdin, one per line (a leading "docker" is optional), or prompts on a TTY.\n${USAGE}`);
     return 0;
   }
-  if (args.length > 0 && !isCommand(args[0] === 'docker' ? (args[1] ?? '') : args[0]!)) {
-    err(`docker: '${args[0]}' is not a docker command.\nSee 'dockyard --help'\n`);
-    return 1;
+  // help and usage errors need no VM
+  const settled = args.length > 0 ? plan(args) : undefined;
+  if (settled?.kind === 'done') {
+    if (settled.out) out(settled.out);
+    // this CLI's own --help has docker's list of commands
+    if (settled.err) err(settled.err.replace("See 'docker --help'", "See 'dockyard --help'"));
+    return settled.status;
   }
   let d: Dockyard;
   try {

@@ -1,6 +1,8 @@
 // Tab completion for docker command lines: subcommands, flags, image names
-// and container names/ids, by position. Pure: the caller fetches the lists.
-import { RUN_FLAGS } from '../cli/commands/run.js';
+// and container names/ids, by position, from the interpreter's command
+// table. Pure: the caller fetches the lists.
+import type { CommandDef, Operand } from '../cli/command.js';
+import { COMMANDS } from '../cli/commands/index.js';
 import type { FlagSpec } from '../cli/flags.js';
 
 export interface CompletionData {
@@ -9,6 +11,7 @@ export interface CompletionData {
   /** repositories the bundled registry can pull ("busybox") */
   pullable: string[];
   containers: Array<{ name: string; id: string; running: boolean }>;
+  volumes?: string[];
 }
 
 export interface Completion {
@@ -19,49 +22,26 @@ export interface Completion {
   candidates: string[];
 }
 
-type Arg = 'image' | 'pullable' | 'container' | 'running' | 'none';
-
-interface CommandSpec {
-  flags: FlagSpec[];
-  /** what each positional argument is; the last one repeats */
-  args: Arg[];
-  /** flags stop at the first positional (run, exec) */
-  stopAtPositional?: boolean;
+/** Top-level spellings and each management command's subcommands, from the interpreter's table. */
+const TOP = new Map<string, CommandDef>();
+const GROUPED = new Map<string, Map<string, CommandDef>>();
+/** what is offered after `docker image `: each command's first spelling there ('ls', not also 'list') */
+const OFFERED = new Map<string, string[]>();
+for (const def of COMMANDS) {
+  for (const n of def.names) {
+    const [a, b] = n.split(' ') as [string, string | undefined];
+    if (b === undefined) TOP.set(a, def);
+    else {
+      if (!GROUPED.has(a)) GROUPED.set(a, new Map());
+      if (![...GROUPED.get(a)!.values()].includes(def)) OFFERED.set(a, [...(OFFERED.get(a) ?? []), b]);
+      GROUPED.get(a)!.set(b, def);
+    }
+  }
 }
 
-const b = (long: string, short?: string): FlagSpec => ({ long, kind: 'bool', ...(short ? { short } : {}) });
-const s = (long: string, short?: string): FlagSpec => ({ long, kind: 'string', ...(short ? { short } : {}) });
+export const SUBCOMMANDS = [...TOP.keys(), ...GROUPED.keys(), 'help'].sort();
 
-const EXEC_FLAGS: FlagSpec[] = [b('interactive', 'i'), b('tty', 't'), { long: 'env', short: 'e', kind: 'list' }, s('workdir', 'w'), s('user', 'u')];
-
-const SPECS: Record<string, CommandSpec> = {
-  run: { flags: RUN_FLAGS, args: ['image', 'none'], stopAtPositional: true },
-  exec: { flags: EXEC_FLAGS, args: ['running', 'none'], stopAtPositional: true },
-  ps: { flags: [b('all', 'a'), b('quiet', 'q'), b('no-trunc')], args: ['none'] },
-  images: { flags: [b('all', 'a'), b('quiet', 'q')], args: ['none'] },
-  pull: { flags: [b('quiet', 'q')], args: ['pullable', 'none'] },
-  rmi: { flags: [b('force', 'f')], args: ['image'] },
-  tag: { flags: [], args: ['image', 'none'] },
-  rm: { flags: [b('force', 'f'), b('volumes', 'v')], args: ['container'] },
-  stop: { flags: [s('time', 't'), s('timeout')], args: ['running'] },
-  kill: { flags: [s('signal', 's')], args: ['running'] },
-  logs: { flags: [b('follow', 'f'), s('tail', 'n')], args: ['container', 'none'] },
-  load: { flags: [s('input', 'i'), b('quiet', 'q')], args: ['none'] },
-  save: { flags: [s('output', 'o')], args: ['image'] },
-  volume: { flags: [], args: ['none'] },
-  info: { flags: [], args: ['none'] },
-  version: { flags: [], args: ['none'] },
-};
-
-const MANAGEMENT: Record<string, Record<string, string>> = {
-  container: { ls: 'ps', rm: 'rm' },
-  image: { ls: 'images', rm: 'rmi', pull: 'pull' },
-  volume: { ls: '', rm: '' },
-};
-
-export const SUBCOMMANDS = [...Object.keys(SPECS), 'container', 'image', 'help'].sort();
-
-function flagWords(specs: FlagSpec[]): string[] {
+function flagWords(specs: readonly FlagSpec[]): string[] {
   const out: string[] = [];
   for (const f of specs) {
     out.push(`--${f.long}`);
@@ -71,7 +51,7 @@ function flagWords(specs: FlagSpec[]): string[] {
 }
 
 /** Does this flag word consume the next word as its value? */
-function takesValue(word: string, specs: FlagSpec[]): boolean {
+function takesValue(word: string, specs: readonly FlagSpec[]): boolean {
   if (word.startsWith('--')) {
     if (word.includes('=')) return false;
     return specs.find((f) => f.long === word.slice(2))?.kind !== 'bool';
@@ -87,7 +67,7 @@ function imageNames(images: string[]): string[] {
   return [...new Set(images.map((i) => i.replace(/:latest$/, '')))].sort();
 }
 
-function candidatesFor(arg: Arg, data: CompletionData): string[] {
+function candidatesFor(arg: Operand, data: CompletionData): string[] {
   switch (arg) {
     case 'image':
       return imageNames(data.images);
@@ -98,6 +78,8 @@ function candidatesFor(arg: Arg, data: CompletionData): string[] {
       const cs = data.containers.filter((c) => arg === 'container' || c.running);
       return [...cs.map((c) => c.name), ...cs.map((c) => c.id.slice(0, 12))].sort();
     }
+    case 'volume':
+      return [...(data.volumes ?? [])].sort();
     case 'none':
       return [];
   }
@@ -113,15 +95,14 @@ export function complete(before: string, data: CompletionData): Completion {
   if (words[0] === 'docker') words = words.slice(1);
   else if (words.length === 0 && 'docker'.startsWith(word) && word !== '') return result(['docker', ...SUBCOMMANDS]);
   if (words.length === 0) return result(SUBCOMMANDS);
-  let name = words[0]!;
+  let spec = TOP.get(words[0]!);
   let rest = words.slice(1);
-  const mgmt = MANAGEMENT[name];
-  if (mgmt) {
-    if (rest.length === 0) return result(Object.keys(mgmt).sort());
-    name = mgmt[rest[0]!] ?? '';
+  const group = GROUPED.get(words[0]!);
+  if (group) {
+    if (rest.length === 0) return result([...OFFERED.get(words[0]!)!].sort());
+    spec = group.get(rest[0]!);
     rest = rest.slice(1);
   }
-  const spec = SPECS[name];
   if (!spec) return result([]);
   // walk the words so far to find which positional the cursor is at
   let positional = 0;
@@ -139,7 +120,8 @@ export function complete(before: string, data: CompletionData): Completion {
     positional++;
   }
   if (word.startsWith('-') && !(spec.stopAtPositional && sawPositional)) return result(flagWords(spec.flags));
-  const arg = spec.args[Math.min(positional, spec.args.length - 1)]!;
+  const operands = spec.operands ?? ['none'];
+  const arg = operands[Math.min(positional, operands.length - 1)]!;
   return result(candidatesFor(arg, data));
 }
 

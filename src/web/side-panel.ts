@@ -2,7 +2,7 @@
 // every command and every few seconds, with the actions the runtime API
 // offers (start, stop, remove; remove an image), and the "containers vs.
 // VMs" figures fed from the same lists.
-import { rmi } from '../cli/commands/rmi.js';
+import { execute } from '../cli/interpreter.js';
 import { statusText } from '../cli/commands/ps.js';
 import { humanSize } from '../cli/format.js';
 import { familiarNameOf } from '../common/oci/reference.js';
@@ -113,7 +113,7 @@ export class SidePanel {
   private async removeImage(name: string): Promise<void> {
     let err = '';
     const dec = new TextDecoder();
-    const status = await rmi({ d: this.d, io: { out: () => {}, err: (s) => (err += typeof s === 'string' ? s : dec.decode(s)) } }, [name]);
+    const status = await execute({ d: this.d, io: { out: () => {}, err: (s: string | Uint8Array) => (err += typeof s === 'string' ? s : dec.decode(s)) } }, ['rmi', name]);
     if (status !== 0) throw new Error(err.trim().replace(/^Error response from daemon: /, ''));
   }
 

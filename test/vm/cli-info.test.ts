@@ -67,6 +67,22 @@ describe('dockyard info', () => {
     }
   });
 
+  it('answers --help and usage errors without a VM (here, without guest artifacts at all)', async () => {
+    const dir = scratchRoot();
+    try {
+      rmSync(join(dir, 'images/dist/manifest.json'));
+      const help = await dockyard(['container', 'ls', '--help'], dir);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^\nUsage: {2}docker container ls \[OPTIONS\]\n\nList containers\n\nAliases:\n {2}docker container ls, docker container list, docker container ps, docker ps\n\nOptions:\n {2}-a, --all {8}Show all containers/);
+      expect((await dockyard(['help', 'run'], dir)).stdout).toContain('\n  -d, --detach ');
+      const none = await dockyard(['logs'], dir);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^"docker logs" requires exactly 1 argument\.\nSee 'docker logs --help'\.\n/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects an unknown command the way docker does', async () => {
     const r = await dockyard(['frob']);
     expect(r.code).toBe(1);

@@ -1,22 +1,27 @@
 import { StartError } from '../../runtime/containers.js';
-import { DockerError } from '../../runtime/errors.js';
 import { attachTo } from '../attach.js';
 import type { Ctx } from '../context.js';
-import { bool, list, parseFlags, str } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, list, str, type Parsed } from '../flags.js';
 
-export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(
-    argv,
-    [
-      { long: 'interactive', short: 'i', kind: 'bool' },
-      { long: 'tty', short: 't', kind: 'bool' },
-      { long: 'env', short: 'e', kind: 'list' },
-      { long: 'workdir', short: 'w', kind: 'string' },
-      { long: 'user', short: 'u', kind: 'string' },
-    ],
-    { stopAtPositional: true },
-  );
-  if (p.args.length < 2) throw new DockerError(`"docker exec" requires at least 2 arguments.\nSee 'docker exec --help'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container`, 1);
+export const exec: CommandDef = {
+  names: ['container exec', 'exec'],
+  usage: '[OPTIONS] CONTAINER COMMAND [ARG...]',
+  description: 'Execute a command in a running container',
+  flags: [
+    { long: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
+    { long: 'tty', short: 't', kind: 'bool', description: 'Allocate a pseudo-TTY' },
+    { long: 'env', short: 'e', kind: 'list', description: 'Set environment variables' },
+    { long: 'workdir', short: 'w', kind: 'string', description: 'Working directory inside the container' },
+    { long: 'user', short: 'u', kind: 'string', description: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
+  ],
+  args: { min: 2 },
+  stopAtPositional: true,
+  operands: ['running', 'none'],
+  run: execIn,
+};
+
+async function execIn(ctx: Ctx, p: Parsed): Promise<number> {
   const tty = bool(p, 'tty');
   const interactive = bool(p, 'interactive');
   if (tty && interactive && !ctx.io.terminal) {

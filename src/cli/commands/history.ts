@@ -1,18 +1,24 @@
+import type { CommandDef } from '../command.js';
 import type { Ctx } from '../context.js';
-import { bool, parseFlags } from '../flags.js';
+import { bool, type Parsed } from '../flags.js';
 import { ago, humanSize, table } from '../format.js';
 
 /** `docker history IMAGE`: the image's config history, newest first, with layer sizes. */
-export async function history(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [
-    { long: 'no-trunc', kind: 'bool' },
-    { long: 'quiet', short: 'q', kind: 'bool' },
-    { long: 'human', short: 'H', kind: 'bool' },
-  ]);
-  if (p.args.length !== 1) {
-    ctx.io.err(`"docker history" requires exactly 1 argument.\nSee 'docker history --help'.\n`);
-    return 1;
-  }
+export const history: CommandDef = {
+  names: ['image history', 'history'],
+  usage: '[OPTIONS] IMAGE',
+  description: 'Show the history of an image',
+  flags: [
+    { long: 'human', short: 'H', kind: 'bool', description: 'Print sizes and dates in human readable format', default: 'true' },
+    { long: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+    { long: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
+  ],
+  args: { min: 1, max: 1 },
+  operands: ['image'],
+  run: showHistory,
+};
+
+async function showHistory(ctx: Ctx, p: Parsed): Promise<number> {
   const rows = await ctx.d.images.history(p.args[0]!);
   const full = bool(p, 'no-trunc');
   const human = p.flags.get('human') !== false;

@@ -1,14 +1,23 @@
 import { familiarName, parseReference } from '../../common/oci/reference.js';
 import type { Ctx } from '../context.js';
-import { bool, parseFlags } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, type Parsed } from '../flags.js';
 import { ago, humanSize, table } from '../format.js';
 
-export async function images(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'quiet', short: 'q', kind: 'bool' }, { long: 'all', short: 'a', kind: 'bool' }]);
-  if (p.args.length > 1) {
-    ctx.io.err(`"docker images" requires at most 1 argument.\nSee 'docker images --help'.\n`);
-    return 1;
-  }
+export const images: CommandDef = {
+  names: ['image ls', 'image list', 'images'],
+  usage: '[OPTIONS] [REPOSITORY[:TAG]]',
+  description: 'List images',
+  flags: [
+    { long: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+    { long: 'all', short: 'a', kind: 'bool', description: 'Show all images (default hides intermediate and dangling images)' },
+  ],
+  args: { max: 1 },
+  operands: ['image'],
+  run: listImages,
+};
+
+async function listImages(ctx: Ctx, p: Parsed): Promise<number> {
   // `docker images REPOSITORY[:TAG]` lists only that repository (and tag)
   const arg = p.args[0];
   const want = arg === undefined ? undefined : parseReference(arg);

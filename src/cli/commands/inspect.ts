@@ -2,7 +2,8 @@ import { familiarName, familiarString, parseReference } from '../../common/oci/r
 import type { ContainerInfo } from '../../runtime/containers.js';
 import type { ImageRecord } from '../../runtime/images.js';
 import type { Ctx } from '../context.js';
-import { parseFlags, str } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { str, type FlagSpec } from '../flags.js';
 
 const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : '0001-01-01T00:00:00Z');
 
@@ -50,22 +51,47 @@ export function imageJson(names: ImageRecord[]): Record<string, unknown> {
   };
 }
 
+const FORMAT: FlagSpec = { long: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' };
+
 /** `docker inspect` for containers and images, with `-f '{{.State.OOMKilled}}'`-style paths. */
-export async function inspect(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'format', short: 'f', kind: 'string' }, { long: 'type', kind: 'string' }]);
-  if (p.args.length === 0) {
-    ctx.io.err(`"docker inspect" requires at least 1 argument.\nSee 'docker inspect --help'.\n`);
-    return 1;
-  }
-  const format = str(p, 'format');
-  const type = str(p, 'type');
+export const inspect: CommandDef = {
+  names: ['inspect'],
+  usage: '[OPTIONS] NAME|ID [NAME|ID...]',
+  description: 'Return low-level information on Docker objects',
+  flags: [FORMAT, { long: 'type', kind: 'string', description: 'Only inspect objects of the given type' }],
+  args: { min: 1 },
+  operands: ['container'],
+  run: (ctx, p) => inspectObjects(ctx, p.args, str(p, 'format'), str(p, 'type')),
+};
+
+export const imageInspect: CommandDef = {
+  names: ['image inspect'],
+  usage: '[OPTIONS] IMAGE [IMAGE...]',
+  description: 'Display detailed information on one or more images',
+  flags: [FORMAT],
+  args: { min: 1 },
+  operands: ['image'],
+  run: (ctx, p) => inspectObjects(ctx, p.args, str(p, 'format'), 'image'),
+};
+
+export const containerInspect: CommandDef = {
+  names: ['container inspect'],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Display detailed information on one or more containers',
+  flags: [FORMAT],
+  args: { min: 1 },
+  operands: ['container'],
+  run: (ctx, p) => inspectObjects(ctx, p.args, str(p, 'format'), 'container'),
+};
+
+async function inspectObjects(ctx: Ctx, refs: string[], format: string | undefined, type: string | undefined): Promise<number> {
   const found: Array<Record<string, unknown>> = [];
   let status = 0;
-  for (const ref of p.args) {
+  for (const ref of refs) {
     const obj = (type !== 'image' && (await ctx.d.containers.find(ref).then(containerJson, () => undefined))) || (type !== 'container' && (await findImage(ctx, ref)));
     if (obj) found.push(obj);
     else {
-      ctx.io.err(type === 'image' ? `Error: No such image: ${ref}\n` : `Error: No such object: ${ref}\n`);
+      ctx.io.err(type === 'image' ? `Error: No such image: ${ref}\n` : type === 'container' ? `Error: No such container: ${ref}\n` : `Error: No such object: ${ref}\n`);
       status = 1;
     }
   }
@@ -89,9 +115,4 @@ export async function inspect(ctx: Ctx, argv: string[]): Promise<number> {
 async function findImage(ctx: Ctx, ref: string): Promise<Record<string, unknown> | undefined> {
   const img = await ctx.d.images.find(ref);
   return img && imageJson((await ctx.d.images.byId()).get(img.id) ?? [img]);
-}
-
-/** `docker image inspect`. */
-export function imageInspect(ctx: Ctx, argv: string[]): Promise<number> {
-  return inspect(ctx, ['--type', 'image', ...argv]);
 }

@@ -1,7 +1,8 @@
 // stop, kill, rm: each takes one or more containers and prints what it acted on.
 import { DockerError } from '../../runtime/errors.js';
 import type { Ctx } from '../context.js';
-import { bool, parseFlags, str } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, FlagError, str, type FlagSpec, type Parsed } from '../flags.js';
 
 /** Linux's signal names (i386 numbering), as moby's signal.SignalMap has them. */
 const SIGNALS: Record<string, number> = {
@@ -27,11 +28,8 @@ export function parseSignal(s: string): number {
   return n;
 }
 
-async function each(ctx: Ctx, verb: string, refs: string[], fn: (ref: string) => Promise<unknown>): Promise<number> {
-  if (refs.length === 0) {
-    ctx.io.err(`"docker ${verb}" requires at least 1 argument.\nSee 'docker ${verb} --help'.\n`);
-    return 1;
-  }
+/** Acts on each container named, printing it as docker does; one failure does not stop the rest. */
+export async function each(ctx: Ctx, refs: readonly string[], fn: (ref: string) => Promise<unknown>): Promise<number> {
   let status = 0;
   for (const ref of refs) {
     try {
@@ -45,20 +43,55 @@ async function each(ctx: Ctx, verb: string, refs: string[], fn: (ref: string) =>
   return status;
 }
 
-export async function stop(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'time', short: 't', kind: 'string' }, { long: 'timeout', kind: 'string' }]);
-  const t = Number(str(p, 'time') ?? str(p, 'timeout') ?? 10);
-  return each(ctx, 'stop', p.args, (ref) => ctx.d.containers.stop(ref, t));
+/** `stop -t`: docker's --timeout, and its deprecated --time. */
+export const STOP_TIMEOUT: FlagSpec[] = [
+  { long: 'timeout', short: 't', kind: 'string', type: 'int', description: 'Seconds to wait before killing the container' },
+  { long: 'time', kind: 'string', type: 'int', description: 'Seconds to wait before killing the container (deprecated: use --timeout)' },
+];
+
+export function stopTimeout(p: Parsed): number {
+  const t = str(p, 'timeout') ?? str(p, 'time');
+  if (t === undefined) return 10;
+  if (!/^-?\d+$/.test(t)) throw new FlagError(`invalid argument "${t}" for "-t, --timeout" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+  return Number(t);
 }
 
-export async function kill(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'signal', short: 's', kind: 'string' }]);
-  const signal = str(p, 'signal');
-  // docker's daemon parses the signal per request: a bad one fails each container, by name
-  return each(ctx, 'kill', p.args, async (ref) => ctx.d.containers.kill(ref, signal === undefined ? 9 : parseSignal(signal)));
-}
+export const stop: CommandDef = {
+  names: ['container stop', 'stop'],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Stop one or more running containers',
+  flags: STOP_TIMEOUT,
+  args: { min: 1 },
+  operands: ['running'],
+  run: (ctx, p) => {
+    const t = stopTimeout(p);
+    return each(ctx, p.args, (ref) => ctx.d.containers.stop(ref, t));
+  },
+};
 
-export async function rm(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'force', short: 'f', kind: 'bool' }, { long: 'volumes', short: 'v', kind: 'bool' }]);
-  return each(ctx, 'rm', p.args, (ref) => ctx.d.containers.remove(ref, bool(p, 'force')));
-}
+export const kill: CommandDef = {
+  names: ['container kill', 'kill'],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Kill one or more running containers',
+  flags: [{ long: 'signal', short: 's', kind: 'string', description: 'Signal to send to the container' }],
+  args: { min: 1 },
+  operands: ['running'],
+  run: (ctx, p) => {
+    const signal = str(p, 'signal');
+    // docker's daemon parses the signal per request: a bad one fails each container, by name
+    return each(ctx, p.args, async (ref) => ctx.d.containers.kill(ref, signal === undefined ? 9 : parseSignal(signal)));
+  },
+};
+
+export const rm: CommandDef = {
+  names: ['container rm', 'container remove', 'rm'],
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Remove one or more containers',
+  flags: [
+    { long: 'force', short: 'f', kind: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
+    { long: 'volumes', short: 'v', kind: 'bool', description: 'Remove anonymous volumes associated with the container' },
+  ],
+  args: { min: 1 },
+  operands: ['container'],
+  run: (ctx, p) => each(ctx, p.args, (ref) => ctx.d.containers.remove(ref, bool(p, 'force'))),
+};

@@ -1,9 +1,31 @@
 import { DockerError } from '../../runtime/errors.js';
 import type { Ctx } from '../context.js';
-import { parseFlags, str } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { str, type Parsed } from '../flags.js';
 
-export async function load(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'input', short: 'i', kind: 'string' }, { long: 'quiet', short: 'q', kind: 'bool' }]);
+export const load: CommandDef = {
+  names: ['image load', 'load'],
+  usage: '[OPTIONS]',
+  description: 'Load an image from a tar archive (OCI layout)',
+  flags: [
+    { long: 'input', short: 'i', kind: 'string', description: 'Read from tar archive file, instead of STDIN' },
+    { long: 'quiet', short: 'q', kind: 'bool', description: 'Suppress the load output' },
+  ],
+  args: { max: 0 },
+  run: loadImages,
+};
+
+export const save: CommandDef = {
+  names: ['image save', 'save'],
+  usage: '[OPTIONS] IMAGE [IMAGE...]',
+  description: 'Save one or more images to a tar archive (OCI layout)',
+  flags: [{ long: 'output', short: 'o', kind: 'string', description: 'Write to a file, instead of STDOUT' }],
+  args: { min: 1 },
+  operands: ['image'],
+  run: saveImages,
+};
+
+async function loadImages(ctx: Ctx, p: Parsed): Promise<number> {
   const file = str(p, 'input');
   if (file === undefined) throw new DockerError('requested load from stdin, but stdin is empty; use -i FILE', 1);
   if (!ctx.io.readFile) throw new DockerError('load: no files can be read here', 1);
@@ -15,10 +37,8 @@ export async function load(ctx: Ctx, argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function save(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'output', short: 'o', kind: 'string' }]);
+async function saveImages(ctx: Ctx, p: Parsed): Promise<number> {
   const file = str(p, 'output');
-  if (p.args.length === 0) throw new DockerError(`"docker save" requires at least 1 argument.\nSee 'docker save --help'.`, 1);
   if (file === undefined) throw new DockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
   if (!ctx.io.writeFile) throw new DockerError('save: no files can be written here', 1);
   const tar = await ctx.d.images.save(p.args);

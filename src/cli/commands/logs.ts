@@ -1,12 +1,21 @@
 import type { Ctx } from '../context.js';
-import { bool, parseFlags, str } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, str, type Parsed } from '../flags.js';
 
-export async function logs(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'follow', short: 'f', kind: 'bool' }, { long: 'tail', short: 'n', kind: 'string' }]);
-  if (p.args.length !== 1) {
-    ctx.io.err(`"docker logs" requires exactly 1 argument.\nSee 'docker logs --help'.\n`);
-    return 1;
-  }
+export const logs: CommandDef = {
+  names: ['container logs', 'logs'],
+  usage: '[OPTIONS] CONTAINER',
+  description: 'Fetch the logs of a container',
+  flags: [
+    { long: 'follow', short: 'f', kind: 'bool', description: 'Follow log output' },
+    { long: 'tail', short: 'n', kind: 'string', description: 'Number of lines to show from the end of the logs', default: 'all' },
+  ],
+  args: { min: 1, max: 1 },
+  operands: ['container'],
+  run: showLogs,
+};
+
+async function showLogs(ctx: Ctx, p: Parsed): Promise<number> {
   const tail = str(p, 'tail');
   await ctx.d.containers.logs(p.args[0]!, { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) }, {
     follow: bool(p, 'follow'),

@@ -1,14 +1,23 @@
 import type { Ctx } from '../context.js';
-import { bool, parseFlags } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, type Parsed } from '../flags.js';
 import { humanSize } from '../format.js';
 import { confirm } from '../confirm.js';
 
 /** `docker image prune [-a] [-f]`: dangling images, or with -a every image no container uses. */
-export async function imagePrune(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [
-    { long: 'all', short: 'a', kind: 'bool' },
-    { long: 'force', short: 'f', kind: 'bool' },
-  ]);
+export const imagePrune: CommandDef = {
+  names: ['image prune'],
+  usage: '[OPTIONS]',
+  description: 'Remove unused images',
+  flags: [
+    { long: 'all', short: 'a', kind: 'bool', description: 'Remove all unused images, not just dangling ones' },
+    { long: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
+  ],
+  args: { max: 0 },
+  run: pruneImages,
+};
+
+async function pruneImages(ctx: Ctx, p: Parsed): Promise<number> {
   const all = bool(p, 'all');
   const warning = all
     ? 'WARNING! This will remove all images without at least one container associated to them.'

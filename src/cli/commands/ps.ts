@@ -1,6 +1,7 @@
 import type { ContainerInfo } from '../../runtime/containers.js';
 import type { Ctx } from '../context.js';
-import { bool, parseFlags } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, type Parsed } from '../flags.js';
 import { ago, humanDuration, quoteCommand, table } from '../format.js';
 
 export function statusText(c: ContainerInfo, now = Date.now()): string {
@@ -9,12 +10,20 @@ export function statusText(c: ContainerInfo, now = Date.now()): string {
   return 'Created';
 }
 
-export async function ps(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [
-    { long: 'all', short: 'a', kind: 'bool' },
-    { long: 'quiet', short: 'q', kind: 'bool' },
-    { long: 'no-trunc', kind: 'bool' },
-  ]);
+export const ps: CommandDef = {
+  names: ['container ls', 'container list', 'container ps', 'ps'],
+  usage: '[OPTIONS]',
+  description: 'List containers',
+  flags: [
+    { long: 'all', short: 'a', kind: 'bool', description: 'Show all containers (default shows just running)' },
+    { long: 'quiet', short: 'q', kind: 'bool', description: 'Only display container IDs' },
+    { long: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
+  ],
+  args: { max: 0 },
+  run: listContainers,
+};
+
+async function listContainers(ctx: Ctx, p: Parsed): Promise<number> {
   const list = await ctx.d.containers.list(bool(p, 'all'));
   const full = bool(p, 'no-trunc');
   if (bool(p, 'quiet')) {

@@ -1,7 +1,8 @@
 import { familiarString, parseReference } from '../../common/oci/reference.js';
 import type { PullEvent } from '../../runtime/images.js';
 import type { Ctx } from '../context.js';
-import { parseFlags } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import type { Parsed } from '../flags.js';
 
 /** Prints pull progress the way docker does (non-TTY form). */
 export function pullPrinter(ctx: Ctx, input: string): (e: PullEvent) => void {
@@ -16,12 +17,17 @@ export function pullPrinter(ctx: Ctx, input: string): (e: PullEvent) => void {
   };
 }
 
-export async function pull(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'quiet', short: 'q', kind: 'bool' }]);
-  if (p.args.length !== 1) {
-    ctx.io.err(`"docker pull" requires exactly 1 argument.\nSee 'docker pull --help'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n`);
-    return 1;
-  }
+export const pull: CommandDef = {
+  names: ['image pull', 'pull'],
+  usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
+  description: 'Download an image from a registry',
+  flags: [{ long: 'quiet', short: 'q', kind: 'bool', description: 'Suppress verbose output' }],
+  args: { min: 1, max: 1 },
+  operands: ['pullable'],
+  run: pullImage,
+};
+
+async function pullImage(ctx: Ctx, p: Parsed): Promise<number> {
   const input = p.args[0]!;
   const quiet = p.flags.get('quiet') === true;
   let upToDate = false;

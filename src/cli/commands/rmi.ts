@@ -1,12 +1,18 @@
 import type { Ctx } from '../context.js';
-import { bool, parseFlags } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, type Parsed } from '../flags.js';
 
-export async function rmi(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseFlags(argv, [{ long: 'force', short: 'f', kind: 'bool' }]);
-  if (p.args.length === 0) {
-    ctx.io.err(`"docker rmi" requires at least 1 argument.\nSee 'docker rmi --help'.\n`);
-    return 1;
-  }
+export const rmi: CommandDef = {
+  names: ['image rm', 'image remove', 'rmi'],
+  usage: '[OPTIONS] IMAGE [IMAGE...]',
+  description: 'Remove one or more images',
+  flags: [{ long: 'force', short: 'f', kind: 'bool', description: 'Force removal of the image' }],
+  args: { min: 1 },
+  operands: ['image'],
+  run: removeImages,
+};
+
+async function removeImages(ctx: Ctx, p: Parsed): Promise<number> {
   const containers = await ctx.d.containers.list();
   let status = 0;
   for (const ref of p.args) {

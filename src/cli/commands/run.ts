@@ -4,30 +4,29 @@ import { StartError, type RunOptions } from '../../runtime/containers.js';
 import { parseBytes, parseEnvFile } from '../../runtime/spec.js';
 import { attachTo } from '../attach.js';
 import type { Ctx } from '../context.js';
-import { bool, list, parseFlags, str, type FlagSpec } from '../flags.js';
+import type { CommandDef } from '../command.js';
+import { bool, list, str, type FlagSpec, type Parsed } from '../flags.js';
 import { pullPrinter } from './pull.js';
 
 export const RUN_FLAGS: FlagSpec[] = [
-  { long: 'interactive', short: 'i', kind: 'bool' },
-  { long: 'tty', short: 't', kind: 'bool' },
-  { long: 'detach', short: 'd', kind: 'bool' },
-  { long: 'rm', kind: 'bool' },
-  { long: 'name', kind: 'string' },
-  { long: 'env', short: 'e', kind: 'list' },
-  { long: 'env-file', kind: 'list' },
-  { long: 'workdir', short: 'w', kind: 'string' },
-  { long: 'hostname', short: 'h', kind: 'string' },
-  { long: 'user', short: 'u', kind: 'string' },
-  { long: 'entrypoint', kind: 'string' },
-  { long: 'memory', short: 'm', kind: 'string' },
-  { long: 'pids-limit', kind: 'string' },
-  { long: 'volume', short: 'v', kind: 'list' },
-  { long: 'tmpfs', kind: 'list' },
+  { long: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
+  { long: 'tty', short: 't', kind: 'bool', description: 'Allocate a pseudo-TTY' },
+  { long: 'detach', short: 'd', kind: 'bool', description: 'Run container in background and print container ID' },
+  { long: 'rm', kind: 'bool', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  { long: 'name', kind: 'string', description: 'Assign a name to the container' },
+  { long: 'env', short: 'e', kind: 'list', description: 'Set environment variables' },
+  { long: 'env-file', kind: 'list', description: 'Read in a file of environment variables' },
+  { long: 'workdir', short: 'w', kind: 'string', description: 'Working directory inside the container' },
+  { long: 'hostname', short: 'h', kind: 'string', description: 'Container host name' },
+  { long: 'user', short: 'u', kind: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { long: 'entrypoint', kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
+  { long: 'memory', short: 'm', kind: 'string', type: 'bytes', description: 'Memory limit' },
+  { long: 'pids-limit', kind: 'string', type: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  { long: 'volume', short: 'v', kind: 'list', description: 'Bind mount a volume' },
+  { long: 'tmpfs', kind: 'list', description: 'Mount a tmpfs directory' },
 ];
 
-export async function runOptions(ctx: Ctx, argv: string[]): Promise<{ opts: RunOptions; detach: boolean }> {
-  const p = parseFlags(argv, RUN_FLAGS, { stopAtPositional: true });
-  if (p.args.length === 0) throw new DockerError('"docker run" requires at least 1 argument.\nSee \'docker run --help\'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image', 125);
+export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOptions; detach: boolean }> {
   const env: string[] = [];
   for (const f of list(p, 'env-file')) {
     if (!ctx.io.readFile) throw new DockerError('--env-file: no files can be read here');
@@ -62,8 +61,20 @@ export async function runOptions(ctx: Ctx, argv: string[]): Promise<{ opts: RunO
   return { opts, detach: bool(p, 'detach') };
 }
 
-export async function run(ctx: Ctx, argv: string[]): Promise<number> {
-  const { opts, detach } = await runOptions(ctx, argv);
+export const run: CommandDef = {
+  names: ['container run', 'run'],
+  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create and run a new container from an image',
+  flags: RUN_FLAGS,
+  args: { min: 1 },
+  stopAtPositional: true,
+  operands: ['image', 'none'],
+  runLike: true,
+  run: runContainer,
+};
+
+async function runContainer(ctx: Ctx, p: Parsed): Promise<number> {
+  const { opts, detach } = await runOptions(ctx, p);
   if (opts.tty && opts.interactive && !ctx.io.terminal && !detach) {
     ctx.io.err('the input device is not a TTY\n');
     return 1;

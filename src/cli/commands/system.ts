@@ -1,12 +1,18 @@
+import type { CommandDef } from '../command.js';
 import type { Ctx } from '../context.js';
 import { humanSize, table } from '../format.js';
 
 /** `docker system df`: what images, containers and volumes take, and what could go. */
-export async function system(ctx: Ctx, argv: string[]): Promise<number> {
-  if (argv[0] !== 'df') {
-    ctx.io.err(`Usage:  docker system COMMAND\n\nManage Docker\n\nCommands:\n  df          Show docker disk usage\n`);
-    return argv[0] === undefined ? 0 : 1;
-  }
+export const systemDf: CommandDef = {
+  names: ['system df'],
+  usage: '[OPTIONS]',
+  description: 'Show docker disk usage',
+  flags: [],
+  args: { max: 0 },
+  run: diskUsage,
+};
+
+async function diskUsage(ctx: Ctx): Promise<number> {
   const containers = await ctx.d.containers.list();
   const byId = await ctx.d.images.byId();
   const everyone = [...byId.values()].flat();

@@ -1,10 +1,14 @@
-import type { Ctx } from '../context.js';
+import type { CommandDef } from '../command.js';
 
-export async function tag(ctx: Ctx, argv: string[]): Promise<number> {
-  if (argv.length !== 2) {
-    ctx.io.err(`"docker tag" requires exactly 2 arguments.\nSee 'docker tag --help'.\n\nUsage:  docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n`);
-    return 1;
-  }
-  await ctx.d.images.tag(argv[0]!, argv[1]!);
-  return 0;
-}
+export const tag: CommandDef = {
+  names: ['image tag', 'tag'],
+  usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
+  description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+  flags: [],
+  args: { min: 2, max: 2 },
+  operands: ['image', 'none'],
+  run: async (ctx, p) => {
+    await ctx.d.images.tag(p.args[0]!, p.args[1]!);
+    return 0;
+  },
+};
