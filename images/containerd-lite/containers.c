@@ -92,14 +92,6 @@ static uint64_t container_disk(const struct cl_container *c)
 	return disk;
 }
 
-/* A mount point: on another device than its parent. */
-static bool is_mounted(const char *path, const char *parent)
-{
-	struct stat a, b;
-
-	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
-}
-
 int cl_container_rw(const struct cl_container *c, char *upper, char *work, size_t size, struct cl_error *err)
 {
 	char dir[CL_PATH_MAX], rw[CL_PATH_MAX], opts[64];
@@ -107,7 +99,7 @@ int cl_container_rw(const struct cl_container *c, char *upper, char *work, size_
 	if (container_dir(c, NULL, dir, sizeof dir, err) < 0 || container_dir(c, "rw", rw, sizeof rw, err) < 0 ||
 	    cl_path(upper, size, err, "%s/upper", rw) < 0 || cl_path(work, size, err, "%s/work", rw) < 0)
 		return cl_error_ret(err);
-	if (!is_mounted(rw, dir)) {
+	if (!cl_is_mounted(rw, dir)) {
 		if (cl_mkdir_p(rw, 0700, err) < 0)
 			return cl_error_ret(err);
 		/* In the daemon's (the VM's) mount namespace: the layer outlives
@@ -132,7 +124,7 @@ static int remove_dir(const struct cl_container *c, struct cl_error *err)
 		return cl_error_ret(err);
 	/* Detached: an exec that is still being reaped may hold it; its pages
 	 * go when the last user does. */
-	while (is_mounted(rw, dir))
+	while (cl_is_mounted(rw, dir))
 		if (umount2(rw, MNT_DETACH) < 0)
 			return cl_fail(err, errno, "unmount the writable layer `%s`", rw);
 	return cl_rm_rf(dir, err);
@@ -187,6 +179,20 @@ int cl_container_exited(struct cl_container *c, int code, bool oom, struct cl_er
 	return answer_followers(c, err);
 }
 
+/* Every log's bound: an equal share of the logs' budget (logs.h), so that
+ * many containers cannot make the daemon hold more than it. After each
+ * container added or removed. */
+static void share_log_budget(void)
+{
+	size_t n = 0, share;
+
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		n++;
+	share = cl_log_share(n);
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		cl_logring_bound(&c->log, share);
+}
+
 static void container_free(struct cl_container *c)
 {
 	while (c->followers) {
@@ -210,6 +216,7 @@ int cl_container_destroy(struct cl_container *c, struct cl_error *err)
 		}
 	cl_tasks_detach(c);
 	cl_cgroup_remove(c->id);
+	share_log_budget();
 	/* Followers still get their answer. */
 	if (answer_followers(c, err) < 0) {
 		container_free(c);
@@ -387,6 +394,7 @@ static int op_create(const struct cl_request *req, struct cl_attrbuf *resp, stru
 	c->created = cl_unix_ms();
 	c->next = cl_containers;
 	cl_containers = c;
+	share_log_budget();
 	return 0;
 }
 
@@ -532,6 +540,7 @@ void cl_containers_load(void)
 		cl_containers = c;
 	}
 	closedir(d);
+	share_log_budget();
 }
 
 const struct cl_op cl_container_ops[] = {

@@ -34,6 +34,13 @@ int cl_state_init(struct cl_error *err)
 	return 0;
 }
 
+bool cl_is_mounted(const char *path, const char *parent)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
 int cl_path(char *buf, size_t size, struct cl_error *err, const char *fmt, ...)
 {
 	va_list ap;

@@ -3,6 +3,7 @@
 #ifndef CL_FSUTIL_H
 #define CL_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +26,9 @@ int cl_path(char *buf, size_t size, struct cl_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 int cl_mkdir_p(const char *path, mode_t mode, struct cl_error *err);
+
+/* Whether path is a mount point: on another device than its parent. */
+bool cl_is_mounted(const char *path, const char *parent);
 
 /* Removes path and everything below it; a missing path is fine. Does not
  * follow symlinks. */

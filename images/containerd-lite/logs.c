@@ -39,11 +39,12 @@ int cl_logring_append(struct cl_logring *r, uint8_t stream, const void *p, size_
 
 			while (cap < r->end + CL_LOG_REC_HDR + n)
 				cap *= 2;
-			/* Room for twice the bound: compaction (a memmove of up
-			 * to `max` bytes) then happens once per `max` bytes
-			 * appended, not on every append once the log is full. */
-			if (cap > 2 * max)
-				cap = 2 * max;
+			/* Room for half as much again as the bound: compaction
+			 * (a memmove of up to `max` bytes) then happens once per
+			 * `max / 2` bytes appended, not on every append once the
+			 * log is full. */
+			if (cap > max + max / 2)
+				cap = max + max / 2;
 			nb = realloc(r->buf, cap);
 			if (!nb)
 				return -ENOMEM;
@@ -60,6 +61,36 @@ int cl_logring_append(struct cl_logring *r, uint8_t stream, const void *p, size_
 	memcpy(h + CL_LOG_REC_HDR, src, n);
 	r->end += CL_LOG_REC_HDR + n;
 	return 0;
+}
+
+size_t cl_log_share(size_t n)
+{
+	size_t s = n ? CL_LOG_BUDGET / n : CL_LOG_MAX;
+
+	return s > CL_LOG_MAX ? CL_LOG_MAX : s < CL_LOG_MIN ? CL_LOG_MIN : s;
+}
+
+void cl_logring_bound(struct cl_logring *r, size_t max)
+{
+	size_t want = max + max / 2;
+	uint8_t *nb;
+
+	r->max = max;
+	while (r->end - r->start > max)
+		r->start += CL_LOG_REC_HDR + rec_len(r->buf + r->start);
+	if (r->cap <= want)
+		return;
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	/* A failed shrink keeps the larger buffer: still correct. */
+	nb = realloc(r->buf, want);
+	if (nb) {
+		r->buf = nb;
+		r->cap = want;
+	}
 }
 
 int cl_logring_next(const struct cl_logring *r, size_t *pos, uint8_t *stream, const uint8_t **data, size_t *n)

@@ -141,6 +141,32 @@ describe('/etc/passwd and /etc/group are the container\'s: read confined, never 
 });
 
 describe('a container cannot stop or stall the daemon', () => {
+  it("many containers' logs together stay within the daemon's log budget, each keeping its newest lines", async () => {
+    const rss = async () => Number(/VmRSS:\s*(\d+) kB/.exec(await guestOutput('cat /proc/$PPID/status'))?.[1]);
+    const before = await rss();
+    const n = 12;
+    // each writes ~1.3 MB, over the 1 MiB a lone container keeps
+    for (let i = 0; i < n; i++)
+      expect((await docker(`run -d --name chatty-${i} busybox sh -c 'yes line-of-chatty-${i} | head -n 70000; echo last-of-${i}'`)).status).toBe(0);
+    for (let t = 0; (await docker('ps')).out.includes('chatty-'); t++) {
+      expect(t).toBeLessThan(300);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const after = await rss();
+    // 8 MiB of logs at most, kept in at most 1.5x that; without the
+    // budget this was over 20 MB
+    expect(after - before).toBeLessThan(13 * 1024);
+    for (const i of [0, n - 1]) {
+      expect((await docker(`logs --tail 1 chatty-${i}`)).out).toBe(`last-of-${i}\n`);
+      // its share of the budget: the newest ~half MB, not all of it
+      const all = (await docker(`logs chatty-${i}`)).out;
+      expect(all.length).toBeGreaterThan(256 * 1024);
+      expect(all.length).toBeLessThan(1024 * 1024);
+    }
+    expect((await docker(`rm ${Array.from({ length: n }, (_, i) => `chatty-${i}`).join(' ')}`)).status).toBe(0);
+    await daemonServes();
+  }, 120_000);
+
   it('`kill -STOP -1` in a loop inside a container does not freeze the daemon on the next exec', async () => {
     expect((await docker(`run -d --name stopper busybox sh -c 'while :; do kill -STOP -1; done'`)).status).toBe(0);
     // let the loop run; every exec's process is a target once it is in the
@@ -162,16 +188,21 @@ describe('a container cannot stop or stall the daemon', () => {
   }, 60_000);
 });
 
+/** What a shell command in the VM (a child of the daemon: $PPID is the
+ * daemon) printed. (9p is mounted cache=loose: `sync` sends the written file
+ * to the host.) */
+async function guestOutput(cmd: string): Promise<string> {
+  const file = `out-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  const r = await d.call(request(Op.SysExec, { arg: ['/bin/sh', '-c', `(${cmd}) > /mnt/host/${file} && sync`] }));
+  expect(r.exit_code).toBe('0');
+  return new TextDecoder().decode(await d.backend.readFile(file));
+}
+
 /** The daemon's open fds as `ls -l` shows their targets, anonymous inode
  * numbers dropped, sorted; the network namespaces made ahead (netns.h) left
  * out: the helper refills them in its own time. */
 async function daemonFds(): Promise<string[]> {
-  // (9p is mounted cache=loose: `sync` sends the written file to the host)
-  const file = `fds-${Date.now().toString(36)}`;
-  const r = await d.call(request(Op.SysExec, { arg: ['/bin/sh', '-c', `ls -l /proc/$PPID/fd > /mnt/host/${file} && sync`] }));
-  expect(r.exit_code).toBe('0');
-  const text = new TextDecoder().decode(await d.backend.readFile(file));
-  return text
+  return (await guestOutput('ls -l /proc/$PPID/fd'))
     .split('\n')
     .map((l) => /(\d+) -> (.*)$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)
@@ -253,6 +284,21 @@ describe('mounts: --tmpfs honours its options, volumes and binds are nosuid,node
     expect(r.out.trimEnd().split('\n').pop()).toBe('0');
     expect((await docker('volume rm vol-nodev')).status).toBe(0);
   });
+
+  it("filling volumes is ENOSPC in the container and nowhere else: they have a bounded home of their own", async () => {
+    const fill = await docker(`run --rm -v vol-fill:/v busybox sh -c 'dd if=/dev/zero of=/v/big bs=1M count=200 2>&1 | grep -o "No space left on device"; du -m /v/big'`);
+    expect(fill.out).toMatch(/^No space left on device\n\d+\t\/v\/big\n$/);
+    // a quarter of the guest's RAM, not all the daemon's root
+    const mb = Number(/\t/.exec(fill.out) ? fill.out.split('\n')[1]!.split('\t')[0] : NaN);
+    expect(mb).toBeGreaterThan(8);
+    expect(mb).toBeLessThan(48);
+    // the daemon still makes containers and keeps their state meanwhile
+    expect((await docker('run --name after-fill busybox echo fine')).out).toBe('fine\n');
+    expect((await docker('ps -a')).out).toContain('after-fill');
+    expect((await docker('rm after-fill')).status).toBe(0);
+    await daemonServes();
+    expect((await docker('volume rm vol-fill')).status).toBe(0);
+  }, 60_000);
 });
 
 describe('the daemon waits on a setup with a deadline', () => {

@@ -156,6 +156,65 @@ static void test_logring_bounded(void)
 	cl_logring_free(&r);
 }
 
+static void test_logring_cap_stays_near_bound(void)
+{
+	struct cl_logring r = { .max = 1000 };
+	char chunk[40];
+
+	memset(chunk, 'q', sizeof chunk);
+	for (int i = 0; i < 500; i++) {
+		CHECK(cl_logring_append(&r, 1, chunk, sizeof chunk) == 0);
+		CHECK(r.cap <= 1500);
+	}
+	cl_logring_free(&r);
+}
+
+static void test_log_share(void)
+{
+	CHECK_EQ(cl_log_share(0), CL_LOG_MAX);
+	CHECK_EQ(cl_log_share(1), CL_LOG_MAX);
+	CHECK_EQ(cl_log_share(8), CL_LOG_MAX);
+	CHECK_EQ(cl_log_share(16), CL_LOG_BUDGET / 16);
+	CHECK_EQ(cl_log_share(100000), CL_LOG_MIN);
+	/* n logs at their share stay within the budget (above the floor) */
+	for (size_t n = 1; n <= CL_LOG_BUDGET / CL_LOG_MIN; n *= 3)
+		CHECK(n * cl_log_share(n) <= CL_LOG_BUDGET);
+}
+
+static void test_logring_bound_lowers_and_gives_back(void)
+{
+	struct cl_logring r = { 0 };
+	char chunk[100], o[4096], e[4096];
+
+	for (int i = 0; i < 100; i++) {
+		memset(chunk, 'a' + i % 26, sizeof chunk);
+		CHECK(cl_logring_append(&r, 1, chunk, sizeof chunk) == 0);
+	}
+	CHECK(r.cap >= 100 * 105);
+	cl_logring_bound(&r, 1000);
+	/* the newest nine 105-byte records fit in 1000; memory back to 1.5x */
+	CHECK(r.end - r.start <= 1000);
+	CHECK(r.cap <= 1500);
+	CHECK_EQ(r.start, 0);
+	collect(&r, 0, 0, o, e);
+	CHECK_EQ(strlen(o), 900);
+	CHECK(o[899] == 'a' + 99 % 26 && o[0] == 'a' + 91 % 26);
+	/* appends keep to the new bound; raising it keeps what is there */
+	CHECK(cl_logring_append(&r, 2, "late\n", 5) == 0);
+	CHECK(r.end - r.start <= 1000);
+	cl_logring_bound(&r, 1 << 20);
+	collect(&r, 0, 0, o, e);
+	CHECK(strcmp(e, "late\n") == 0);
+	/* an empty ring: nothing to give back */
+	{
+		struct cl_logring z = { 0 };
+
+		cl_logring_bound(&z, 10);
+		CHECK(z.buf == NULL && z.max == 10);
+	}
+	cl_logring_free(&r);
+}
+
 static void test_name_escape(void)
 {
 	char esc[256], back[256];
@@ -227,6 +286,9 @@ void suite_runtime(void)
 	RUN(test_user_unknown);
 	RUN(test_logring_streams_and_tail);
 	RUN(test_logring_bounded);
+	RUN(test_logring_cap_stays_near_bound);
+	RUN(test_log_share);
+	RUN(test_logring_bound_lowers_and_gives_back);
 	RUN(test_name_escape);
 	RUN(test_names_and_ids);
 	RUN(test_args_strv);
