@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 
 #include "containers.h"
+#include "rwlayer.h"
 #include "sys.h"
 #include "sysinfo.h"
 #include "tasks.h"
@@ -67,7 +68,7 @@ const struct cl_op cl_core_ops[] = {
 
 static const struct cl_op *const op_tables[] = {
 	cl_core_ops,
-	cl_container_ops, cl_task_ops, cl_volume_ops,
+	cl_container_ops, cl_task_ops, cl_volume_ops, cl_rwlayer_ops,
 	cl_sys_ops,
 };
 

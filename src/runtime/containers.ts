@@ -67,7 +67,14 @@ export interface ContainerInfo {
   env: string[];
   /** the cgroup's memory.current (processes, page cache, writable layer); 0 unless running and listed with `memory` */
   memoryBytes: number;
+  /** the chain id its rootfs is on (its image's top snapshot) */
+  snapshot: string;
+  /** its config as `docker commit` keeps it: the image's with the run's changes */
+  config: RunConfig;
 }
+
+/** The parts of a container's config an image made of it keeps. */
+export type RunConfig = ImageRecord['runConfig'];
 
 interface ContainerRecord {
   name: string;
@@ -78,6 +85,8 @@ interface ContainerRecord {
   autoRemove: boolean;
   volumes?: string[];
   env?: string[];
+  snapshot?: string;
+  config?: RunConfig;
 }
 
 const enc = new TextEncoder();
@@ -101,6 +110,27 @@ export function startFailureStatus(errno: number | undefined): number {
 }
 
 export class StartError extends DockerError {}
+
+/**
+ * A container's config as `docker commit` takes it: the image's, with the
+ * run's command, entrypoint, env (-e; not HOSTNAME or TERM, which the
+ * daemon adds per container), workdir and user.
+ */
+function commitConfig(image: RunConfig, o: RunOptions, env: string[]): RunConfig {
+  const cfg: RunConfig = { ...image };
+  if (o.entrypoint !== undefined) {
+    cfg.Entrypoint = o.entrypoint === '' ? null : [o.entrypoint];
+    cfg.Cmd = o.cmd ?? [];
+  } else if (o.cmd && o.cmd.length > 0) cfg.Cmd = o.cmd;
+  const userEnv = new Set((o.env ?? []).map((e) => e.split('=')[0]));
+  cfg.Env = env.filter((e) => {
+    const k = e.slice(0, e.indexOf('='));
+    return (k !== 'HOSTNAME' && k !== 'TERM') || userEnv.has(k);
+  });
+  if (o.workdir !== undefined) cfg.WorkingDir = o.workdir;
+  if (o.user !== undefined) cfg.User = o.user;
+  return cfg;
+}
 
 export class Containers {
   constructor(
@@ -143,6 +173,8 @@ export class Containers {
         volumes: rec.volumes ?? [],
         env: rec.env ?? [],
         memoryBytes: c.int('memory') ?? 0,
+        snapshot: rec.snapshot ?? '',
+        config: rec.config ?? {},
       };
       out.push(info);
     }
@@ -234,6 +266,8 @@ export class Containers {
       autoRemove: o.rm ?? false,
       volumes: mounts.filter((m) => m.type === 'volume').map((m) => m.source),
       env,
+      snapshot: image.chainIds[image.chainIds.length - 1]!,
+      config: commitConfig(image.runConfig, o, env),
     };
     const req = request(Op.ContainerCreate, {
       id,
@@ -342,6 +376,35 @@ export class Containers {
         },
       ).catch(reject);
     });
+  }
+
+  /**
+   * The container's writable layer as an OCI layer tar (whiteouts for what
+   * it deleted), streamed by the guest (`container.diff`).
+   */
+  async layer(ref: string): Promise<{ container: ContainerInfo; tar: Uint8Array }> {
+    const c = await this.find(ref);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    await new Promise<void>((resolve, reject) => {
+      void this.vm
+        .open(request(Op.ContainerDiff, { id: c.id }).fields, {
+          data: (_stream, bytes) => {
+            parts.push(bytes);
+            total += bytes.length;
+          },
+          end: () => resolve(),
+          fail: (message) => reject(new DockerError(message)),
+        })
+        .catch(reject);
+    });
+    const tar = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      tar.set(p, off);
+      off += p.length;
+    }
+    return { container: c, tar };
   }
 
   async volumes(): Promise<Array<{ name: string; size: number }>> {

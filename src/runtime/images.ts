@@ -14,8 +14,9 @@ import {
   type ImageIndex,
   type ImageManifest,
 } from '../common/oci/types.js';
+import { sha256Hex } from '../common/manifest.js';
 import { chainIds, checkBlobSize, ImageError, parseConfig, parseIndex, parseIndexOrManifest, platformMatches, verifyBlob } from '../common/oci/verify.js';
-import type { StoreApi } from '../common/store/host-store.js';
+import type { PathStat, StoreApi } from '../common/store/host-store.js';
 import { readTar, writeTar, TarError } from '../common/tar.js';
 import { DockerError, NoSuchImageError } from './errors.js';
 import { NotFoundError, type RegistrySource } from './registry.js';
@@ -289,6 +290,101 @@ export class ImageStore {
 
   private async putRecord(r: ImageRecord): Promise<void> {
     await this.change(() => this.store.imagePut(r.name, enc.encode(JSON.stringify(r))));
+  }
+
+  /**
+   * Makes an image as `docker commit` and `docker build` do: `parent`'s
+   * layers (none: FROM scratch) and `layers` (uncompressed tars, kept as
+   * they are: OCI `layer.v1.tar`), with `config` (its rootfs is filled in
+   * here). Named `name` (a reference), or dangling without one. All or
+   * nothing: what it added goes again if any step fails.
+   */
+  async create(o: { name?: string; parent?: ImageRecord; config: Omit<ImageConfig, 'rootfs'>; layers: Uint8Array[] }): Promise<ImageRecord> {
+    const diffIds = [...(o.parent?.diffIds ?? [])];
+    const descs = [...(o.parent?.layers ?? [])];
+    const fresh: Array<{ desc: Descriptor; bytes: Uint8Array }> = [];
+    for (const bytes of o.layers) {
+      const digest = `sha256:${await sha256Hex(bytes)}`;
+      const desc = { mediaType: MediaType.layerTar, digest, size: bytes.length };
+      diffIds.push(digest);
+      descs.push(desc);
+      fresh.push({ desc, bytes });
+    }
+    const chain = await chainIds(diffIds);
+    const config: ImageConfig = { ...o.config, rootfs: { type: 'layers', diff_ids: diffIds } };
+    const configBytes = enc.encode(JSON.stringify(config));
+    const configDesc = { mediaType: MediaType.config, digest: `sha256:${await sha256Hex(configBytes)}`, size: configBytes.length };
+    const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.manifest, config: configDesc, layers: descs };
+    const manifestBytes = enc.encode(JSON.stringify(manifest));
+    const manifestDesc = { mediaType: MediaType.manifest, digest: `sha256:${await sha256Hex(manifestBytes)}`, size: manifestBytes.length };
+    const base = o.parent?.layers.length ?? 0;
+    const have = new Set(await this.store.snapshotList());
+    const made: string[] = [];
+    const put: string[] = [];
+    let size = 0;
+    for (const k of chain.slice(0, base)) size += (await this.store.snapshotStat(k))?.size ?? 0;
+    try {
+      for (const [i, { desc, bytes }] of fresh.entries()) {
+        const key = chain[base + i]!;
+        await this.putContent(desc, bytes);
+        put.push(desc.digest);
+        if (!have.has(key)) {
+          size += (await this.store.snapshotApply({ key, ...(base + i > 0 ? { parent: chain[base + i - 1]! } : {}), diffId: desc.digest, layer: { digest: desc.digest }, gzip: false })).size;
+          made.push(key);
+          have.add(key);
+        } else size += (await this.store.snapshotStat(key))?.size ?? 0;
+      }
+      await this.putContent(configDesc, configBytes);
+      put.push(configDesc.digest);
+      await this.putContent(manifestDesc, manifestBytes);
+      put.push(manifestDesc.digest);
+    } catch (e) {
+      for (const key of made.reverse()) await this.store.snapshotRemove(key).catch(() => {});
+      const used = new Set((await this.list()).flatMap(blobsOf));
+      for (const d of put) if (!used.has(d)) await this.store.contentRemove(d).catch(() => {});
+      if (e instanceof Error && e.name === 'StoreFullError') throw new DockerError(`${e.message}: remove images you no longer need (docker rmi, docker image prune)`);
+      throw e;
+    }
+    const ref = o.name !== undefined ? parseReference(o.name) : undefined;
+    const record: ImageRecord = {
+      name: ref ? canonicalString({ ...ref, tag: ref.tag ?? 'latest' }) : `docker.io/library/${configDesc.digest.slice(7, 19)}@${manifestDesc.digest}`,
+      id: configDesc.digest,
+      repoDigest: '',
+      manifest: manifestDesc,
+      config: configDesc,
+      layers: descs,
+      diffIds,
+      chainIds: chain,
+      runConfig: config.config ?? {},
+      created: config.created ?? '',
+      architecture: config.architecture,
+      os: config.os,
+      size,
+    };
+    if (ref) await this.untagOthers(record.name, record.id);
+    await this.putRecord(record);
+    return record;
+  }
+
+  /**
+   * A name about to point at a new image: the image it named keeps its data
+   * (dangling, as Docker leaves it) when no other name has it.
+   */
+  private async untagOthers(name: string, id: string): Promise<void> {
+    const all = await this.list();
+    const old = all.find((r) => r.name === name);
+    if (!old || old.id === id || all.some((r) => r.id === old.id && r.name !== name)) return;
+    await this.putRecord({ ...old, name: `docker.io/library/${old.id.slice(7, 19)}@${old.manifest.digest}` });
+  }
+
+  /** What is at each path in the tree of snapshot `key` (see StoreApi.snapshotLookup). */
+  lookup(key: string, paths: string[]): Promise<Array<PathStat | undefined>> {
+    return this.store.snapshotLookup(key, paths);
+  }
+
+  /** A tar of `path` in the tree of snapshot `key` with `top` over it (see StoreApi.snapshotArchive). */
+  archive(key: string | undefined, path: string, top?: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.store.snapshotArchive(key, path, top);
   }
 
   async tag(source: string, target: string): Promise<void> {

@@ -122,7 +122,7 @@ describe('complete', () => {
     expect(cands('docker image ')).toEqual(['history', 'inspect', 'load', 'ls', 'prune', 'pull', 'rm', 'save', 'tag']);
     expect(cands('docker container l')).toEqual(['logs', 'ls']);
     expect(cands('docker container ls -')).toEqual(['--all', '--no-trunc', '--quiet', '-a', '-q']);
-    expect(cands('d')).toEqual(['docker']);
+    expect(cands('d')).toEqual(['docker', 'diff']);
   });
 
   it('completes flags of the command', () => {

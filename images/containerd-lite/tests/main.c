@@ -13,6 +13,7 @@ void suite_runtime(void);
 void suite_mounts(void);
 void suite_fsutil(void);
 void suite_containers(void);
+void suite_layertar(void);
 
 void t_run(const char *name, void (*fn)(void))
 {
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
 	suite_mounts();
 	suite_fsutil();
 	suite_containers();
+	suite_layertar();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -30,7 +30,9 @@ async function listImages(ctx: Ctx, p: Parsed): Promise<number> {
   });
   const rows = list.map((img) => {
     const r = parseReference(img.name);
-    return { repo: familiarName(r), tag: r.tag ?? '<none>', id: img.id.slice(7, 19), created: img.created ? Date.parse(img.created) : 0, size: img.size };
+    // a dangling image (commit or build without a name) is kept as library/<id>@digest
+    const dangling = r.digest !== undefined && r.path === `library/${img.id.slice(7, 19)}`;
+    return { repo: dangling ? '<none>' : familiarName(r), tag: r.tag ?? '<none>', id: img.id.slice(7, 19), created: img.created ? Date.parse(img.created) : 0, size: img.size };
   });
   rows.sort((a, b) => b.created - a.created || a.repo.localeCompare(b.repo));
   if (bool(p, 'quiet')) {

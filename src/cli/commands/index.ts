@@ -2,6 +2,7 @@
 // management spellings, its --help, its completion. A new verb is a new file
 // in this directory and one line here.
 import type { CommandDef } from '../command.js';
+import { commit, diff } from './commit.js';
 import { exec } from './exec.js';
 import { history } from './history.js';
 import { images } from './images.js';
@@ -39,6 +40,8 @@ export const COMMANDS: readonly CommandDef[] = [
   imageInspect,
   containerInspect,
   history,
+  commit,
+  diff,
   imagePrune,
   systemDf,
   volumeLs,

@@ -61,9 +61,16 @@ export interface ImageConfig {
     Cmd?: string[] | null;
     WorkingDir?: string;
     Labels?: Record<string, string>;
+    ExposedPorts?: Record<string, Record<string, never>>;
+    Volumes?: Record<string, Record<string, never>>;
+    StopSignal?: string;
+    Shell?: string[];
+    OnBuild?: string[] | null;
+    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
   };
   rootfs: { type: 'layers'; diff_ids: string[] };
-  history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
+  history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean; author?: string }>;
+  author?: string;
 }
 
 /** Dockyard's guest: linux/386. */

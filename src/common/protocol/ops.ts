@@ -115,6 +115,7 @@ export const Op = {
     },
   },
   ContainerLogs: { name: 'container.logs', request: { id: str, follow: opt(bool), tail: opt(int) }, reply: {}, streams: true },
+  ContainerDiff: { name: 'container.diff', request: { id: str }, reply: { size: int }, streams: true },
   ContainerRemove: { name: 'container.remove', request: { id: str, force: opt(bool) }, reply: {} },
   Cancel: { name: 'cancel', request: { req: int }, reply: {} },
 

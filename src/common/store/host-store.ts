@@ -6,7 +6,9 @@ import type { Blobs } from './blobs.js';
 import { Content } from './content.js';
 import { ImageRecords } from './images.js';
 import { SnapshotError, Snapshots, type ApplyRequest, type Inflate, type SnapshotInfo } from './snapshots.js';
-import type { LayerLimits } from './layer.js';
+import { normalise, type LayerLimits } from './layer.js';
+import type { NodeKind } from './rootfs.js';
+import { TarBuilder, treeItems } from './layer-write.js';
 
 /** What the runtime asks of the store (across the worker boundary: plain data only). */
 export interface StoreApi {
@@ -18,11 +20,30 @@ export interface StoreApi {
   snapshotStat(key: string): Promise<SnapshotInfo | undefined>;
   snapshotList(): Promise<string[]>;
   snapshotRemove(key: string): Promise<void>;
+  /**
+   * A tar of what is at `path` in the tree of snapshot `key` (undefined: an
+   * empty tree) with `top` (a container's writable layer) applied over it:
+   * entries named from the path's last component, as `docker cp` writes
+   * them, or with `path` '' every entry of the tree (`docker export`).
+   * Symlinks in the path's directories are followed inside the tree, the
+   * last component is not. Undefined when nothing is there.
+   */
+  snapshotArchive(key: string | undefined, path: string, top?: Uint8Array): Promise<Uint8Array | undefined>;
+  /** What is at each path in the tree of `key` (kind, mode, mtime), or undefined where nothing is. */
+  snapshotLookup(key: string, paths: string[]): Promise<Array<PathStat | undefined>>;
   imagePut(name: string, record: Uint8Array): Promise<void>;
   imageList(): Promise<Array<{ name: string; record: Uint8Array }>>;
   imageRemove(name: string): Promise<void>;
   /** Where the store is, for messages and `docker info`. */
   where(): Promise<string>;
+}
+
+export interface PathStat {
+  kind: NodeKind;
+  mode: number;
+  mtime: number;
+  uid: number;
+  gid: number;
 }
 
 export class HostStore implements StoreApi {
@@ -67,6 +88,22 @@ export class HostStore implements StoreApi {
   }
   snapshotRemove(key: string) {
     return this.snapshots.remove(key);
+  }
+  async snapshotArchive(key: string | undefined, path: string, top?: Uint8Array): Promise<Uint8Array | undefined> {
+    const { tree, read } = await this.snapshots.treeWith(key, top);
+    const p = normalise(path) ?? '';
+    const node = tree.lookup(p);
+    if (!node) return undefined;
+    const t = new TarBuilder();
+    for (const item of await treeItems(node, p === '' ? '' : p.slice(p.lastIndexOf('/') + 1), read)) t.add(item);
+    return t.finish();
+  }
+  async snapshotLookup(key: string, paths: string[]): Promise<Array<PathStat | undefined>> {
+    const tree = await this.snapshots.tree(key);
+    return paths.map((p) => {
+      const n = tree.lookup(normalise(p) ?? '');
+      return n && { kind: n.kind, mode: n.mode, mtime: n.mtime, uid: n.uid, gid: n.gid };
+    });
   }
   imagePut(name: string, record: Uint8Array) {
     return this.images.put(name, record);

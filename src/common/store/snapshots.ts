@@ -9,7 +9,7 @@ import { sha256Hex } from '../manifest.js';
 import type { Blobs } from './blobs.js';
 import { checkDigest } from './content.js';
 import { DEFAULT_LIMITS, LayerError, readLayer, type LayerEntry, type LayerLimits } from './layer.js';
-import { Rootfs } from './rootfs.js';
+import { Rootfs, type Node } from './rootfs.js';
 
 export class SnapshotError extends Error {
   constructor(message: string) {
@@ -53,6 +53,8 @@ const entriesKey = (key: string) => `${dir(key)}/entries.json`;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const TREE_CACHE = 6;
+/** The `source` of nodes whose bytes are in a treeWith() call's `top`. */
+const TOP_SOURCE = 'top';
 
 export class Snapshots {
   /** chains applied lately (most recent last): a mount right after a pull reuses them */
@@ -119,6 +121,30 @@ export class Snapshots {
     await this.blobs.put(infoKey(req.key), enc.encode(JSON.stringify(info)));
     this.remember(req.key, tree);
     return { key: req.key, ...(info.parent ? { parent: info.parent } : {}), diffId: req.diffId, size };
+  }
+
+  /**
+   * The tree of `key` (none: an empty one) with `top` (an uncompressed layer
+   * tar: a container's writable layer) applied over it, and how to read a
+   * file node's bytes from it. A tree of its own: the caller may change it.
+   */
+  async treeWith(key: string | undefined, top?: Uint8Array): Promise<{ tree: Rootfs; read: (n: Node) => Promise<Uint8Array> }> {
+    const tree = key === undefined ? new Rootfs() : await this.build(key, true);
+    if (top) {
+      try {
+        tree.apply(readLayer(top, this.limits), TOP_SOURCE);
+      } catch (e) {
+        if (e instanceof LayerError) throw new SnapshotError(`failed to read the writable layer: ${e.message}`);
+        throw e;
+      }
+    }
+    const read = async (n: Node) => {
+      if (n.source === TOP_SOURCE && top) return top.slice(n.offset, n.offset + n.size);
+      const b = await this.blobs.read(n.source, n.offset, n.size);
+      if (!b || b.length !== n.size) throw new SnapshotError(`${n.source} is damaged in the image store (${this.blobs.where})`);
+      return b;
+    };
+    return { tree, read };
   }
 
   /** The tree of the chain whose top is `key` (a cached one: do not change it). */

@@ -1,0 +1,126 @@
+// `docker diff` and `docker commit`: a container's writable layer (streamed
+// by the guest as an OCI layer tar, container.diff) read against its image's
+// tree, or kept as a new image layer.
+import type { PathStat } from '../common/store/host-store.js';
+import { readLayer, type LayerEntry } from '../common/store/layer.js';
+import type { ImageConfig } from '../common/oci/types.js';
+import type { Containers } from './containers.js';
+import { parseRaw, DockerfileError } from './dockerfile.js';
+import { DockerError, NoSuchImageError } from './errors.js';
+import { applyConfig, envMap, type ConfigState } from './image-config.js';
+import type { ImageRecord, ImageStore } from './images.js';
+
+export interface Change {
+  kind: 'A' | 'C' | 'D';
+  /** absolute: `/etc/passwd` */
+  path: string;
+}
+
+const parentOf = (p: string) => p.slice(0, Math.max(p.lastIndexOf('/'), 0));
+
+/**
+ * The changes `docker diff` lists for an overlay upper layer (its OCI tar
+ * entries, in walk order) over a lower tree (`lower`: what each entry's path
+ * is there), by moby's rules: a whiteout is D; an opaque directory that was
+ * below is D (then what it holds now, A); a path that was below is C (a
+ * directory too: moby skips one only when its size also matches below, which
+ * an overlay upper directory's never does); the parent of an A or D not
+ * listed yet is C, once, before it.
+ */
+export function changesOf(entries: readonly LayerEntry[], lower: ReadonlyMap<string, PathStat | undefined>): Change[] {
+  const opaque = new Set(entries.filter((e) => e.path.endsWith('/.wh..wh..opq') || e.path === '.wh..wh..opq').map((e) => parentOf(e.path)));
+  const out: Change[] = [];
+  const changedDirs = new Set<string>();
+  for (const e of entries) {
+    const base = e.path.slice(e.path.lastIndexOf('/') + 1);
+    if (base.startsWith('.wh..wh.')) continue;
+    let path = e.path;
+    let kind: Change['kind'];
+    if (base.startsWith('.wh.')) {
+      path = parentOf(e.path) === '' ? base.slice(4) : `${parentOf(e.path)}/${base.slice(4)}`;
+      kind = 'D';
+    } else if (e.kind === 'dir' && opaque.has(e.path) && lower.get(e.path) !== undefined) {
+      kind = 'D';
+    } else {
+      kind = lower.get(e.path) === undefined ? 'A' : 'C';
+    }
+    if (e.kind === 'dir') changedDirs.add(e.path);
+    if (kind === 'A' || kind === 'D') {
+      const parent = parentOf(path);
+      if (parent !== '' && !changedDirs.has(parent)) {
+        out.push({ kind: 'C', path: `/${parent}` });
+        changedDirs.add(parent);
+      }
+    }
+    out.push({ kind, path: `/${path}` });
+  }
+  return out;
+}
+
+/** The paths of a layer's entries whose state below decides what `docker diff` says. */
+function lowerPaths(entries: readonly LayerEntry[]): string[] {
+  return entries.filter((e) => !e.path.slice(e.path.lastIndexOf('/') + 1).startsWith('.wh.')).map((e) => e.path);
+}
+
+export async function diff(containers: Containers, images: ImageStore, ref: string): Promise<Change[]> {
+  const { container, tar } = await containers.layer(ref);
+  const entries = readLayer(tar);
+  const paths = lowerPaths(entries);
+  const stats = await images.lookup(container.snapshot, paths);
+  return changesOf(entries, new Map(paths.map((p, i) => [p, stats[i]])));
+}
+
+/** The instructions `docker commit --change` accepts. */
+const COMMIT_CHANGES = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+
+export interface CommitOptions {
+  /** REPO[:TAG]; none: a dangling image */
+  name?: string;
+  /** Dockerfile instructions (`-c`) */
+  changes?: string[];
+  message?: string;
+  author?: string;
+}
+
+/** `docker commit`: the container's writable layer as a new layer over its image. */
+export async function commit(containers: Containers, images: ImageStore, ref: string, o: CommitOptions = {}): Promise<ImageRecord> {
+  const { container, tar } = await containers.layer(ref);
+  const parent = await images.find(container.imageId);
+  if (!parent) throw new NoSuchImageError(container.imageId);
+  const base = await images.config(parent);
+  const st: ConfigState = { config: JSON.parse(JSON.stringify(container.config)) as ConfigState['config'], vars: envMap(container.config.Env), escape: '\\', cmdSet: true };
+  for (const change of o.changes ?? []) {
+    let raws;
+    try {
+      raws = parseRaw(change).instructions;
+    } catch (e) {
+      if (e instanceof DockerfileError) throw new DockerError(e.message);
+      throw e;
+    }
+    for (const r of raws) {
+      if (!COMMIT_CHANGES.has(r.keyword)) throw new DockerError(`${r.keyword.toLowerCase()} is not a valid change command`);
+      applyConfig(st, r);
+    }
+  }
+  const entries = readLayer(tar);
+  const empty = entries.length === 0;
+  const created = new Date().toISOString();
+  const config: Omit<ImageConfig, 'rootfs'> = {
+    ...base,
+    created,
+    ...(o.author !== undefined ? { author: o.author } : {}),
+    config: st.config,
+    history: [
+      ...(base.history ?? []),
+      {
+        created,
+        ...(o.author !== undefined ? { author: o.author } : {}),
+        created_by: [...(container.config.Entrypoint ?? []), ...(container.config.Cmd ?? [])].join(' '),
+        ...(o.message !== undefined ? { comment: o.message } : {}),
+        ...(empty ? { empty_layer: true } : {}),
+      },
+    ],
+  };
+  delete (config as Partial<ImageConfig>).rootfs;
+  return images.create({ ...(o.name !== undefined ? { name: o.name } : {}), parent, config, layers: empty ? [] : [tar] });
+}
