@@ -15,9 +15,10 @@
 //   made and filled is never replaced by a non-directory (CVE-2025-47290: a
 //   path swapped for a symlink mid-layer);
 // - `d/.wh.n` removes `d/n` (whatever it is); `d/.wh..wh..opq` hides
-//   everything under `d` that this layer does not itself put there, wherever
-//   in the layer the marker stands; other `.wh..wh.` names (AUFS metadata)
-//   are skipped;
+//   everything under `d` that this layer does not itself put there (an
+//   entry puts its name and every directory on its way), wherever in the
+//   layer the marker stands; other `.wh..wh.` names (AUFS metadata) are
+//   skipped;
 // - a hard link shares its target's inode; the target must resolve to
 //   something that is not a directory.
 import { LayerError, type LayerEntry } from './layer.js';
@@ -40,14 +41,12 @@ export interface Node {
   minor: number;
   /** dir: its entries */
   children?: Map<string, Node>;
-  /** the layer that made this node (an index into the chain) */
-  layer: number;
 }
 
 const MAX_LINKS = 40;
 
-function dirNode(layer: number, mtime = 0): Node {
-  return { kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtime, size: 0, source: '', offset: 0, target: '', major: 0, minor: 0, children: new Map(), layer };
+function dirNode(mtime = 0): Node {
+  return { kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtime, size: 0, source: '', offset: 0, target: '', major: 0, minor: 0, children: new Map() };
 }
 
 function fail(e: LayerEntry, why: string): never {
@@ -55,9 +54,7 @@ function fail(e: LayerEntry, why: string): never {
 }
 
 export class Rootfs {
-  readonly root: Node = dirNode(-1);
-  /** layers applied so far */
-  private layers = 0;
+  readonly root: Node = dirNode();
   /** while a layer is applied: the names it put in each directory (an opaque directory keeps only those) */
   private declared = new Map<Node, Set<string>>();
 
@@ -70,21 +67,21 @@ export class Rootfs {
   /**
    * Resolves `path` (normalised) to its parent directory and last name,
    * following symlinks in the directories on the way, making missing ones
-   * when `make` is given (the layer that makes them). Undefined when a
-   * component is missing (and not made) or is not a directory.
+   * when `make`. Undefined when a component is missing (and not made) or is
+   * not a directory.
    */
-  private parentOf(path: string, make: number | undefined): { dir: Node; name: string } | undefined {
+  private parentOf(path: string, make: boolean): { dir: Node; name: string } | undefined {
     const parts = path.split('/');
     const name = parts.pop()!;
-    const dir = this.walk(parts, make, 0);
+    const dir = this.walk(parts, make);
     return dir && { dir, name };
   }
 
   /** The directory at `parts` (symlinks followed, `..` clamped at the root). */
-  private walk(parts: string[], make: number | undefined, depth: number): Node | undefined {
+  private walk(parts: string[], make: boolean): Node | undefined {
     const stack: Node[] = [this.root];
     const todo = [...parts].reverse();
-    let links = depth;
+    let links = 0;
     while (todo.length > 0) {
       const c = todo.pop()!;
       const cur = stack[stack.length - 1]!;
@@ -95,11 +92,13 @@ export class Rootfs {
       }
       let next = cur.children!.get(c);
       if (!next) {
-        if (make === undefined) return undefined;
-        next = dirNode(make);
+        if (!make) return undefined;
+        next = dirNode();
         cur.children!.set(c, next);
-        this.declare(cur, c);
       }
+      // the layer puts something under this name: an opaque parent keeps
+      // it (as Docker's applier makes the parent again after the marker)
+      if (make) this.declare(cur, c);
       if (next.kind === 'symlink') {
         if (++links > MAX_LINKS) return undefined;
         const t = next.target.split('/');
@@ -116,13 +115,12 @@ export class Rootfs {
   /** The node at `path`, its last component not followed. */
   lookup(path: string): Node | undefined {
     if (path === '') return this.root;
-    const p = this.parentOf(path, undefined);
+    const p = this.parentOf(path, false);
     return p?.dir.children!.get(p.name);
   }
 
   /** Applies one layer's entries (checked by readLayer) whose file bytes are in `source`. */
   apply(entries: LayerEntry[], source: string): void {
-    const layer = this.layers++;
     this.declared = new Map();
     // nodes this layer put in place, and the directories it made opaque
     const mine = new Set<Node>();
@@ -133,13 +131,13 @@ export class Rootfs {
       if (base.startsWith('.wh.')) {
         // the marker's directory is in this layer (it holds the marker): an opaque parent keeps it
         const dirPath = e.path.slice(0, Math.max(slash, 0));
-        const at = dirPath === '' ? undefined : this.parentOf(dirPath, undefined);
+        const at = dirPath === '' ? undefined : this.parentOf(dirPath, false);
         if (at) this.declare(at.dir, at.name);
         if (base === '.wh..wh..opq') opaque.push(e);
-        else if (!base.startsWith('.wh..wh.')) this.whiteout(e, e.path.slice(0, Math.max(slash, 0)), base.slice(4));
+        else if (!base.startsWith('.wh..wh.')) this.whiteout(e.path.slice(0, Math.max(slash, 0)), base.slice(4));
         continue;
       }
-      const at = this.parentOf(e.path, layer);
+      const at = this.parentOf(e.path, true);
       if (!at) fail(e, 'parent directory does not resolve to a directory inside the layer');
       const { dir, name } = at;
       this.declare(dir, name);
@@ -150,7 +148,7 @@ export class Rootfs {
           mine.add(old);
           continue;
         }
-        const n = { ...dirNode(layer, e.mtime), mode: e.mode, uid: e.uid, gid: e.gid };
+        const n = { ...dirNode(e.mtime), mode: e.mode, uid: e.uid, gid: e.gid };
         dir.children!.set(name, n);
         mine.add(n);
         continue;
@@ -178,25 +176,23 @@ export class Rootfs {
           target: e.kind === 'symlink' ? e.link : '',
           major: e.major,
           minor: e.minor,
-          layer,
         };
       }
       dir.children!.set(name, n);
       mine.add(n);
     }
     for (const e of opaque) {
-      const d = this.walk(e.path.split('/').slice(0, -1), layer, 0);
+      const d = this.walk(e.path.split('/').slice(0, -1), true);
       if (!d) fail(e, 'opaque marker in something that is not a directory');
       prune(d, this.declared);
     }
     this.declared = new Map();
   }
 
-  private whiteout(e: LayerEntry, dirPath: string, victim: string): void {
-    const d = this.walk(dirPath === '' ? [] : dirPath.split('/'), undefined, 0);
+  private whiteout(dirPath: string, victim: string): void {
+    const d = this.walk(dirPath === '' ? [] : dirPath.split('/'), false);
     // nothing there to hide (a dangling parent): nothing to do, as Docker
     d?.children!.delete(victim);
-    void e;
   }
 }
 
