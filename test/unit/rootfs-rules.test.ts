@@ -118,6 +118,20 @@ describe('layers merge as Docker merges them', () => {
     expect(paths(tree([{ name: 'keep', data: 'y' }], [{ name: 'gone/deeper/.wh.x' }]))).toEqual(['keep file']);
   });
 
+  it('an opaque marker deeper down hides only its own directory', () => {
+    const t = tree([{ name: 'a/p/x', data: 'x' }, { name: 'a/q', data: 'q' }], [{ name: 'a/p/.wh..wh..opq' }]);
+    expect(paths(t)).toEqual(['a dir', 'a/p dir', 'a/q file']);
+  });
+
+  it('an opaque marker in a directory nothing made yet makes it, empty', () => {
+    expect(paths(tree([{ name: 'keep', data: 'y' }], [{ name: 'new/.wh..wh..opq' }]))).toEqual(['keep file', 'new dir']);
+  });
+
+  it('a hard link to a file an opaque directory hides keeps the file, not the hidden directory', () => {
+    const t = tree([{ name: 'p/sub/f', data: 'f' }], [{ name: 'x', type: 'hardlink', link: 'p/sub/f' }, { name: 'p/.wh..wh..opq' }]);
+    expect(paths(t)).toEqual(['p dir', 'x file']);
+  });
+
   it('an opaque marker in something that is not a directory is refused', () => {
     expect(refusal(() => tree([{ name: 'f', data: 'x' }], [{ name: 'f/.wh..wh..opq' }]))).toMatch(/opaque marker in something that is not a directory/);
   });
@@ -127,6 +141,7 @@ describe('what each node holds', () => {
   it("a file names its bytes in the layer's tar; other nodes name none", () => {
     const tar = buildTar([
       { name: 'f', data: 'hello', link: 'junk-linkname' },
+      { name: 'd', type: 'dir' },
       { name: 's', type: 'symlink', link: 'f' },
       { name: 'c', type: 'char', major: 1, minor: 3 },
       { name: 'p', type: 'fifo' },
@@ -137,6 +152,7 @@ describe('what each node holds', () => {
     expect(f).toMatchObject({ kind: 'file', size: 5, source: SOURCE, target: '' });
     expect(new TextDecoder().decode(tar.subarray(f.offset, f.offset + f.size))).toBe('hello');
     expect(t.lookup('s')).toMatchObject({ kind: 'symlink', target: 'f', size: 0, source: '', offset: 0 });
+    expect(t.lookup('d')).toMatchObject({ kind: 'dir', size: 0, source: '', offset: 0, target: '' });
     expect(t.lookup('c')).toMatchObject({ kind: 'char', major: 1, minor: 3, size: 0, source: '', offset: 0, target: '' });
     expect(t.lookup('p')).toMatchObject({ kind: 'fifo', size: 0, source: '', offset: 0, target: '' });
   });
@@ -144,12 +160,15 @@ describe('what each node holds', () => {
   it('the root is the tree\'s top; a hard link to it is refused even from entries readLayer did not check', () => {
     const t = new Rootfs();
     expect(t.lookup('')).toBe(t.root);
+    // a lookup makes nothing on its way
+    expect(t.lookup('no/such/name')).toBeUndefined();
+    expect(t.root.children!.size).toBe(0);
     const entry: LayerEntry = { path: 'h', name: 'h', off: 0, kind: 'hardlink', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0, data: 0, link: '', major: 0, minor: 0 };
     expect(refusal(() => t.apply([entry], SOURCE))).toMatch(/hard link to the root/);
   });
 
   it('walks names in byte order, whatever order the layer gave them', () => {
-    const t = tree([{ name: 'b', data: '' }, { name: 'a/z', data: '' }, { name: 'B', data: '' }, { name: 'a/Z', data: '' }, { name: '_', data: '' }]);
+    const t = tree([{ name: 'b', data: '' }, { name: 'a/z', data: '' }, { name: 'a/Z', data: '' }, { name: '_', data: '' }, { name: 'B', data: '' }]);
     expect(paths(t).map((l) => l.split(' ')[0])).toEqual(['B', '_', 'a', 'a/Z', 'a/z', 'b']);
   });
 });
