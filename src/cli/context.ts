@@ -40,6 +40,8 @@ export interface CliIO {
 export interface Ctx {
   d: Dockyard;
   io: CliIO;
+  /** aborted when the user interrupts the command (Ctrl-C): a pull stops and keeps nothing */
+  signal?: AbortSignal;
 }
 
 export type Command = (ctx: Ctx, args: string[]) => Promise<number>;

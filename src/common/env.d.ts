@@ -20,3 +20,49 @@ declare const console: {
   warn(...data: unknown[]): void;
   error(...data: unknown[]): void;
 };
+// fetch, as the registry client uses it (the platform's in every realm).
+interface Headers {
+  get(name: string): string | null;
+}
+interface ReadableStreamDefaultReader<R> {
+  read(): Promise<{ done: true; value?: undefined } | { done: false; value: R }>;
+  cancel(reason?: unknown): Promise<void>;
+}
+interface Response {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly statusText: string;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly body: { getReader(): ReadableStreamDefaultReader<Uint8Array> } | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  text(): Promise<string>;
+}
+interface AbortSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+declare class AbortController {
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
+}
+interface RequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array<ArrayBuffer> | string;
+  signal?: AbortSignal;
+  redirect?: 'follow' | 'error' | 'manual';
+}
+declare function fetch(url: string, init?: RequestInit): Promise<Response>;
+declare function btoa(data: string): string;
+declare class URL {
+  constructor(url: string, base?: string);
+  readonly href: string;
+  readonly host: string;
+  readonly pathname: string;
+  readonly search: string;
+  readonly searchParams: { set(name: string, value: string): void };
+}
+declare function atob(data: string): string;

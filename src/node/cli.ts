@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
 import type { CliIO, Ctx, Input, Terminal } from '../cli/context.js';
 import { execute, parseLine, plan, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
-import { bundledRegistry } from '../runtime/registry.js';
+import { bundledRegistry, bundledThenRemote, remoteSource } from '../runtime/registry.js';
+import { Registries } from '../runtime/registries.js';
+import { fileCredentials, insecureRegistries } from './docker-config.js';
 import { Dockyard } from '../runtime/dockyard.js';
 import type { WatchdogOptions } from '../runtime/watchdog.js';
 import { bootNodeVm } from './vm-host.js';
@@ -37,13 +39,15 @@ export function dockyardHome(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export async function startDockyard(root: string, workerPath: string, o: { watchdog?: Required<WatchdogOptions>; home?: string } = {}): Promise<Dockyard> {
-  const store = { kind: 'dir', path: o.home ?? dockyardHome() } as const;
+  const home = o.home ?? dockyardHome();
+  const store = { kind: 'dir', path: home } as const;
   const { vm, boot, manifest } = await bootNodeVm({ root, workerPath, store });
   const dir = registryDir(root);
-  const registry = bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined));
+  const bundled = bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined));
+  const registries = new Registries(fileCredentials(home), { insecure: await insecureRegistries(home) });
   // a guest that stops answering is replaced by a fresh VM
   const reboot = () => bootNodeVm({ root, workerPath, store });
-  return new Dockyard(vm, boot, registry, reboot, o.watchdog);
+  return new Dockyard(vm, boot, bundledThenRemote(bundled, remoteSource(registries.client)), reboot, o.watchdog, registries);
 }
 
 function nodeTerminal(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Terminal {
@@ -138,7 +142,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     if (args.length > 0) {
       if (stdin.isTTY) io.terminal = nodeTerminal(stdin, process.stdout);
       else io.stdin = nodeInput(stdin);
-      return await execute(c, args);
+      return await interruptible(c, args);
     }
     if (stdin.isTTY) return await interactive(c, stdin);
     return await script(c, stdin, keepGoing);
@@ -147,6 +151,30 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
+
+/**
+ * Runs one command with Ctrl-C wired to ctx.signal: a pull stops and keeps
+ * nothing, then the command ends; one that does not end within two seconds
+ * (a container in the foreground) ends the CLI as Ctrl-C always did.
+ */
+async function interruptible(c: Ctx, argv: string[]): Promise<number> {
+  const ctl = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onInt = () => {
+    if (ctl.signal.aborted) process.exit(130);
+    ctl.abort();
+    timer = setTimeout(() => process.exit(130), 2000);
+    timer.unref();
+  };
+  process.on('SIGINT', onInt);
+  try {
+    const status = await execute({ ...c, signal: ctl.signal }, argv);
+    return ctl.signal.aborted ? 130 : status;
+  } finally {
+    process.off('SIGINT', onInt);
+    clearTimeout(timer);
+  }
+}
 
 async function script(c: Ctx, stdin: NodeJS.ReadStream, keepGoing: boolean): Promise<number> {
   const rl = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
@@ -164,7 +192,7 @@ async function script(c: Ctx, stdin: NodeJS.ReadStream, keepGoing: boolean): Pro
       continue;
     }
     if (!argv) continue;
-    status = await execute(c, argv);
+    status = await interruptible(c, argv);
     if (status !== 0 && !keepGoing) break;
   }
   rl.close();
@@ -190,7 +218,7 @@ async function interactive(c: Ctx, stdin: NodeJS.ReadStream): Promise<number> {
     if (line === undefined) break;
     try {
       const argv = parseLine(line);
-      if (argv) status = await execute(c, argv);
+      if (argv) status = await interruptible(c, argv);
     } catch (e) {
       c.io.err(`${(e as Error).message}\n`);
     }

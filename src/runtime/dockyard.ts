@@ -7,7 +7,8 @@ import type { StoreApi } from '../common/store/host-store.js';
 import { backendMethods, forward, type VmBackend } from './backend.js';
 import { Containers } from './containers.js';
 import { ImageStore, type PullEvent } from './images.js';
-import type { RegistrySource } from './registry.js';
+import type { ImageSource } from './registry.js';
+import { Registries } from './registries.js';
 import { Watchdog, type WatchdogOptions } from './watchdog.js';
 
 export interface DockerInfo {
@@ -56,9 +57,11 @@ export class Dockyard {
   constructor(
     vm: VmBackend,
     boot: BootResult,
-    readonly registry: RegistrySource,
+    readonly registry: ImageSource,
     private readonly reboot?: VmFactory,
     private readonly watchdogOptions?: Required<WatchdogOptions>,
+    /** logins and the distribution client (login, logout, push) */
+    readonly registries: Registries = new Registries(),
   ) {
     this.vm = vm;
     this.booted = boot;
@@ -124,9 +127,9 @@ export class Dockyard {
     return `the VM stopped responding (${reason}); restarted — containers lost: ${lost.length ? lost.join(', ') : 'none'}`;
   }
 
-  /** `docker pull` from the bundled registry. */
-  pull(ref: string, onEvent?: (e: PullEvent) => void) {
-    return this.images.pull(this.registry, ref, onEvent);
+  /** `docker pull`: the bundled registry for its names, else the registry the name points at. */
+  pull(ref: string, onEvent?: (e: PullEvent) => void, signal?: AbortSignal) {
+    return this.images.pull(this.registry, ref, onEvent, signal);
   }
 
   /** The VM itself, for consoles (port 0: a shell on the VM). */

@@ -13,13 +13,14 @@ import {
   type ImageConfig,
   type ImageIndex,
   type ImageManifest,
+  type Platform,
 } from '../common/oci/types.js';
 import { sha256Hex } from '../common/manifest.js';
 import { chainIds, checkBlobSize, ImageError, parseConfig, parseIndex, parseIndexOrManifest, platformMatches, verifyBlob } from '../common/oci/verify.js';
 import type { PathStat, StoreApi } from '../common/store/host-store.js';
 import { readTar, writeTar, TarError } from '../common/tar.js';
 import { DockerError, NoSuchImageError } from './errors.js';
-import { NotFoundError, type RegistrySource } from './registry.js';
+import type { ImageSource } from './registry.js';
 
 /** What the store keeps per image name. */
 export interface ImageRecord {
@@ -50,7 +51,16 @@ export type ImageBackend = StoreApi;
  * before it is used — except the sha256 of a layer, which the store computes
  * anyway when it keeps it (contentPut) and before it applies it.
  */
-type BlobSource = (d: Descriptor, o?: { hashedByStore?: boolean }) => Promise<Uint8Array>;
+type BlobSource = (d: Descriptor, o?: { hashedByStore?: boolean; onProgress?: (n: number) => void }) => Promise<Uint8Array>;
+
+interface UnpackOptions {
+  signal?: AbortSignal;
+  /** from a registry over the network: say how the download goes */
+  remote?: boolean;
+}
+
+/** Layers fetched at once (docker's max-concurrent-downloads default). */
+export const PARALLEL_DOWNLOADS = 3;
 
 /** Errors of the store that are about the image, not the store: the user's to fix. */
 const IMAGE_ERRORS = new Set(['SnapshotError', 'LayerError', 'ContentError']);
@@ -65,9 +75,11 @@ export interface HistoryEntry {
   comment: string;
 }
 
+export type LayerStatus = 'Already exists' | 'Pulling fs layer' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Pull complete';
+
 export type PullEvent =
   | { kind: 'resolving'; ref: string }
-  | { kind: 'layer'; id: string; status: 'Already exists' | 'Pulling fs layer' | 'Download complete' | 'Pull complete'; bytes?: number }
+  | { kind: 'layer'; id: string; status: LayerStatus; bytes?: number; current?: number; total?: number }
   | { kind: 'done'; digest: string; ref: string; upToDate: boolean };
 
 const dec = new TextDecoder();
@@ -139,38 +151,41 @@ export class ImageStore {
     return all.find((x) => x.name === canonicalString(r));
   }
 
-  async pull(src: RegistrySource, input: string, onEvent: (e: PullEvent) => void = () => {}): Promise<ImageRecord> {
+  /**
+   * `docker pull`: resolves the reference at its source, picks the linux/386
+   * manifest of an index, fetches the layers in parallel (every blob checked
+   * against its descriptor before the store keeps it) and applies them in
+   * order. All or nothing: a failure or `signal` leaves no part of the image.
+   */
+  async pull(src: ImageSource, input: string, onEvent: (e: PullEvent) => void = () => {}, signal?: AbortSignal): Promise<ImageRecord> {
     const ref = parseReference(input);
     onEvent({ kind: 'resolving', ref: familiarString(ref) });
-    let indexBytes: Uint8Array;
-    try {
-      indexBytes = await src.index(ref.domain, ref.path);
-    } catch (e) {
-      if (e instanceof NotFoundError) {
-        throw new DockerError(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login'`);
-      }
-      throw e;
-    }
-    const layout = parseIndex(indexBytes, `${familiarName(ref)} index.json`);
-    const top = ref.digest
-      ? layout.manifests.find((d) => d.digest === ref.digest)
-      : layout.manifests.find((d) => d.annotations?.[ANNOTATION_REF_NAME] === ref.tag);
-    if (!top) throw new DockerError(`manifest for ${familiarString(ref)} not found: manifest unknown`);
+    const top = await src.resolve(ref, signal);
+    await verifyBlob(top.desc, top.bytes);
     const fetchVerified: BlobSource = async (d, o) => {
-      const b = await src.blob(ref.domain, ref.path, d.digest);
+      const b = await top.blob(d, { ...(signal ? { signal } : {}), ...(o?.onProgress ? { onProgress: o.onProgress } : {}) });
       if (o?.hashedByStore) checkBlobSize(d, b);
       else await verifyBlob(d, b);
       return b;
     };
-    const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top, fetchVerified);
+    const child = async (d: Descriptor) => {
+      const b = await top.manifest(d, signal ? { signal } : {});
+      await verifyBlob(d, b);
+      return b;
+    };
+    const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top.desc, top.bytes, child, src.runnable);
     const have = await this.find(input);
     if (have && have.manifest.digest === manifestDesc.digest) {
-      onEvent({ kind: 'done', digest: manifestDesc.digest, ref: familiarString(ref), upToDate: true });
+      onEvent({ kind: 'done', digest: top.desc.digest, ref: familiarString(ref), upToDate: true });
       return have;
     }
     const configBytes = await fetchVerified(manifest.config);
-    const image = await this.ingest(ref, manifestDesc, manifestBytes, manifest, configBytes, fetchVerified, onEvent);
-    onEvent({ kind: 'done', digest: manifestDesc.digest, ref: familiarString(ref), upToDate: false });
+    const image = await this.ingest(ref, manifestDesc, manifestBytes, manifest, configBytes, fetchVerified, onEvent, {
+      topDigest: top.desc.digest,
+      remote: !top.local,
+      ...(signal ? { signal } : {}),
+    });
+    onEvent({ kind: 'done', digest: top.desc.digest, ref: familiarString(ref), upToDate: false });
     return image;
   }
 
@@ -186,6 +201,7 @@ export class ImageStore {
     configBytes: Uint8Array,
     blob: BlobSource,
     onEvent: (e: PullEvent) => void,
+    o: UnpackOptions & { topDigest?: string } = {},
   ): Promise<ImageRecord> {
     const config = parseConfig(configBytes, manifest.config, manifest.layers.length);
     if (!platformMatches({ os: config.os, architecture: config.architecture }, GUEST_PLATFORM)) {
@@ -197,9 +213,10 @@ export class ImageStore {
     const made: string[] = [];
     let size: number;
     try {
-      size = await this.unpack(manifest.layers, config.rootfs.diff_ids, chain, blob, onEvent, made);
+      size = await this.unpack(manifest.layers, config.rootfs.diff_ids, chain, blob, onEvent, made, o);
       await this.putContent(manifest.config, configBytes);
       await this.putContent(manifestDesc, manifestBytes);
+      if (o.signal?.aborted) throw new DockerError('context canceled');
     } catch (e) {
       // all or nothing: what this image added goes again (not what other images use)
       for (const key of made.reverse()) await this.store.snapshotRemove(key).catch(() => {});
@@ -213,7 +230,7 @@ export class ImageStore {
     const record: ImageRecord = {
       name: canonicalString({ ...ref, digest: undefined, tag: ref.tag ?? 'latest' } as Reference).replace(/@.*/, ''),
       id: manifest.config.digest,
-      repoDigest: `${ref.domain}/${ref.path}@${manifestDesc.digest}`,
+      repoDigest: `${ref.domain}/${ref.path}@${o.topDigest ?? manifestDesc.digest}`,
       manifest: { mediaType: manifestDesc.mediaType, digest: manifestDesc.digest, size: manifestDesc.size },
       config: manifest.config,
       layers: manifest.layers,
@@ -231,9 +248,12 @@ export class ImageStore {
   }
 
   /**
-   * Stores each layer's blob and applies it as a snapshot (skipping those
-   * already there); returns the image's unpacked size. Snapshots it made are
-   * pushed onto `made`.
+   * Fetches the layers (PARALLEL_DOWNLOADS at a time, as docker does), each
+   * kept by the store once its size and digest are right, and applies them
+   * in order as snapshots (skipping those already there); returns the
+   * image's unpacked size. Snapshots it made are pushed onto `made`. On a
+   * failure the downloads still running are stopped and waited for, so the
+   * caller's undo sees everything they stored.
    */
   private async unpack(
     layers: Descriptor[],
@@ -242,38 +262,103 @@ export class ImageStore {
     blob: BlobSource,
     onEvent: (e: PullEvent) => void,
     made: string[],
+    o: UnpackOptions,
   ): Promise<number> {
     const have = new Set(await this.store.snapshotList());
-    let size = 0;
-    for (const [i, layer] of layers.entries()) {
-      const short = layer.digest.slice(7, 19);
-      const key = chain[i]!;
-      // a layer is hashed once, by the store, which then applies what it kept
-      const bytes = await blob(layer, { hashedByStore: true });
-      await this.putContent(layer, bytes);
-      if (have.has(key)) {
-        onEvent({ kind: 'layer', id: short, status: 'Already exists' });
-        size += (await this.store.snapshotStat(key))?.size ?? 0;
-        continue;
+    const haveContent = new Set((await this.store.contentList()).map((c) => c.digest));
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const short = (l: Descriptor) => l.digest.slice(7, 19);
+    // over the network a layer the store has is not fetched again (docker's
+    // "Already exists"); what an archive or the bundled registry hands over
+    // is checked all the same, so a tampered copy is refused
+    const skip = layers.map((l, i) => o.remote === true && have.has(chain[i]!) && haveContent.has(l.digest));
+    // what the user sees: layers the store has already "Already exist", the others download
+    const shown = new Set<string>();
+    for (const [i, l] of layers.entries()) {
+      if (have.has(chain[i]!)) onEvent({ kind: 'layer', id: short(l), status: 'Already exists' });
+      else if (!shown.has(l.digest)) {
+        shown.add(l.digest);
+        onEvent({ kind: 'layer', id: short(l), status: 'Pulling fs layer' });
       }
-      onEvent({ kind: 'layer', id: short, status: 'Pulling fs layer' });
-      onEvent({ kind: 'layer', id: short, status: 'Download complete', bytes: bytes.length });
+    }
+    // one download per distinct blob, PARALLEL_DOWNLOADS at a time
+    const downloads = new Map<string, Promise<void>>();
+    let slots = PARALLEL_DOWNLOADS;
+    const queue: Array<() => void> = [];
+    const slot = async () => {
+      if (slots > 0) slots--;
+      else await new Promise<void>((r) => queue.push(r));
+    };
+    const release = () => {
+      const next = queue.shift();
+      if (next) next();
+      else slots++;
+    };
+    const download = async (l: Descriptor) => {
+      await slot();
       try {
-        const applied = await this.store.snapshotApply({
-          key,
-          ...(i > 0 ? { parent: chain[i - 1]! } : {}),
-          diffId: diffIds[i]!,
-          layer: { digest: layer.digest },
-          gzip: GZIP_LAYER_TYPES.includes(layer.mediaType),
-        });
-        size += applied.size;
-      } catch (e) {
-        if (e instanceof Error && IMAGE_ERRORS.has(e.name)) throw new ImageError(`layer ${layer.digest}: ${e.message}`);
-        throw e;
+        if (stop.signal.aborted) throw new DockerError('context canceled');
+        let last = 0;
+        const step = Math.max(l.size / 50, 64 * 1024);
+        const onProgress = o.remote && shown.has(l.digest)
+          ? (n: number) => {
+              if (n - last < step && n < l.size) return;
+              last = n;
+              onEvent({ kind: 'layer', id: short(l), status: 'Downloading', current: n, total: l.size });
+            }
+          : undefined;
+        const bytes = await blob(l, { hashedByStore: true, ...(onProgress ? { onProgress } : {}) });
+        if (stop.signal.aborted) throw new DockerError('context canceled');
+        if (o.remote && shown.has(l.digest)) onEvent({ kind: 'layer', id: short(l), status: 'Verifying Checksum' });
+        // a layer is hashed once, by the store, which then applies what it kept
+        await this.putContent(l, bytes);
+        if (shown.has(l.digest)) onEvent({ kind: 'layer', id: short(l), status: 'Download complete', bytes: bytes.length });
+      } finally {
+        release();
       }
-      have.add(key);
-      made.push(key);
-      onEvent({ kind: 'layer', id: short, status: 'Pull complete' });
+    };
+    for (const [i, l] of layers.entries()) {
+      if (!skip[i] && !downloads.has(l.digest)) {
+        const p = download(l);
+        p.catch(() => stop.abort());
+        downloads.set(l.digest, p);
+      }
+    }
+    let size = 0;
+    try {
+      for (const [i, layer] of layers.entries()) {
+        const key = chain[i]!;
+        await downloads.get(layer.digest);
+        if (have.has(key)) {
+          size += (await this.store.snapshotStat(key))?.size ?? 0;
+          continue;
+        }
+        if (stop.signal.aborted) throw new DockerError('context canceled');
+        try {
+          const applied = await this.store.snapshotApply({
+            key,
+            ...(i > 0 ? { parent: chain[i - 1]! } : {}),
+            diffId: diffIds[i]!,
+            layer: { digest: layer.digest },
+            gzip: GZIP_LAYER_TYPES.includes(layer.mediaType),
+          });
+          size += applied.size;
+        } catch (e) {
+          if (e instanceof Error && IMAGE_ERRORS.has(e.name)) throw new ImageError(`layer ${layer.digest}: ${e.message}`);
+          throw e;
+        }
+        have.add(key);
+        made.push(key);
+        onEvent({ kind: 'layer', id: short(layer), status: 'Pull complete' });
+      }
+    } catch (e) {
+      stop.abort();
+      await Promise.allSettled(downloads.values());
+      throw e;
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
     }
     return size;
   }
@@ -441,6 +526,14 @@ export class ImageStore {
     }
   }
 
+  /** A blob of a stored image, checked against its descriptor again (push, save). */
+  async readBlob(d: Descriptor): Promise<Uint8Array> {
+    const bytes = await this.store.contentGet(d.digest);
+    if (!bytes) throw new ImageError(`blob ${d.digest} is missing from the image store: remove the image and pull it again`);
+    await verifyBlob(d, bytes);
+    return bytes;
+  }
+
   /** The image's config as stored (checked against its digest again). */
   async config(img: ImageRecord): Promise<ImageConfig> {
     const bytes = await this.store.contentGet(img.config.digest);
@@ -578,7 +671,7 @@ export class ImageStore {
     const loaded: string[] = [];
     for (const top of layout.manifests) {
       const name = top.annotations?.[ANNOTATION_IMAGE_NAME] ?? top.annotations?.[ANNOTATION_REF_NAME];
-      const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top, blob);
+      const { manifest, manifestDesc, manifestBytes } = await resolveManifest(top, await blob(top), blob);
       const configBytes = await blob(manifest.config);
       let ref: Reference;
       if (name !== undefined && name.includes('/')) ref = parseReference(name);
@@ -594,20 +687,33 @@ export class ImageStore {
 
 async function resolveManifest(
   top: Descriptor,
+  bytes: Uint8Array,
   blob: (d: Descriptor) => Promise<Uint8Array>,
+  runnable: readonly string[] = [],
 ): Promise<{ manifest: ImageManifest; manifestDesc: Descriptor; manifestBytes: Uint8Array }> {
-  const bytes = await blob(top);
   const parsed = parseIndexOrManifest(bytes, top);
   if ('manifest' in parsed) return { manifest: parsed.manifest, manifestDesc: top, manifestBytes: bytes };
-  const pick = parsed.index.manifests.find((d) => platformMatches(d.platform, GUEST_PLATFORM));
+  const pick = parsed.index.manifests.find((d) => platformMatches(d.platform, GUEST_PLATFORM) && !isAttestation(d));
   if (!pick) {
-    const have = parsed.index.manifests.map((d) => (d.platform ? `${d.platform.os}/${d.platform.architecture}` : 'unknown')).join(', ');
-    throw new DockerError(`no matching manifest for linux/386 in the manifest list entries (has: ${have || 'none'})`);
+    const have = [...new Set(parsed.index.manifests.filter((d) => !isAttestation(d)).map((d) => (d.platform ? platformString(d.platform) : 'unknown')))].join(', ');
+    throw new DockerError(
+      `no matching manifest for linux/386 in the manifest list entries: the image is built for ${have || 'no platform'}; ` +
+        `Dockyard's emulated CPU runs linux/386 images only${runnable.length ? ` (these run here: ${runnable.join(', ')})` : ''}`,
+    );
   }
   const mbytes = await blob(pick);
   const inner = parseIndexOrManifest(mbytes, pick);
   if (!('manifest' in inner)) throw new ImageError(`${pick.digest}: nested index where a manifest was expected`);
   return { manifest: inner.manifest, manifestDesc: pick, manifestBytes: mbytes };
+}
+
+/** BuildKit's provenance/SBOM entries in an index (platform unknown/unknown): not images. */
+function isAttestation(d: Descriptor): boolean {
+  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown');
+}
+
+function platformString(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
 /** The digests of every blob an image is made of. */

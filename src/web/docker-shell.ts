@@ -213,10 +213,12 @@ export class DockerShell {
       return this.showPrompt();
     }
     let abandon = () => {};
-    const abandoned = new Promise<void>((resolve) => (abandon = resolve));
+    // Ctrl-C also cancels what listens (a pull stops and keeps nothing)
+    const interrupted = new AbortController();
+    const abandoned = new Promise<void>((resolve) => (abandon = () => (interrupted.abort(), resolve())));
     const r: Running = { live: true, abandoned, abandon, raw: false, data: new Set(), cooked: '' };
     this.running = r;
-    const ctx: Ctx = { d: this.d!, io: this.commandIO(r) };
+    const ctx: Ctx = { d: this.d!, io: this.commandIO(r), signal: interrupted.signal };
     let status = 1;
     try {
       // Ctrl-C stops the wait, not the command (`logs -f` may never end)

@@ -4,6 +4,8 @@
 import type { Manifest } from '../common/manifest.js';
 import { Dockyard } from '../runtime/dockyard.js';
 import { startVm, type Progress } from './vm-client.js';
+import { Registries } from '../runtime/registries.js';
+import { bundledThenRemote, remoteSource } from '../runtime/registry.js';
 import { webRegistry } from './web-registry.js';
 
 export type ConsoleListener = (data: Uint8Array) => void;
@@ -44,6 +46,19 @@ export interface StartOptions {
   onProgress?: (p: Progress) => void;
   /** called as soon as the kernel log can be listened to (before boot ends) */
   onKernelLogReady?: (listen: (cb: ConsoleListener) => () => void) => void;
+  /**
+   * A registry that stands in for Docker Hub (a pull-through cache sending
+   * CORS headers: docs/registry-proxy.md), or one per registry host
+   * (`{ 'docker.io': url, 'ghcr.io': url2 }`). Registries that send CORS
+   * headers themselves need none.
+   */
+  registryProxy?: string | Readonly<Record<string, string>>;
+}
+
+/** registryProxy as distribution-client mirrors. */
+export function proxyMirrors(p: StartOptions['registryProxy']): Record<string, string> {
+  if (p === undefined || p === '') return {};
+  return typeof p === 'string' ? { 'docker.io': p } : { ...p };
 }
 
 export async function startSession(o: StartOptions = {}): Promise<Session> {
@@ -60,6 +75,8 @@ export async function startSession(o: StartOptions = {}): Promise<Session> {
   const { vm, boot, manifest } = await startVm(listener, o.onProgress ?? (() => {}));
   // a guest that stops answering is replaced by a fresh VM (Dockyard.recover)
   const reboot = () => startVm(listener, o.onProgress ?? (() => {}));
-  const d = new Dockyard(vm, boot, webRegistry(manifest), reboot);
+  // logins last as long as the page (never written to storage)
+  const registries = new Registries(undefined, { page: true, mirrors: proxyMirrors(o.registryProxy) });
+  const d = new Dockyard(vm, boot, bundledThenRemote(webRegistry(manifest), remoteSource(registries.client)), reboot, undefined, registries);
   return { d, manifest, onConsole: (cb) => shell.listen(cb), onKernelLog: listenKernel };
 }

@@ -4,7 +4,7 @@
 // are checked against the artifact manifest by bundledRegistry.
 import { registryBase } from 'virtual:dockyard-build';
 import type { Manifest } from '../common/manifest.js';
-import { bundledRegistry, type RegistrySource } from '../runtime/registry.js';
+import { bundledNames, bundledRegistry } from '../runtime/registry.js';
 import { DownloadError, fetchDigested } from './artifact-cache.js';
 
 const BLOB = /\/blobs\/sha256\/([0-9a-f]{64})$/;
@@ -26,11 +26,11 @@ async function read(rel: string): Promise<Uint8Array | undefined> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-export function webRegistry(manifest: Manifest): RegistrySource {
+export function webRegistry(manifest: Manifest) {
   return bundledRegistry(manifest, read);
 }
 
 /** Repositories the bundled registry has, by their familiar names ("busybox"). */
 export function bundledRepositories(manifest: Manifest): string[] {
-  return Object.keys(manifest.registry ?? {}).map((r) => r.replace(/^docker\.io\/(library\/)?/, ''));
+  return bundledNames(manifest);
 }

@@ -146,8 +146,12 @@ describe('docker load', () => {
     expect(await s.host.snapshotStat(rec.chainIds[0]!)).toEqual({ key: rec.chainIds[0], diffId: digest(BASE.tar), size: 5 });
     expect(await s.host.snapshotStat(rec.chainIds[1]!)).toEqual({ key: rec.chainIds[1], parent: rec.chainIds[0], diffId: digest(img.layers[1]!.tar), size: 3 });
     expect(s.applied.map((r) => r.parent)).toEqual([undefined, rec.chainIds[0]]);
-    expect(events.filter((e) => e.kind === 'layer').map((e) => (e.kind === 'layer' ? e.status : ''))).toEqual(['Pulling fs layer', 'Download complete', 'Pull complete', 'Pulling fs layer', 'Download complete', 'Pull complete']);
-    expect(events.filter((e) => e.kind === 'layer').map((e) => (e.kind === 'layer' ? e.id : ''))).toEqual([0, 0, 0, 1, 1, 1].map((i) => img.layers[i]!.desc.digest.slice(7, 19)));
+    // as docker shows it: every layer announced first, then each one's own story (downloads run in parallel)
+    const layerEvents = events.flatMap((e) => (e.kind === 'layer' ? [e] : []));
+    const ids = img.layers.map((l) => l.desc.digest.slice(7, 19));
+    expect(layerEvents.slice(0, 2).map((e) => `${e.id} ${e.status}`)).toEqual(ids.map((id) => `${id} Pulling fs layer`));
+    for (const id of ids) expect(layerEvents.filter((e) => e.id === id).map((e) => e.status)).toEqual(['Pulling fs layer', 'Download complete', 'Pull complete']);
+    expect(layerEvents.filter((e) => e.status === 'Pull complete').map((e) => e.id)).toEqual(ids);
   });
 
   // "today nothing fails if load's digest check is deleted" (issue #17): a

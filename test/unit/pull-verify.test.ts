@@ -9,7 +9,7 @@ import { ImageStore } from '../../src/runtime/images.js';
 import { HostStore } from '../../src/common/store/host-store.js';
 import { MemoryBlobs } from '../../src/common/store/blobs.js';
 import { DockerError } from '../../src/runtime/errors.js';
-import { layoutSource, type RegistrySource } from '../../src/runtime/registry.js';
+import { layoutSource, type ImageSource } from '../../src/runtime/registry.js';
 import { writeTar } from '../../src/common/tar.js';
 
 const enc = new TextEncoder();
@@ -33,7 +33,7 @@ interface Built {
 }
 
 /** A minimal valid linux/386 image as an OCI layout under docker.io/library/test; `mutate` breaks one thing. */
-function build(mutate: (b: Built) => void = () => {}): RegistrySource {
+function build(mutate: (b: Built) => void = () => {}): ImageSource & { read: (rel: string) => Promise<Uint8Array | undefined> } {
   const tar = writeTar([{ name: 'hello.txt', data: enc.encode('hi\n') }]);
   const b: Built = {
     files: new Map(),
@@ -64,14 +64,15 @@ function build(mutate: (b: Built) => void = () => {}): RegistrySource {
     bad[bad.length >> 1]! ^= 1;
     b.files.set(`blobs/sha256/${sha(b.layer)}`, bad);
   }
-  return layoutSource(async (rel) => {
+  const read = async (rel: string) => {
     const m = /^docker\.io\/library\/test\/(.*)$/.exec(rel);
     if (!m) return undefined;
     return m[1] === 'index.json' ? indexBytes : b.files.get(m[1]!);
-  });
+  };
+  return { ...layoutSource(read), read };
 }
 
-async function pull(src: RegistrySource) {
+async function pull(src: ImageSource) {
   const g = memoryStore();
   const err = await new ImageStore(g).pull(src, 'test').then(() => undefined, (e: unknown) => e);
   return { g, err: err as Error | undefined };
@@ -115,16 +116,18 @@ describe('pull verification', () => {
 
   it('picks linux/386 from a multi-platform index and says what it had when it has none', async () => {
     const src = build();
-    const inner = await src.index('docker.io', 'library/test');
+    const inner = (await src.read('docker.io/library/test/index.json'))!;
     const manifestDesc = JSON.parse(new TextDecoder().decode(inner)).manifests[0];
     const mk = (platforms: Array<{ os: string; architecture: string }>) => {
       const list = enc.encode(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: platforms.map((p) => ({ ...manifestDesc, annotations: undefined, platform: p })) }));
       const index = enc.encode(JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: digest(list), size: list.length, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }] }));
-      return layoutSource(async (rel) => (rel.endsWith('index.json') ? index : rel.endsWith(sha(list)) ? list : src.blob('docker.io', 'library/test', `sha256:${rel.split('/').pop()}`).catch(() => undefined)));
+      return layoutSource(async (rel) => (rel.endsWith('index.json') ? index : rel.endsWith(sha(list)) ? list : src.read(rel)));
     };
     expect((await pull(mk([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: '386' }]))).err).toBeUndefined();
     const none = await pull(mk([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }]));
-    expect(none.err?.message).toBe('no matching manifest for linux/386 in the manifest list entries (has: linux/amd64, linux/arm64)');
+    expect(none.err?.message).toBe(
+      "no matching manifest for linux/386 in the manifest list entries: the image is built for linux/amd64, linux/arm64; Dockyard's emulated CPU runs linux/386 images only",
+    );
   });
 
   it('says the tag is unknown, and the repository too', async () => {

@@ -13,7 +13,9 @@ import { load, save } from './loadsave.js';
 import { logs } from './logs.js';
 import { imagePrune } from './prune.js';
 import { ps } from './ps.js';
+import { login, logout } from './login.js';
 import { pull } from './pull.js';
+import { push } from './push.js';
 import { rmi } from './rmi.js';
 import { run } from './run.js';
 import { systemDf } from './system.js';
@@ -26,6 +28,9 @@ export const COMMANDS: readonly CommandDef[] = [
   ps,
   images,
   pull,
+  push,
+  login,
+  logout,
   rmi,
   tag,
   rm,

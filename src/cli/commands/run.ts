@@ -84,8 +84,17 @@ async function runContainer(ctx: Ctx, p: Parsed): Promise<number> {
     // as docker run does: say so, and show the pull on stderr
     const ref = opts.image;
     ctx.io.err(`Unable to find image '${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}' locally\n`);
-    image = await ctx.d.pull(ref, pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref));
-    ctx.io.err(`Digest: ${image.repoDigest.split('@')[1]}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
+    let digest = '';
+    const print = pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref);
+    image = await ctx.d.pull(
+      ref,
+      (e) => {
+        if (e.kind === 'done') digest = e.digest;
+        print(e);
+      },
+      ctx.signal,
+    );
+    ctx.io.err(`Digest: ${digest}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
   }
   let id: string | undefined;
   try {

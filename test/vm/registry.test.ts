@@ -1,0 +1,105 @@
+// docker pull / run from a real registry (Debian's docker-registry on
+// 127.0.0.1, seeded by skopeo), through the docker interpreter into the real
+// guest; and the dockyard CLI process doing the same.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startDockyard } from '../../src/node/cli.js';
+import type { Dockyard } from '../../src/runtime/dockyard.js';
+import { bundledLayout, HAVE_REGISTRY, multiArchLayout, skopeoCopy, startRegistry, type LocalRegistry } from '../fixtures/registry.js';
+import { dockerCli } from './docker-cli.js';
+import { dockyardProcess, freshHome } from './dockyard-process.js';
+
+const root = inject('root');
+const workerPath = inject('workerPath');
+
+let d: Dockyard;
+let reg: LocalRegistry;
+let basic: LocalRegistry;
+const user = { name: 'dave', password: 'cli-pw' };
+const docker = dockerCli(() => d);
+
+describe.skipIf(!HAVE_REGISTRY)('a real registry', () => {
+  beforeAll(async () => {
+    [reg, basic] = await Promise.all([startRegistry(), startRegistry({ user })]);
+    await skopeoCopy(`oci:${bundledLayout(root, 'busybox')}:latest`, `docker://${reg.host}/team/tool:1`);
+    await skopeoCopy(`oci:${multiArchLayout(root, ['linux/amd64', 'linux/arm64'], 'lts')}:lts`, `docker://${reg.host}/jenkins/jenkins:lts`, { all: true });
+    d = await startDockyard(root, workerPath, { home: freshHome() });
+  }, 120_000);
+
+  afterAll(async () => {
+    await d?.close();
+    await Promise.all([reg?.stop(), basic?.stop()]);
+  });
+
+  it('pulls an image from it, printing what docker prints, and runs it', async () => {
+    const r = await docker(`pull ${reg.host}/team/tool:1`);
+    expect(r.err).toBe('');
+    expect(r.status).toBe(0);
+    const name = `${reg.host}/team/tool:1`;
+    expect(r.out).toMatch(
+      new RegExp(
+        `^1: Pulling from team/tool\\n([0-9a-f]{12}): Pulling fs layer\\n\\1: Verifying Checksum\\n\\1: Download complete\\n\\1: Pull complete\\nDigest: sha256:[0-9a-f]{64}\\nStatus: Downloaded newer image for ${name.replace(/\./g, '\\.')}\\n${name.replace(/\./g, '\\.')}\\n$`,
+      ),
+    );
+    const run = await docker(`run --rm ${name} echo from-the-registry`);
+    expect(run).toEqual({ status: 0, out: 'from-the-registry\n', err: '' });
+    expect((await docker('images')).out).toContain(`${reg.host}/team/tool`);
+  });
+
+  it('says an amd64/arm64 image has no linux/386 manifest, and what runs here', async () => {
+    const r = await docker(`pull ${reg.host}/jenkins/jenkins:lts`);
+    expect(r.status).toBe(1);
+    expect(r.err).toBe(
+      "Error response from daemon: no matching manifest for linux/386 in the manifest list entries: the image is built for linux/amd64, linux/arm64; Dockyard's emulated CPU runs linux/386 images only (these run here: busybox, hello-world)\n",
+    );
+  });
+
+  it('still finds busybox in the bundled registry first, without the network', async () => {
+    const r = await docker('pull busybox');
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('Status: Downloaded newer image for busybox:latest');
+  });
+
+  it('the CLI process: pulls from the registry, then runs from its store', async () => {
+    const home = freshHome();
+    const pulled = await dockyardProcess(root, ['pull', `${reg.host}/team/tool:1`], '', home);
+    expect(pulled.stderr).toBe('');
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toContain(`Status: Downloaded newer image for ${reg.host}/team/tool:1`);
+    const ran = await dockyardProcess(root, ['run', '--rm', `${reg.host}/team/tool:1`, 'echo', 'ok'], '', home);
+    expect(ran).toMatchObject({ code: 0, stdout: 'ok\n' });
+    const gone = await dockyardProcess(root, ['pull', `${reg.host}/no/such:1`], '', home);
+    expect(gone).toMatchObject({ code: 1, stderr: `Error response from daemon: manifest for ${reg.host}/no/such:1 not found: manifest unknown\n` });
+  });
+
+  it('the CLI process: login (password on stdin, kept in docker config format), push after tag, logout', async () => {
+    const home = freshHome();
+    const refused = await dockyardProcess(root, ['login', '-u', user.name, '--password-stdin', basic.host], 'wrong\n', home);
+    expect(refused).toMatchObject({ code: 1, stderr: `Error response from daemon: Get "http://${basic.host}/v2/": unauthorized: authentication required\n` });
+    const ok = await dockyardProcess(root, ['login', '-u', user.name, '--password-stdin', basic.host], `${user.password}\n`, home);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('Login Succeeded\n');
+    expect(ok.stderr).toContain(`WARNING! Your password will be stored unencrypted in ${join(home, 'config.json')}.`);
+    const cfg = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(cfg.auths[basic.host]!.auth).toBe(Buffer.from(`${user.name}:${user.password}`).toString('base64'));
+    const script = ['pull -q busybox', `tag busybox ${basic.host}/dave/box:v1`, `push ${basic.host}/dave/box:v1`, `logout ${basic.host}`, `logout ${basic.host}`].join('\n');
+    const r = await dockyardProcess(root, [], `${script}\n`, home);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const digest = /^v1: digest: (sha256:[0-9a-f]{64}) size: \d+$/m.exec(r.stdout)?.[1];
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^docker\\.io/library/busybox:latest\\nThe push refers to repository \\[${basic.host.replace(/\./g, '\\.')}/dave/box\\]\\n([0-9a-f]{12}): Preparing\\n\\1: Pushed\\nv1: digest: sha256:[0-9a-f]{64} size: \\d+\\nRemoving login credentials for ${basic.host.replace(/\./g, '\\.')}\\nNot logged in to ${basic.host.replace(/\./g, '\\.')}\\n$`,
+      ),
+    );
+    const seen = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--tls-verify=false', '--creds', `${user.name}:${user.password}`, `docker://${basic.host}/dave/box:v1`]).toString(),
+    ) as { Digest: string };
+    expect(seen.Digest).toBe(digest);
+    // logged out: the registry refuses again
+    const after = await dockyardProcess(root, ['pull', `${basic.host}/dave/box:v1`], '', home);
+    expect(after).toMatchObject({ code: 1, stderr: `Error response from daemon: pull access denied for ${basic.host}/dave/box, repository does not exist or may require 'docker login'\n` });
+  });
+});
