@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { debianImage } from '../test/fixtures/debian-image.js';
+import { HAVE_REGISTRY, skopeoCopy, startRegistry } from '../test/fixtures/registry.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -254,6 +255,36 @@ try {
   notes.push(`debian image: ${(img.rawBytes / 1e6).toFixed(1)} MB raw, ${(img.gzipBytes / 1e6).toFixed(1)} MB gzip; loads ${loads.map(Math.round).join(', ')} ms; first python runs ${firstRuns.map(Math.round).join(', ')} ms`);
 } catch (e) {
   notes.push(`debian image figures skipped: ${(e as Error).message.split('\n')[0]}`);
+}
+
+// --- pull_registry_ms (issue #11): `docker pull` of the same 3-layer Debian
+// image from Debian's docker-registry on 127.0.0.1 (seeded by skopeo), into
+// the empty store of a fresh VM; goal: within 1.5x of load_debian_ms.
+try {
+  if (!HAVE_REGISTRY) throw new Error('docker-registry, skopeo or htpasswd is not installed');
+  const img = await debianImage({ log: (l) => notes.push(`debian image: ${l}`) });
+  const reg = await startRegistry();
+  try {
+    await skopeoCopy(`oci-archive:${img.archive}:test`, `docker://${reg.host}/library/dockyard-debian:test`);
+    const pulls: number[] = [];
+    for (let i = 0; i < Math.min(runs, 3); i++) {
+      const dd = await startDockyard(root, worker, { home: freshHome() });
+      try {
+        const t0 = performance.now();
+        await dd.pull(`${reg.host}/library/dockyard-debian:test`);
+        pulls.push(performance.now() - t0);
+      } finally {
+        await dd.close();
+      }
+    }
+    results.pull_registry_ms = round(median(pulls));
+    const load = results.load_debian_ms;
+    notes.push(`pull from a local docker-registry: ${pulls.map(Math.round).join(', ')} ms${typeof load === 'number' ? ` (${(median(pulls) / load).toFixed(2)}x docker load; goal <= 1.5x)` : ''}`);
+  } finally {
+    await reg.stop();
+  }
+} catch (e) {
+  notes.push(`pull_registry_ms skipped: ${(e as Error).message.split('\n')[0]}`);
 }
 
 // --- a first visit to the static build (built here, as `npm run build` does): what it downloads,

@@ -16,6 +16,7 @@ export async function dockyard(): Promise<import('./session.js').Session> {
   return sharedSession();
 }
 export { DockyardTerminalElement } from './terminal-element.js';
+export { configure } from './page-config.js';
 
 function injectStyles(): void {
   if (document.getElementById('dockyard-embed-styles')) return;

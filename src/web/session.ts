@@ -6,6 +6,7 @@ import { Dockyard } from '../runtime/dockyard.js';
 import { startVm, type Progress } from './vm-client.js';
 import { Registries } from '../runtime/registries.js';
 import { bundledThenRemote, remoteSource } from '../runtime/registry.js';
+import type { RegistryProxy } from './page-config.js';
 import { webRegistry } from './web-registry.js';
 
 export type ConsoleListener = (data: Uint8Array) => void;
@@ -52,7 +53,18 @@ export interface StartOptions {
    * (`{ 'docker.io': url, 'ghcr.io': url2 }`). Registries that send CORS
    * headers themselves need none.
    */
-  registryProxy?: string | Readonly<Record<string, string>>;
+  registryProxy?: RegistryProxy;
+}
+
+/**
+ * The page's own registryProxy when the code starting the session gives
+ * none: `?registryProxy=URL` on the page's address (the playground), else
+ * `<meta name="dockyard-registry-proxy" content="URL">` (any page).
+ */
+export function pageRegistryProxy(): string | undefined {
+  const fromQuery = new URLSearchParams(location.search).get('registryProxy');
+  if (fromQuery) return fromQuery;
+  return document.querySelector<HTMLMetaElement>('meta[name="dockyard-registry-proxy"]')?.content || undefined;
 }
 
 /** registryProxy as distribution-client mirrors. */
@@ -76,7 +88,7 @@ export async function startSession(o: StartOptions = {}): Promise<Session> {
   // a guest that stops answering is replaced by a fresh VM (Dockyard.recover)
   const reboot = () => startVm(listener, o.onProgress ?? (() => {}));
   // logins last as long as the page (never written to storage)
-  const registries = new Registries(undefined, { page: true, mirrors: proxyMirrors(o.registryProxy) });
+  const registries = new Registries(undefined, { page: true, mirrors: proxyMirrors(o.registryProxy ?? pageRegistryProxy()) });
   const d = new Dockyard(vm, boot, bundledThenRemote(webRegistry(manifest), remoteSource(registries.client)), reboot, undefined, registries);
   return { d, manifest, onConsole: (cb) => shell.listen(cb), onKernelLog: listenKernel };
 }

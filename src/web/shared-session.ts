@@ -2,6 +2,7 @@
 // <dockyard-terminal> elements): booted on first use, then shared, so state
 // carries from one block to the next like one docker session.
 import type { Progress } from './vm-client.js';
+import { pageConfig } from './page-config.js';
 import { startSession, type Session } from './session.js';
 
 let started: Promise<Session> | undefined;
@@ -21,7 +22,9 @@ export function sharedSessionStarted(): boolean {
 
 /** The page's VM, starting it on the first call; a failed start can be retried. */
 export function sharedSession(): Promise<Session> {
+  pageConfig.started = true;
   started ??= startSession({
+    ...(pageConfig.registryProxy !== undefined ? { registryProxy: pageConfig.registryProxy } : {}),
     onProgress: (p) => {
       last = p;
       for (const l of listeners) l(p);

@@ -124,7 +124,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     await waitForScreen(page, /\n--all +--quiet +-a +-q\ndocker\$ docker images -$/);
     await page.keyboard.press('Control+U');
     // one candidate: completed with a space after it
-    await page.keyboard.type('pu');
+    await page.keyboard.type('pul');
     await page.keyboard.press('Tab');
     await page.keyboard.type('hel');
     await page.keyboard.press('Tab');
