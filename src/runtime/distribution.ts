@@ -30,6 +30,16 @@ export interface RegistryOptions {
   authTimeoutMs?: number;
   /** Running in a page: an unreachable registry is most often one without CORS headers. */
   page?: boolean;
+  /** Docker Hub's index, for docker search */
+  indexUrl?: string;
+}
+
+/** One result of Docker Hub's search. */
+export interface SearchResult {
+  name: string;
+  description: string;
+  stars: number;
+  official: boolean;
 }
 
 /** The registry could not be reached at all (network, TLS, CORS, a redirect loop). */
@@ -313,6 +323,27 @@ export class DistributionClient {
       throw new DockerError(`Get "${this.base(domain)}/v2/": unauthorized: ${e?.message || 'incorrect username or password'}`);
     }
     await res.body?.getReader().cancel().catch(() => {});
+  }
+
+  /** docker search: Docker Hub's index (`/v1/search`). */
+  async search(term: string, limit: number, signal?: AbortSignal): Promise<SearchResult[]> {
+    const base = (this.o.indexUrl ?? 'https://index.docker.io').replace(/\/+$/, '');
+    const url = `${base}/v1/search?q=${encodeURIComponent(term)}&n=${limit}`;
+    const res = await this.send(url, signal ? { signal } : {});
+    if (!res.ok) throw new DockerError(`Get "${url}": unexpected status ${res.status} ${res.statusText}`);
+    const body = await readLimited(res, MAX_DOCUMENT, () => new DockerError(`Get "${url}": response too large`));
+    let v: { results?: unknown };
+    try {
+      v = JSON.parse(new TextDecoder().decode(body)) as { results?: unknown };
+    } catch {
+      throw new DockerError(`Get "${url}": not a search result`);
+    }
+    if (!Array.isArray(v.results)) throw new DockerError(`Get "${url}": not a search result`);
+    return v.results.flatMap((r: Record<string, unknown>) =>
+      typeof r.name === 'string'
+        ? [{ name: r.name, description: typeof r.description === 'string' ? r.description : '', stars: typeof r.star_count === 'number' ? r.star_count : 0, official: r.is_official === true }]
+        : [],
+    );
   }
 
   // --- push

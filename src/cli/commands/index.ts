@@ -17,6 +17,7 @@ import { login, logout } from './login.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { rmi } from './rmi.js';
+import { search } from './search.js';
 import { run } from './run.js';
 import { systemDf } from './system.js';
 import { tag } from './tag.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandDef[] = [
   push,
   login,
   logout,
+  search,
   rmi,
   tag,
   rm,
