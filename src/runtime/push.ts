@@ -57,6 +57,8 @@ export async function push(
 
 /** The repository of the same registry the image was pulled from, which a registry can mount blobs from. */
 function mountSource(img: ImageRecord, to: Reference): string | undefined {
+  // a committed image was pulled from nowhere
+  if (img.repoDigest === '') return undefined;
   const pulled = parseReference(img.repoDigest);
   return pulled.domain === to.domain && pulled.path !== to.path ? pulled.path : undefined;
 }
