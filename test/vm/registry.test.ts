@@ -2,7 +2,8 @@
 // 127.0.0.1, seeded by skopeo), through the docker interpreter into the real
 // guest; and the dockyard CLI process doing the same.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDockyard } from '../../src/node/cli.js';
@@ -60,6 +61,17 @@ describe.skipIf(!HAVE_REGISTRY)('a real registry', () => {
     const r = await docker('pull busybox');
     expect(r.status).toBe(0);
     expect(r.out).toContain('Status: Downloaded newer image for busybox:latest');
+  });
+
+  it('pushes what docker commit made, which skopeo then copies out whole', async () => {
+    expect((await docker(`run --name made busybox sh -c "echo committed > /made.txt"`)).status).toBe(0);
+    expect((await docker(`commit made ${reg.host}/team/made:1`)).status).toBe(0);
+    const r = await docker(`push ${reg.host}/team/made:1`);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(new RegExp(`^The push refers to repository \\[${reg.host.replace(/\./g, '\\.')}/team/made\\]\n(?:[0-9a-f]{12}: (?:Preparing|Pushed|Layer already exists)\n)+1: digest: sha256:[0-9a-f]{64} size: \\d+\n$`));
+    const out = mkdtempSync(join(tmpdir(), 'dockyard-made-'));
+    await skopeoCopy(`docker://${reg.host}/team/made:1`, `oci:${out}:1`);
+    await docker('rm made');
   });
 
   it('the CLI process: pulls from the registry, then runs from its store', async () => {
