@@ -7,6 +7,7 @@ import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
 import { ARTIFACTS, MANIFEST_FILE, REGISTRY_DIR, parseManifest } from '../src/common/manifest.js';
 import { v86Version, v86WasmPath } from '../src/node/v86.js';
+import { mirrorDir, readMirror } from './mirror-registry.js';
 
 export const BUILD_INFO = 'virtual:dockyard-build';
 
@@ -77,7 +78,12 @@ export function dockyardAssets(root: string): Plugin {
       }
       info += `export const artifactUrls = {\n${ARTIFACTS.map((a) => `  ${JSON.stringify(a.name)}: ${url(a.file)},\n`).join('')}};\n`;
       info += `export const stateUrl = ${state ? url(state.file) : 'undefined'};\n`;
-      if (serving) return `${info}export const registryBase = ${url(`${REGISTRY_DIR}/`)};\n`;
+      // the dev server serves images/dist only: mirrored images need `npm run build`
+      if (serving) return `${info}export const registryBase = ${url(`${REGISTRY_DIR}/`)};\nexport const mirrorRegistry = {};\n`;
+      const bundled = Object.keys(parseManifest(readFileSync(join(dist, MANIFEST_FILE), 'utf8')).registry ?? {});
+      const mirror = readMirror(mirrorDir(root), bundled);
+      for (const rel of mirror.files) this.emitFile({ type: 'asset', fileName: `${REGISTRY_DIR}/${rel}`, source: readFileSync(join(mirror.dir, rel)) });
+      info += `export const mirrorRegistry = ${JSON.stringify(mirror.entries)};\n`;
       let anchor: { ref: string; depth: number } | undefined;
       for (const file of filesUnder(registry)) {
         const rel = posix(relative(registry, file));

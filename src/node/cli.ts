@@ -12,6 +12,7 @@ import { execute, parseLine, plan, ShellSyntaxError, USAGE } from '../cli/interp
 import { bundledRegistry, bundledThenRemote, remoteSource } from '../runtime/registry.js';
 import { Registries } from '../runtime/registries.js';
 import { fileCredentials, insecureRegistries } from './docker-config.js';
+import { mirrorCommand } from './mirror-command.js';
 import { Dockyard } from '../runtime/dockyard.js';
 import type { WatchdogOptions } from '../runtime/watchdog.js';
 import { bootNodeVm } from './vm-host.js';
@@ -112,9 +113,11 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     args.shift();
   }
   if (args[0] === '--help' || args[0] === '-h') {
-    out(`Usage:  dockyard [--keep-going] [COMMAND]\n\nWith a command: runs it in a fresh VM. Without: reads docker commands from\nstdin, one per line (a leading "docker" is optional), or prompts on a TTY.\n${USAGE}`);
+    out(`Usage:  dockyard [--keep-going] [COMMAND]\n\nWith a command: runs it in a fresh VM. Without: reads docker commands from\nstdin, one per line (a leading "docker" is optional), or prompts on a TTY.\n\n  dockyard mirror IMAGE... --out DIR   copy images into the bundled registry's layout (dockyard mirror --help)\n${USAGE}`);
     return 0;
   }
+  // a site author's tool, not a docker verb: no VM either
+  if (args[0] === 'mirror') return mirrorCommand(args.slice(1), dockyardHome(), (s) => void out(s), (s) => void err(s));
   // help and usage errors need no VM
   const settled = args.length > 0 ? plan(args) : undefined;
   if (settled?.kind === 'done') {

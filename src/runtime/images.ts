@@ -685,7 +685,7 @@ export class ImageStore {
   }
 }
 
-async function resolveManifest(
+export async function resolveManifest(
   top: Descriptor,
   bytes: Uint8Array,
   blob: (d: Descriptor) => Promise<Uint8Array>,

@@ -8,6 +8,8 @@ declare module 'virtual:dockyard-build' {
   export const v86Wasm: { sha256: string; size: number };
   /** the installed v86's version (what a saved state's stamp must name) */
   export const v86Version: string;
+  /** images `dockyard mirror` copied for this site, beside the bundled ones: repository → its index.json's sha256 and size */
+  export const mirrorRegistry: Record<string, { index: string; size: number }>;
   /** the saved guest state (manifest.state.file), when the build has one */
   export const stateUrl: string | undefined;
 }

@@ -2,7 +2,7 @@
 // (registry/<domain>/<repo>/index.json, …/blobs/sha256/<hex>). Blobs are
 // content-addressed, so they go through the sha256 cache; index.json files
 // are checked against the artifact manifest by bundledRegistry.
-import { registryBase } from 'virtual:dockyard-build';
+import { mirrorRegistry, registryBase } from 'virtual:dockyard-build';
 import type { Manifest } from '../common/manifest.js';
 import { bundledNames, bundledRegistry } from '../runtime/registry.js';
 import { DownloadError, fetchDigested } from './artifact-cache.js';
@@ -26,11 +26,17 @@ async function read(rel: string): Promise<Uint8Array | undefined> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-export function webRegistry(manifest: Manifest) {
-  return bundledRegistry(manifest, read);
+/** The artifact manifest's registry with the site's mirrored images (`dockyard mirror`) beside it. */
+function withMirror(manifest: Manifest): Manifest {
+  const mirrored = Object.fromEntries(Object.entries(mirrorRegistry).map(([repo, e]) => [repo, { ...e, sources: 'dockyard mirror', debian: {} }]));
+  return { ...manifest, registry: { ...manifest.registry, ...mirrored } };
 }
 
-/** Repositories the bundled registry has, by their familiar names ("busybox"). */
+export function webRegistry(manifest: Manifest) {
+  return bundledRegistry(withMirror(manifest), read);
+}
+
+/** Repositories the page's bundled registry has, by their familiar names ("busybox"), mirrored ones too. */
 export function bundledRepositories(manifest: Manifest): string[] {
-  return bundledNames(manifest);
+  return bundledNames(withMirror(manifest));
 }
