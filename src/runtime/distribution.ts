@@ -116,7 +116,8 @@ function networkReason(e: unknown, page: boolean): string {
   if (page) {
     return (
       `${msg}: the registry could not be read from this page — it is down, or (most often) it sends no CORS headers, ` +
-      'which a page needs to read another origin; use a registry proxy (the registryProxy option) or the bundled images'
+      'which a page needs to read another origin, or it refuses the preflight (OPTIONS) request a browser makes first, ' +
+      'as a registry with auth often does; use a registry proxy (the registryProxy option) or the bundled images'
     );
   }
   return msg;

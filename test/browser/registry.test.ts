@@ -20,9 +20,10 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_REGISTRY)('registries from the page', ()
   let cors: LocalRegistry;
   let plain: LocalRegistry;
   let cache: LocalRegistry;
+  let authed: LocalRegistry;
 
   beforeAll(async () => {
-    [cors, plain] = await Promise.all([startRegistry({ cors: true }), startRegistry()]);
+    [cors, plain, authed] = await Promise.all([startRegistry({ cors: true }), startRegistry(), startRegistry({ cors: true, user: { name: 'erin', password: 'pw' } })]);
     const bb = `oci:${bundledLayout(root, 'busybox')}:latest`;
     await skopeoCopy(bb, `docker://${cors.host}/team/tool:1`);
     await skopeoCopy(bb, `docker://${plain.host}/team/tool:1`);
@@ -37,7 +38,7 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_REGISTRY)('registries from the page', ()
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await Promise.all([cors?.stop(), plain?.stop(), cache?.stop()]);
+    await Promise.all([cors?.stop(), plain?.stop(), cache?.stop(), authed?.stop()]);
   });
 
   it('pulls from a registry that sends CORS headers, and runs the image', async () => {
@@ -63,4 +64,13 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_REGISTRY)('registries from the page', ()
     expect(out).toContain('Status: Downloaded newer image for team/tool:1');
     expect(out).toMatch(/^docker\.io\/team\/tool:1$/m);
   }, 120_000);
+
+  it("says why a registry with auth refuses the page (docker-registry answers the browser's preflight with 401)", async () => {
+    screenshotOnFailure(page, 'registry-login');
+    const out = await docker(page, `docker login -u erin -p pw ${authed.host}`);
+    expect(out).toContain('WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
+    expect(out).toContain(`Error response from daemon: Get "http://${authed.host}/v2/": Failed to fetch: the registry could not be read from this page`);
+    expect(out).toContain('refuses the preflight (OPTIONS) request a browser makes first');
+    expect(out).not.toContain('Login Succeeded');
+  });
 });

@@ -1,7 +1,8 @@
 // docker pull / run from a real registry (Debian's docker-registry on
 // 127.0.0.1, seeded by skopeo), through the docker interpreter into the real
 // guest; and the dockyard CLI process doing the same.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,5 +114,53 @@ describe.skipIf(!HAVE_REGISTRY)('a real registry', () => {
     // logged out: the registry refuses again
     const after = await dockyardProcess(root, ['pull', `${basic.host}/dave/box:v1`], '', home);
     expect(after).toMatchObject({ code: 1, stderr: `Error response from daemon: pull access denied for ${basic.host}/dave/box, repository does not exist or may require 'docker login'\n` });
+  });
+
+  it('the CLI process: Ctrl-C during a pull stops it, exits 130, and keeps nothing of the image', async () => {
+    // a registry whose one layer trickles in, so the pull is surely mid-download
+    const layout = bundledLayout(root, 'busybox');
+    const idx = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+    const blob = (d: string) => readFileSync(join(layout, 'blobs', 'sha256', d.replace('sha256:', '')));
+    const manifestBytes = blob(idx.manifests[0]!.digest);
+    const layerDigest = (JSON.parse(manifestBytes.toString()) as { layers: Array<{ digest: string }> }).layers[0]!.digest;
+    const slow = createServer((req, res) => {
+      const url = req.url ?? '';
+      if (url === '/v2/') return void res.end('{}');
+      if (url.includes('/manifests/')) {
+        res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' });
+        return void res.end(manifestBytes);
+      }
+      const bytes = blob(url.split('/').pop()!);
+      if (!url.endsWith(layerDigest)) return void res.end(bytes);
+      res.writeHead(200, { 'Content-Length': String(bytes.length) });
+      let at = 0;
+      const t = setInterval(() => {
+        if (res.destroyed || at >= bytes.length) return clearInterval(t);
+        res.write(bytes.subarray(at, (at += 1024)));
+      }, 50);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(slow.address() as { port: number }).port}`;
+    const home = freshHome();
+    try {
+      const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), 'pull', `${host}/slow/tool:1`], { cwd: root, env: { ...process.env, DOCKYARD_HOME: home } });
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => (out += b));
+      const code = new Promise<number | null>((r) => p.on('close', (c) => r(c)));
+      const deadline = Date.now() + 60_000;
+      while (!out.includes('Pulling fs layer') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('Pulling fs layer');
+      p.kill('SIGINT');
+      expect(await code).toBe(130);
+      const after = await dockyardProcess(root, ['images', '-q'], '', home);
+      expect(after).toMatchObject({ code: 0, stdout: '' });
+      // no file of the store holds the layer (or anything else of the image)
+      const stored = execFileSync('find', [home, '-type', 'f']).toString();
+      expect(stored).not.toContain(layerDigest.slice(7));
+      expect(stored).not.toContain(idx.manifests[0]!.digest.slice(7));
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
   });
 });
