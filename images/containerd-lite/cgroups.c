@@ -140,6 +140,68 @@ uint64_t cl_cgroup_memory_current(const char *id)
 	return strtoull(buf, NULL, 10);
 }
 
+int cl_cgroup_freeze(const char *id, bool frozen, struct cl_error *err)
+{
+	char path[CL_PATH_MAX];
+
+	if (cl_path(path, sizeof path, err, CL_CGROUP_ROOT "/%s/cgroup.freeze", id) < 0 ||
+	    write_str(path, frozen ? "1" : "0", err) < 0)
+		return cl_error_wrap(err, "cgroup");
+	return 0;
+}
+
+/* A number from a cgroup file: the value after `key ` when key is given,
+ * else the file's first number ("max" reads as 0); 0 when unreadable. */
+static uint64_t read_u64(const char *id, const char *file, const char *key)
+{
+	char path[CL_PATH_MAX], buf[1024];
+	struct cl_error e;
+	const char *p = buf;
+
+	if (cl_path(path, sizeof path, &e, CL_CGROUP_ROOT "/%s/%s", id, file) < 0 ||
+	    cl_read_file(path, buf, sizeof buf, NULL, &e) < 0)
+		return 0;
+	if (key) {
+		size_t k = strlen(key);
+
+		for (p = buf; p && !(strncmp(p, key, k) == 0 && p[k] == ' '); p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+			;
+		if (!p)
+			return 0;
+		p += k + 1;
+	}
+	return strtoull(p, NULL, 10);
+}
+
+void cl_cgroup_stats(const char *id, struct cl_cgroup_stats *s)
+{
+	s->cpu_usec = read_u64(id, "cpu.stat", "usage_usec");
+	s->memory = read_u64(id, "memory.current", NULL);
+	s->memory_max = read_u64(id, "memory.max", NULL);
+	s->pids = read_u64(id, "pids.current", NULL);
+}
+
+int cl_cgroup_pids(const char *id, pid_t *out, size_t max, struct cl_error *err)
+{
+	char path[CL_PATH_MAX];
+	cleanup_free char *buf = NULL;
+	size_t len, n = 0;
+
+	if (cl_path(path, sizeof path, err, CL_CGROUP_ROOT "/%s/cgroup.procs", id) < 0 ||
+	    cl_read_all(path, 64 * 1024, &buf, &len, err) < 0)
+		return cl_error_wrap(err, "cgroup");
+	for (char *p = buf, *end; p < buf + len && n < max; p = end) {
+		long v = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		out[n++] = (pid_t)v;
+		while (end < buf + len && *end == '\n')
+			end++;
+	}
+	return (int)n;
+}
+
 void cl_cgroup_remove(const char *id)
 {
 	char dir[CL_PATH_MAX];

@@ -4,7 +4,9 @@
 #ifndef CL_CGROUPS_H
 #define CL_CGROUPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -32,6 +34,24 @@ uint64_t cl_cgroup_oom_kills(const char *id);
 /* memory.current in bytes: what the container's processes, page cache and
  * tmpfs pages cost now; 0 when unreadable. */
 uint64_t cl_cgroup_memory_current(const char *id);
+
+/* cgroup v2's freezer: writes cgroup.freeze (1 freezes every process of the
+ * container, 0 thaws them). */
+int cl_cgroup_freeze(const char *id, bool frozen, struct cl_error *err);
+
+/* What `docker stats` shows, from the cgroup's files; a file that cannot be
+ * read (no such controller) reads as 0. memory_max 0: no limit of its own. */
+struct cl_cgroup_stats {
+	uint64_t cpu_usec;   /* cpu.stat usage_usec */
+	uint64_t memory;     /* memory.current */
+	uint64_t memory_max; /* memory.max */
+	uint64_t pids;       /* pids.current */
+};
+void cl_cgroup_stats(const char *id, struct cl_cgroup_stats *s);
+
+/* The pids in the cgroup (cgroup.procs), at most max of them into out; the
+ * count, or < 0 with err set. */
+int cl_cgroup_pids(const char *id, pid_t *out, size_t max, struct cl_error *err);
 
 /* rmdir; a missing cgroup is fine, EBUSY is logged. */
 void cl_cgroup_remove(const char *id);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -148,6 +149,7 @@ void cl_container_started(struct cl_container *c, struct cl_task *t)
 {
 	c->task = t;
 	c->status = CL_RUNNING;
+	c->restart_at = 0;
 	c->started = cl_unix_ms();
 	c->exit_code = 0;
 	c->oom = false;
@@ -172,6 +174,7 @@ int cl_container_exited(struct cl_container *c, int code, bool oom, struct cl_er
 {
 	c->task = NULL;
 	c->status = CL_EXITED;
+	c->paused = false;
 	c->exit_code = code;
 	c->oom = oom;
 	c->finished = cl_unix_ms();
@@ -191,6 +194,46 @@ static void share_log_budget(void)
 	share = cl_log_share(n);
 	for (struct cl_container *c = cl_containers; c; c = c->next)
 		cl_logring_bound(&c->log, share);
+}
+
+void cl_container_stopped_by_user(struct cl_container *c)
+{
+	c->manual_stop = true;
+	c->restart_at = 0;
+}
+
+void cl_container_started_by_user(struct cl_container *c)
+{
+	c->manual_stop = false;
+	c->restart_count = 0;
+	c->restart_delay = 0;
+	c->restart_at = 0;
+}
+
+#define RESTART_DELAY_MIN 100
+#define RESTART_DELAY_MAX 60000
+#define RESTART_RESET_RUN 10000
+
+bool cl_container_restart_due(struct cl_container *c, uint64_t now)
+{
+	char policy[32];
+	uint64_t max = 0;
+	struct cl_error e;
+
+	if (c->manual_stop || c->removing ||
+	    cl_arg_str(&c->attrs, "container", "restart", "no", policy, sizeof policy, &e) < 0 ||
+	    cl_arg_u64(&c->attrs, "container", "restart_max", 0, &max, &e) < 0)
+		return false;
+	if (strcmp(policy, "always") != 0 && strcmp(policy, "unless-stopped") != 0 &&
+	    !(strcmp(policy, "on-failure") == 0 && c->exit_code != 0 && (max == 0 || c->restart_count < max)))
+		return false;
+	if (c->finished - c->started >= RESTART_RESET_RUN || c->restart_delay == 0)
+		c->restart_delay = RESTART_DELAY_MIN;
+	else if ((c->restart_delay *= 2) > RESTART_DELAY_MAX)
+		c->restart_delay = RESTART_DELAY_MAX;
+	c->restart_count++;
+	c->restart_at = now + c->restart_delay;
+	return true;
 }
 
 static void container_free(struct cl_container *c)
@@ -403,11 +446,26 @@ static const char *status_name(enum cl_status s)
 	return s == CL_RUNNING ? "running" : s == CL_EXITED ? "exited" : "created";
 }
 
+static int add_stats(struct cl_attrbuf *b, const struct cl_container *c)
+{
+	struct cl_cgroup_stats st;
+	int ret;
+
+	cl_cgroup_stats(c->id, &st);
+	if ((ret = cl_attrbuf_add_u64(b, "memory", st.memory)) < 0 ||
+	    (ret = cl_attrbuf_add_u64(b, "memory_max", st.memory_max)) < 0 ||
+	    (ret = cl_attrbuf_add_u64(b, "cpu_usec", st.cpu_usec)) < 0 ||
+	    (ret = cl_attrbuf_add_u64(b, "pids", st.pids)) < 0)
+		return ret;
+	return 0;
+}
+
 static int op_list(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
 {
 	/* A file read per running container: only when asked (not for every
-	 * lookup by name). */
+	 * lookup by name); `stats` reads four. */
 	bool memory = cl_arg_bool(&req->attrs, "memory");
+	bool stats = cl_arg_bool(&req->attrs, "stats");
 
 	for (struct cl_container *c = cl_containers; c; c = c->next) {
 		cleanup_attrbuf struct cl_attrbuf b = { 0 };
@@ -423,8 +481,12 @@ static int op_list(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		    (ret = cl_attrbuf_add_u64(&b, "started", c->started)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "finished", c->finished)) < 0 ||
 		    (ret = cl_attrbuf_add_u64(&b, "pid", (uint64_t)(c->task ? cl_task_pid(c->task) : 0))) < 0 ||
-		    (memory && c->status == CL_RUNNING &&
+		    (memory && !stats && c->status == CL_RUNNING &&
 		     (ret = cl_attrbuf_add_u64(&b, "memory", cl_cgroup_memory_current(c->id))) < 0) ||
+		    (stats && c->status == CL_RUNNING && (ret = add_stats(&b, c)) < 0) ||
+		    (ret = cl_attrbuf_add_u64(&b, "paused", c->paused)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "restarting", c->restart_at != 0)) < 0 ||
+		    (ret = cl_attrbuf_add_u64(&b, "restart_count", c->restart_count)) < 0 ||
 		    (cl_attrs_get(&c->attrs, "record", &a) && (ret = cl_attrbuf_add(&b, "record", a.val, a.vlen)) < 0) ||
 		    (ret = cl_attrbuf_add(resp, "container", b.data, b.len)) < 0)
 			return cl_fail(err, -ret, "container.list: build response");
@@ -446,6 +508,9 @@ static int op_remove(const struct cl_request *req, struct cl_attrbuf *resp, stru
 					     "attempting removal or force remove",
 					     c->id);
 		c->removing = true;
+		/* A frozen task cannot die: thawed first. */
+		if (c->paused && cl_cgroup_freeze(c->id, false, err) < 0)
+			cl_log("%s", err->msg);
 		if (cl_task_kill_wait(c, err) < 0)
 			return cl_error_ret(err);
 	}
@@ -481,6 +546,154 @@ static int op_logs(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		c->followers = f;
 		return CL_OP_DEFERRED;
 	}
+	return 0;
+}
+
+/* The spec with its `name` replaced: the create request is kept verbatim,
+ * so a rename rewrites it (in memory and in containers/<id>/spec). */
+static int respec_name(struct cl_container *c, const char *name, struct cl_error *err)
+{
+	cleanup_attrbuf struct cl_attrbuf b = { 0 };
+	cleanup_free uint8_t *spec = NULL;
+	char path[CL_PATH_MAX];
+	struct cl_attrs attrs;
+	struct cl_attr a;
+	size_t pos = 0;
+	int ret;
+
+	while (cl_attrs_next(&c->attrs, &pos, &a) == 1) {
+		char key[256];
+
+		if (cl_attr_is(&a, "name"))
+			continue;
+		memcpy(key, a.key, a.klen);
+		key[a.klen] = '\0';
+		if ((ret = cl_attrbuf_add(&b, key, a.val, a.vlen)) < 0)
+			return cl_fail(err, -ret, "container.rename");
+	}
+	if ((ret = cl_attrbuf_add_str(&b, "name", name)) < 0)
+		return cl_fail(err, -ret, "container.rename");
+	if (!(spec = malloc(b.len)))
+		return cl_fail(err, ENOMEM, "container.rename");
+	memcpy(spec, b.data, b.len);
+	if (cl_attrs_parse(&attrs, spec, b.len) < 0)
+		return cl_fail_plain(err, EINVAL, "container.rename: invalid spec");
+	if (container_dir(c, "spec", path, sizeof path, err) < 0 || cl_write_atomic(path, spec, b.len, err) < 0)
+		return cl_error_wrap(err, "container.rename");
+	free(c->spec);
+	c->spec = spec;
+	spec = NULL;
+	c->spec_len = b.len;
+	c->attrs = attrs;
+	snprintf(c->name, sizeof c->name, "%s", name);
+	return 0;
+}
+
+static int op_rename(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	char name[129];
+
+	(void)resp;
+	if (cl_container_arg(req, "container.rename", &c, err) < 0 ||
+	    cl_arg_str(&req->attrs, "container.rename", "name", NULL, name, sizeof name, err) < 0)
+		return cl_error_ret(err);
+	if (!cl_name_valid(name))
+		return cl_fail_plain(err, EINVAL, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+				     name);
+	if (strcmp(name, c->name) == 0)
+		return cl_fail_plain(err, EINVAL, "Renaming a container with the same name as its current name");
+	for (struct cl_container *o = cl_containers; o; o = o->next)
+		if (strcmp(o->name, name) == 0)
+			return cl_fail_plain(err, EEXIST,
+					     "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
+					     "You have to remove (or rename) that container to be able to reuse that name.",
+					     name, o->id);
+	return respec_name(c, name, err);
+}
+
+/* One process of `container.top`: from /proc/<pid>/stat (after the comm,
+ * whose parentheses may hold anything), status (Uid) and cmdline. */
+static int top_proc(struct cl_attrbuf *resp, pid_t pid, uint64_t boot_ms, long hz)
+{
+	cleanup_attrbuf struct cl_attrbuf b = { 0 };
+	cleanup_free char *stat = NULL, *status = NULL, *cmd = NULL;
+	char path[64], comm[64] = "";
+	unsigned long long f[20] = { 0 };
+	struct cl_error e;
+	const char *p, *uid;
+	size_t len = 0, clen = 0;
+	int ret;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (cl_read_all(path, 4096, &stat, &len, &e) < 0 || !(p = strrchr(stat, ')')))
+		return 0; /* gone meanwhile */
+	{
+		const char *open_ = strchr(stat, '(');
+
+		if (open_ && p > open_)
+			snprintf(comm, sizeof comm, "[%.*s]", (int)(p - open_ - 1), open_ + 1);
+	}
+	/* Field N (proc(5)'s numbering) into f[N - 3]: ppid 4, tty_nr 7,
+	 * utime 14, stime 15, starttime 22; field 3 is the state letter. */
+	p += 2;
+	for (int i = 3; i <= 22 && *p; i++) {
+		char *end;
+
+		if (i == 3)
+			p++;
+		else {
+			f[i - 3] = strtoull(p, &end, 10);
+			p = end;
+		}
+		while (*p == ' ')
+			p++;
+	}
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (cl_read_all(path, 8192, &status, NULL, &e) < 0 || !(uid = strstr(status, "\nUid:")))
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	if (cl_read_all(path, 64 * 1024, &cmd, &clen, &e) < 0)
+		clen = 0;
+	while (clen > 0 && cmd[clen - 1] == '\0')
+		clen--;
+	for (size_t i = 0; i < clen; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	if ((ret = cl_attrbuf_add_u64(&b, "pid", (uint64_t)pid)) < 0 ||
+	    (ret = cl_attrbuf_add_u64(&b, "ppid", f[1])) < 0 ||
+	    (ret = cl_attrbuf_add_u64(&b, "uid", strtoull(uid + 5, NULL, 10))) < 0 ||
+	    (ret = cl_attrbuf_add_u64(&b, "tty", f[4])) < 0 ||
+	    (ret = cl_attrbuf_add_u64(&b, "cpu_ms", (f[11] + f[12]) * 1000 / (unsigned long long)hz)) < 0 ||
+	    (ret = cl_attrbuf_add_u64(&b, "start_ms", boot_ms + f[19] * 1000 / (unsigned long long)hz)) < 0 ||
+	    (ret = cl_attrbuf_add(&b, "cmd", clen ? cmd : comm, clen ? clen : strlen(comm))) < 0 ||
+	    (ret = cl_attrbuf_add(resp, "proc", b.data, b.len)) < 0)
+		return ret;
+	return 0;
+}
+
+static int op_top(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	pid_t pids[CL_DEFAULT_PIDS_MAX * 4];
+	struct timespec up;
+	uint64_t boot_ms;
+	long hz = sysconf(_SC_CLK_TCK);
+	int n, ret;
+
+	if (cl_container_arg(req, "container.top", &c, err) < 0)
+		return cl_error_ret(err);
+	if (c->status != CL_RUNNING)
+		return cl_fail_plain(err, EINVAL, "Container %s is not running", c->id);
+	if ((n = cl_cgroup_pids(c->id, pids, sizeof pids / sizeof *pids, err)) < 0)
+		return cl_error_wrap(err, "container.top");
+	clock_gettime(CLOCK_BOOTTIME, &up);
+	boot_ms = cl_unix_ms() - ((uint64_t)up.tv_sec * 1000 + (uint64_t)up.tv_nsec / 1000000);
+	if (hz <= 0)
+		hz = 100;
+	for (int i = 0; i < n; i++)
+		if ((ret = top_proc(resp, pids[i], boot_ms, hz)) < 0)
+			return cl_fail(err, -ret, "container.top: build response");
 	return 0;
 }
 
@@ -548,6 +761,8 @@ const struct cl_op cl_container_ops[] = {
 	{ "container.list", op_list },
 	{ "container.remove", op_remove },
 	{ "container.logs", op_logs },
+	{ "container.rename", op_rename },
+	{ "container.top", op_top },
 	{ "cancel", op_cancel },
 	{ NULL, NULL },
 };

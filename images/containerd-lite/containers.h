@@ -42,6 +42,14 @@ struct cl_container {
 	struct cl_logring log;
 	struct cl_follower *followers;
 	bool removing; /* container.remove with force is killing the task */
+	bool paused;   /* its cgroup is frozen (task.pause) */
+	/* The restart policy's state (container.create `restart`): stopped by
+	 * the user (task.stop, task.kill: no restart until the next start);
+	 * restarts so far; when the next is due (monotonic ms, 0: none) and the
+	 * backoff before it. */
+	bool manual_stop;
+	uint32_t restart_count;
+	uint64_t restart_at, restart_delay;
 	struct cl_container *next;
 };
 
@@ -62,6 +70,21 @@ void cl_container_started(struct cl_container *c, struct cl_task *t);
 /* The main task is gone (exit code, killed by the OOM killer): records the
  * exit (in memory and in containers/<id>/state) and answers followers. */
 int cl_container_exited(struct cl_container *c, int code, bool oom, struct cl_error *err);
+
+/* The user stopped or killed it: its restart policy rests until the next
+ * start (as Docker's "manually stopped"); a pending restart is cancelled. */
+void cl_container_stopped_by_user(struct cl_container *c);
+
+/* The user started it: the restart policy applies again, from a count of 0. */
+void cl_container_started_by_user(struct cl_container *c);
+
+/* After an exit is recorded (and the container not auto-removed): whether
+ * its restart policy (`restart` no|always|unless-stopped|on-failure, and
+ * `restart_max` for on-failure) restarts it. If so, sets restart_at to now
+ * (monotonic ms) plus Docker's backoff: 100 ms, doubled per restart up to
+ * a minute, back to 100 ms after a run of 10 s or more. tasks.c starts it
+ * when due. */
+bool cl_container_restart_due(struct cl_container *c, uint64_t now);
 
 /* After an exit is answered: removes the container if it was created with
  * auto_remove (`run --rm`) and is not being removed already; a failure is

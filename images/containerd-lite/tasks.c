@@ -439,8 +439,8 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 	}
 	if (t->mnt_ns >= 0)
 		close(t->mnt_ns);
-	if (ret == 0 && c)
-		cl_container_auto_remove(c);
+	if (ret == 0 && c && !cl_container_auto_remove(c))
+		cl_container_restart_due(c, mono_ms()); /* started by tick when due */
 	task_free(t);
 	return ret;
 }
@@ -557,6 +557,26 @@ again:
 	}
 }
 
+static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req, uint32_t start_req,
+		 struct cl_error *err);
+
+/* Starts, detached, the containers whose restart policy's delay is over
+ * (cl_container_restart_due set restart_at). A start that fails is logged
+ * and ends the restarts: the container stays exited. */
+static int restart_due(uint64_t now)
+{
+	for (struct cl_container *c = cl_containers; c; c = c->next) {
+		struct cl_error e;
+
+		if (!c->restart_at || c->restart_at > now || c->task || cl_task_starting(c))
+			continue;
+		c->restart_at = 0;
+		if (spawn(c, &c->attrs, false, 0, 0, &e) < 0)
+			cl_log("container %.12s: restart: %s", c->id, e.msg);
+	}
+	return 0;
+}
+
 static int next_deadline(void)
 {
 	uint64_t now = mono_ms(), best = UINT64_MAX;
@@ -569,6 +589,9 @@ static int next_deadline(void)
 		if (t->setup && t->is_exec && t->pid > 0 && now + SETUP_POLL_MS < best)
 			best = now + SETUP_POLL_MS;
 	}
+	for (struct cl_container *c = cl_containers; c; c = c->next)
+		if (c->restart_at && c->restart_at < best)
+			best = c->restart_at;
 	if (best == UINT64_MAX)
 		return -1;
 	return best <= now ? 0 : (int)(best - now);
@@ -600,7 +623,7 @@ again:
 			kill(t->pid, SIGKILL);
 		}
 	}
-	return 0;
+	return restart_due(now);
 }
 
 int cl_tasks_init(struct cl_error *err)
@@ -1506,6 +1529,7 @@ static int op_run(const struct cl_request *req, struct cl_attrbuf *resp, struct 
 		return cl_fail_plain(err, EBUSY, "Container %s is already running", c->id);
 	if (spawn(c, &c->attrs, false, req->id, 0, err) < 0)
 		return cl_error_ret(err);
+	cl_container_started_by_user(c);
 	return CL_OP_DEFERRED;
 }
 
@@ -1522,6 +1546,7 @@ static int op_start(const struct cl_request *req, struct cl_attrbuf *resp, struc
 		/* Answered with the pid once set up (setup_end). */
 		if (spawn(c, &c->attrs, false, 0, req->id, err) < 0)
 			return cl_error_ret(err);
+		cl_container_started_by_user(c);
 		return CL_OP_DEFERRED;
 	}
 	ret = cl_attrbuf_add_u64(resp, "pid", (uint64_t)c->task->pid);
@@ -1544,9 +1569,57 @@ static int op_exec(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		return cl_error_ret(err);
 	if (!c->task)
 		return not_running(c, err);
+	if (c->paused)
+		return cl_fail_plain(err, EBUSY, "Container %s is paused, unpause the container before exec", c->id);
 	if (spawn(c, &req->attrs, true, req->id, 0, err) < 0)
 		return cl_error_ret(err);
 	return CL_OP_DEFERRED;
+}
+
+/* A paused container that is sent a signal is thawed to take it (Docker's
+ * stop and kill work on a paused container). */
+static void thaw(struct cl_container *c)
+{
+	struct cl_error e;
+
+	if (!c->paused)
+		return;
+	if (cl_cgroup_freeze(c->id, false, &e) < 0)
+		cl_log("%s", e.msg);
+	else
+		c->paused = false;
+}
+
+static int op_pause(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+
+	(void)resp;
+	if (cl_container_arg(req, "task.pause", &c, err) < 0)
+		return cl_error_ret(err);
+	if (!c->task)
+		return not_running(c, err);
+	if (c->paused)
+		return cl_fail_plain(err, EINVAL, "Container %s is already paused", c->id);
+	if (cl_cgroup_freeze(c->id, true, err) < 0)
+		return cl_error_wrap(err, "task.pause");
+	c->paused = true;
+	return 0;
+}
+
+static int op_resume(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+
+	(void)resp;
+	if (cl_container_arg(req, "task.resume", &c, err) < 0)
+		return cl_error_ret(err);
+	if (!c->paused)
+		return cl_fail_plain(err, EINVAL, "Container %s is not paused", c->id);
+	if (cl_cgroup_freeze(c->id, false, err) < 0)
+		return cl_error_wrap(err, "task.resume");
+	c->paused = false;
+	return 0;
 }
 
 /* A task.stop or SIGKILL task.kill request, answered at exit. */
@@ -1575,6 +1648,7 @@ static int op_kill(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		return not_running(c, err);
 	if (sig == 0 || sig >= 65)
 		return cl_fail_plain(err, EINVAL, "Invalid signal: %" PRIu64, sig);
+	cl_container_stopped_by_user(c);
 	if (sig == SIGKILL) {
 		/* As Docker does: a SIGKILL is answered once the task is dead, so
 		 * that a `ps` right after it never shows the container running. */
@@ -1584,10 +1658,12 @@ static int op_kill(const struct cl_request *req, struct cl_attrbuf *resp, struct
 			t->nstop--;
 			return cl_fail(err, errno, "kill %d", (int)t->pid);
 		}
+		thaw(c);
 		return CL_OP_DEFERRED;
 	}
 	if (kill(t->pid, (int)sig) < 0)
 		return cl_fail(err, errno, "kill %d", (int)t->pid);
+	thaw(c);
 	return 0;
 }
 
@@ -1601,6 +1677,7 @@ static int op_stop(const struct cl_request *req, struct cl_attrbuf *resp, struct
 	if (cl_container_arg(req, "task.stop", &c, err) < 0 ||
 	    cl_arg_u64(&req->attrs, "task.stop", "timeout", DEFAULT_STOP_TIMEOUT, &timeout, err) < 0)
 		return cl_error_ret(err);
+	cl_container_stopped_by_user(c);
 	if (!(t = c->task)) {
 		/* Not running: the last exit's code. */
 		ret = cl_attrbuf_add_u64(resp, "exit_code", (uint64_t)(uint32_t)c->exit_code);
@@ -1610,15 +1687,35 @@ static int op_stop(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		return cl_error_ret(err);
 	if (timeout == 0) {
 		kill(t->pid, SIGKILL);
+		thaw(c);
 		return CL_OP_DEFERRED;
 	}
 	kill(t->pid, SIGTERM);
+	thaw(c);
 	if (timeout > 86400 * 365)
 		timeout = 86400 * 365;
 	at = mono_ms() + timeout * 1000;
 	if (!t->kill_at || t->kill_at > at)
 		t->kill_at = at;
 	return CL_OP_DEFERRED;
+}
+
+/* `docker wait`: answered with the exit code when the main task exits; a
+ * container not running answers its last exit code at once. */
+static int op_wait(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
+{
+	struct cl_container *c;
+	int ret;
+
+	if (cl_container_arg(req, "task.wait", &c, err) < 0)
+		return cl_error_ret(err);
+	if (c->task) {
+		if (add_stop_waiter(c->task, req->id, "task.wait", err) < 0)
+			return cl_error_ret(err);
+		return CL_OP_DEFERRED;
+	}
+	ret = cl_attrbuf_add_u64(resp, "exit_code", (uint64_t)(uint32_t)c->exit_code);
+	return ret < 0 ? cl_fail(err, -ret, "task.wait: build response") : 0;
 }
 
 static int op_resize(const struct cl_request *req, struct cl_attrbuf *resp, struct cl_error *err)
@@ -1663,6 +1760,9 @@ const struct cl_op cl_task_ops[] = {
 	{ "task.resize", op_resize },
 	{ "task.kill", op_kill },
 	{ "task.stop", op_stop },
+	{ "task.pause", op_pause },
+	{ "task.resume", op_resume },
+	{ "task.wait", op_wait },
 	{ "exec.run", op_exec },
 	{ NULL, NULL },
 };

@@ -145,7 +145,10 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     if (args.length > 0) {
       if (stdin.isTTY) io.terminal = nodeTerminal(stdin, process.stdout);
       else io.stdin = nodeInput(stdin);
-      return await interruptible(c, args);
+      const before = new Set((await d.images.list()).map((i) => i.id));
+      const status = await interruptible(c, args);
+      if ((await d.images.list().catch(() => [])).some((i) => !before.has(i.id))) await tellImagesKept(err);
+      return status;
     }
     if (stdin.isTTY) return await interactive(c, stdin);
     return await script(c, stdin, keepGoing);
@@ -177,6 +180,18 @@ async function interruptible(c: Ctx, argv: string[]): Promise<number> {
     process.off('SIGINT', onInt);
     clearTimeout(timer);
   }
+}
+
+/**
+ * After a one-shot command pulled: says, once per image store, that images
+ * are kept for the next command while containers end with this one's VM
+ * (a learner would otherwise expect a fresh VM to have forgotten both).
+ */
+async function tellImagesKept(err: (s: string) => void, home = dockyardHome()): Promise<void> {
+  const marker = join(home, '.told-images-kept');
+  if (await readFile(marker).then(() => true, () => false)) return;
+  err(`\nNote: Dockyard keeps pulled images in ${home}, so the next dockyard command finds them, as Docker does.\nEach command runs in a fresh VM, though: its containers end with it. For containers that stay, run dockyard with no command (a docker$ prompt) or give it a script on stdin.\n`);
+  await writeFile(marker, '').catch(() => {});
 }
 
 async function script(c: Ctx, stdin: NodeJS.ReadStream, keepGoing: boolean): Promise<number> {
@@ -214,13 +229,20 @@ async function interactive(c: Ctx, stdin: NodeJS.ReadStream): Promise<number> {
         rl.close();
       });
       rl.once('close', () => resolve(undefined));
-      rl.on('SIGINT', () => rl.write('\n'));
+      // as a shell does: Ctrl-C throws the half-typed line away, it does not run it
+      rl.on('SIGINT', () => {
+        process.stdout.write('^C\n');
+        resolve('');
+        rl.close();
+      });
       rl.setPrompt('docker$ ');
       rl.prompt();
     });
     if (line === undefined) break;
     try {
       const argv = parseLine(line);
+      // `exit [N]` leaves the prompt, as it would leave a shell
+      if (argv?.[0] === 'exit' && argv.length <= 2) return argv[1] !== undefined && /^\d+$/.test(argv[1]) ? Number(argv[1]) & 255 : status;
       if (argv) status = await interruptible(c, argv);
     } catch (e) {
       c.io.err(`${(e as Error).message}\n`);

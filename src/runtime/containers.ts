@@ -26,6 +26,8 @@ export interface RunOptions {
   pidsLimit?: number;
   volumes?: string[];
   tmpfs?: string[];
+  /** `--restart`: no, always, unless-stopped, on-failure[:N] */
+  restart?: string;
 }
 
 export interface Output {
@@ -71,6 +73,58 @@ export interface ContainerInfo {
   snapshot: string;
   /** its config as `docker commit` keeps it: the image's with the run's changes */
   config: RunConfig;
+  /** created with -t / -i (what `start -a` / `start -i` attach) */
+  tty: boolean;
+  interactive: boolean;
+  /** its cgroup is frozen (`docker pause`) */
+  paused: boolean;
+  /** exited, and its restart policy will start it again shortly */
+  restarting: boolean;
+  restartCount: number;
+  /** `--restart` as given ("no" when none) */
+  restartPolicy: string;
+}
+
+/** What `docker stats` shows of a running container, from its cgroup. */
+export interface ContainerStats {
+  id: string;
+  name: string;
+  /** cpu.stat usage_usec: CPU time used so far */
+  cpuUsec: number;
+  memoryBytes: number;
+  /** its own memory.max, or 0 when it has none */
+  memoryLimit: number;
+  pids: number;
+}
+
+/** One process of `docker top`, as the VM sees it. */
+export interface TopProcess {
+  pid: number;
+  ppid: number;
+  uid: number;
+  tty: number;
+  cpuMs: number;
+  startMs: number;
+  cmd: string;
+}
+
+/**
+ * `--restart`'s value as the daemon takes it (name and on-failure's count),
+ * refused in moby's words.
+ */
+export function parseRestartPolicy(policy: string): { name: string; max: number } {
+  const colon = policy.indexOf(':');
+  const name = colon < 0 ? policy : policy.slice(0, colon);
+  const count = colon < 0 ? '' : policy.slice(colon + 1);
+  if (colon >= 0 && name === '') throw new DockerError('invalid restart policy format: no policy provided before colon');
+  if (count !== '' && !/^[+-]?\d+$/.test(count)) throw new DockerError('invalid restart policy format: maximum retry count must be an integer');
+  const max = count === '' ? 0 : Number(count);
+  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name)) {
+    throw new DockerError(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+  if (max !== 0 && name !== 'on-failure') throw new DockerError("invalid restart policy: maximum retry count can only be used with 'on-failure'");
+  if (max < 0) throw new DockerError('invalid restart policy: maximum retry count cannot be negative');
+  return { name, max };
 }
 
 /** The parts of a container's config an image made of it keeps. */
@@ -87,6 +141,9 @@ interface ContainerRecord {
   env?: string[];
   snapshot?: string;
   config?: RunConfig;
+  tty?: boolean;
+  interactive?: boolean;
+  restart?: string;
 }
 
 const enc = new TextEncoder();
@@ -175,6 +232,12 @@ export class Containers {
         memoryBytes: c.int('memory') ?? 0,
         snapshot: rec.snapshot ?? '',
         config: rec.config ?? {},
+        tty: rec.tty ?? false,
+        interactive: rec.interactive ?? false,
+        paused: c.get('paused') === '1',
+        restarting: c.get('restarting') === '1',
+        restartCount: c.int('restart_count') ?? 0,
+        restartPolicy: rec.restart ?? 'no',
       };
       out.push(info);
     }
@@ -257,6 +320,8 @@ export class Containers {
     const hostname = o.hostname ?? id.slice(0, 12);
     const env = mergeEnv(image.runConfig.Env ?? [], o.env ?? [], hostname, o.tty ?? false, o.hostEnv);
     const mounts: MountSpec[] = [...(o.volumes ?? []).map(parseVolume), ...(o.tmpfs ?? []).map(parseTmpfs)];
+    const restart = o.restart === undefined ? undefined : parseRestartPolicy(o.restart);
+    if (restart && restart.name !== 'no' && o.rm) throw new DockerError('Conflicting options: cannot specify both --restart and --rm');
     const record: ContainerRecord = {
       name,
       image: o.image,
@@ -268,6 +333,9 @@ export class Containers {
       env,
       snapshot: image.chainIds[image.chainIds.length - 1]!,
       config: commitConfig(image.runConfig, o, env),
+      tty: o.tty ?? false,
+      interactive: o.interactive ?? false,
+      ...(o.restart !== undefined ? { restart: o.restart } : {}),
     };
     const req = request(Op.ContainerCreate, {
       id,
@@ -285,6 +353,8 @@ export class Containers {
       pids: o.pidsLimit ?? 0,
       mount: mounts.map(mountFields),
       auto_remove: o.rm ?? false,
+      restart: restart?.name,
+      restart_max: restart?.max,
       record: enc.encode(JSON.stringify(record)),
     });
     return { id, name, image, req };
@@ -299,6 +369,26 @@ export class Containers {
     await this.call(request(Op.TaskStart, { id }));
   }
 
+  /**
+   * `docker start -a`: starts the stopped container with its output (and,
+   * when it was created with -i, its stdin) attached, as run does.
+   */
+  async startAttached(ref: string, out: Output): Promise<{ info: ContainerInfo; proc: Attached }> {
+    const info = await this.find(ref);
+    return { info, proc: await this.attach(info.id, out) };
+  }
+
+  /**
+   * Output of a running container from now on, until it exits (`docker
+   * attach`, `docker wait`); resolves with its exit status.
+   */
+  async follow(ref: string, out: Output): Promise<ExitStatus> {
+    const c = await this.find(ref);
+    await this.logs(c.id, out, { follow: true, tail: 0 });
+    const after = (await this.list()).find((x) => x.id === c.id);
+    return { exitCode: after?.exitCode ?? c.exitCode, oom: after?.oom ?? false };
+  }
+
   exec(
     ref: string,
     args: string[],
@@ -307,6 +397,7 @@ export class Containers {
   ): Promise<Attached> {
     return this.find(ref).then((c) => {
       if (c.status !== 'running') throw new DockerError(`container ${c.id} is not running`);
+      if (c.paused) throw new DockerError(`Container ${c.id} is paused, unpause the container before exec`);
       // as docker's: the container's environment, then the exec's -e (`-e NAME` from the client's)
       const hostname = c.env.find((e) => e.startsWith('HOSTNAME='))?.slice(9) ?? c.id.slice(0, 12);
       const env = mergeEnv(c.env, o.env ?? [], hostname, o.tty ?? false, o.hostEnv);
@@ -407,9 +498,70 @@ export class Containers {
     return { container: c, tar };
   }
 
-  async volumes(): Promise<Array<{ name: string; size: number }>> {
+  async volumes(): Promise<Array<{ name: string; size: number; created: number }>> {
     const r = await this.call(request(Op.VolumeList, {}));
-    return r.nested('volume').map((a) => ({ name: a.get('name') ?? '', size: a.int('size') ?? 0 }));
+    return r.nested('volume').map((a) => ({ name: a.get('name') ?? '', size: a.int('size') ?? 0, created: a.int('created') ?? 0 }));
+  }
+
+  async createVolume(name: string): Promise<void> {
+    await this.call(request(Op.VolumeCreate, { name }));
+  }
+
+  /** The cgroup figures of each running container (one request for all). */
+  async stats(): Promise<ContainerStats[]> {
+    const r = await this.call(request(Op.ContainerList, { stats: true }));
+    return r
+      .nested('container')
+      .filter((c) => c.get('status') === 'running')
+      .map((c) => ({
+        id: c.get('id') ?? '',
+        name: c.get('name') ?? '',
+        cpuUsec: c.int('cpu_usec') ?? 0,
+        memoryBytes: c.int('memory') ?? 0,
+        memoryLimit: c.int('memory_max') ?? 0,
+        pids: c.int('pids') ?? 0,
+      }));
+  }
+
+  /** `docker top`: the processes in the container's cgroup. */
+  async top(ref: string): Promise<TopProcess[]> {
+    const c = await this.find(ref);
+    if (c.status !== 'running') throw new DockerError(`container ${c.id} is not running`, 1);
+    const r = await this.call(request(Op.ContainerTop, { id: c.id }));
+    return r.nested('proc').map((p) => ({
+      pid: p.int('pid') ?? 0,
+      ppid: p.int('ppid') ?? 0,
+      uid: p.int('uid') ?? 0,
+      tty: p.int('tty') ?? 0,
+      cpuMs: p.int('cpu_ms') ?? 0,
+      startMs: p.int('start_ms') ?? 0,
+      cmd: p.get('cmd') ?? '',
+    }));
+  }
+
+  async rename(ref: string, name: string): Promise<void> {
+    const c = await this.find(ref);
+    await this.call(request(Op.ContainerRename, { id: c.id, name: name.replace(/^\//, '') }));
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = await this.find(ref);
+    if (c.status !== 'running') throw new DockerError(`Container ${c.id} is not running`, 1);
+    if (c.paused) throw new DockerError(`Container ${c.id} is already paused`, 1);
+    await this.call(request(Op.TaskPause, { id: c.id }));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = await this.find(ref);
+    if (!c.paused) throw new DockerError(`Container ${c.id} is not paused`, 1);
+    await this.call(request(Op.TaskResume, { id: c.id }));
+  }
+
+  /** `docker wait`: the exit code once the container's main process exits. */
+  async wait(ref: string): Promise<number> {
+    const c = await this.find(ref);
+    const r = await this.call(request(Op.TaskWait, { id: c.id }));
+    return r.int('exit_code') ?? 0;
   }
 
   async removeVolume(name: string): Promise<void> {

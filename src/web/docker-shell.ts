@@ -207,6 +207,11 @@ export class DockerShell {
       this.term.write(`docker: ${(e as Error).message}\r\n`);
     }
     if (!argv) return this.showPrompt();
+    if (argv[0] === 'exit' && argv.length <= 2) {
+      // a learner's reflex from a container's shell: here there is no shell around the prompt to leave
+      this.term.write("Nothing to exit: this is the page's docker prompt, not a shell.\r\nexit leaves a container's shell (docker run -it busybox sh); the VM runs\r\nuntil you close the tab.\r\n");
+      return this.showPrompt();
+    }
     if (argv.length === 1 && (argv[0] === 'clear' || argv[0] === 'cls')) {
       this.term.clear();
       this.term.write('\x1b[H\x1b[2J');

@@ -67,6 +67,18 @@ describe('DockerShell', () => {
     expect(screen()).toMatch(/docker: 'nosuch' is not a docker command\.\nSee 'docker --help'\ndocker\$$/);
   });
 
+  it('explains that there is nothing to exit, and discards a half-typed line on Ctrl-C', async () => {
+    const { t, screen } = await started();
+    t.type('exit\r');
+    await settle();
+    expect(screen()).toMatch(/docker\$ exit\nNothing to exit: this is the page's docker prompt, not a shell\.\nexit leaves a container's shell \(docker run -it busybox sh\); the VM runs\nuntil you close the tab\.\ndocker\$$/);
+    t.type('nosuch half');
+    t.type('\x03');
+    await settle();
+    expect(screen()).not.toMatch(/is not a docker command/);
+    expect(screen().split('\n').at(-1)).toBe('docker$');
+  });
+
   it('gives the prompt back on Ctrl-C while a command hangs, and keeps working', async () => {
     const { t, screen } = await started();
     t.type('logs -f happy_turing\r');

@@ -126,7 +126,8 @@ describe('complete', () => {
   });
 
   it('completes flags of the command', () => {
-    expect(cands('docker run --r')).toEqual(['--rm']);
+    expect(cands('docker run --r')).toEqual(['--restart', '--rm']);
+    expect(cands('docker run --rm')).toEqual(['--rm']);
     expect(cands('ps -')).toEqual(['--all', '--no-trunc', '--quiet', '-a', '-q']);
   });
 

@@ -9,7 +9,7 @@ const root = inject('root');
 const dockyard = (args: string[], stdin: string | Uint8Array = '', home?: string) => dockyardProcess(root, args, stdin, home);
 
 /** Drives `dockyard` on a real pseudo-terminal (util-linux `script`), like a person at a TTY. */
-async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<string> {
+async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<{ screen: string; code: number | null | undefined }> {
   const p = spawn('script', ['-qfec', `${process.execPath} ${join(root, 'bin/dockyard.mjs')}`, '/dev/null'], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -17,7 +17,8 @@ async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<str
   });
   let screen = '';
   p.stdout.on('data', (d: Buffer) => (screen += d));
-  const closed = new Promise<void>((r) => p.on('close', () => r()));
+  let code: number | null | undefined;
+  const closed = new Promise<void>((r) => p.on('close', (c) => ((code = c), r())));
   let from = 0;
   try {
     for (const [waitFor, type] of steps) {
@@ -28,7 +29,7 @@ async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<str
       p.stdin.write(type);
     }
     await Promise.race([closed, new Promise((r) => setTimeout(r, 20_000))]);
-    return screen;
+    return { screen, code };
   } finally {
     p.kill();
   }
@@ -36,13 +37,18 @@ async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<str
 
 describe('dockyard CLI', () => {
   it('on a TTY: prompts, attaches run -it to a PTY in the container, and returns to the prompt', async () => {
-    const screen = await onTty([
+    const { screen, code } = await onTty([
       [/docker\$ /, 'run -it --rm busybox sh\r'],
       [/\/ # /, 'tty\r'],
       [/\/dev\/pts\/\d+[\s\S]*\/ # /, 'exit\r'],
       [/docker\$ /, 'ps -a -q\r'],
-      [/docker\$ /, '\x04'],
+      // Ctrl-C throws a half-typed line away (it once ran it), and exit leaves with a status
+      [/docker\$ /, 'run --rm busybox echo half-typed'],
+      [/half-typed/, '\x03'],
+      [/\^C\r*\n(?:\x1b\[[0-9;]*[A-Za-z])*docker\$ /, 'exit 3\r'],
     ]);
+    expect(screen).not.toMatch(/^half-typed/m);
+    expect(code).toBe(3);
     expect(screen).toMatch(/\/dev\/pts\/0\r*\n/);
     // --rm: after exit, `ps -a -q` lists nothing before the next prompt
     expect(screen).toMatch(/ps -a -q\r*\n\S*docker\$ /);
@@ -64,10 +70,17 @@ describe('dockyard CLI', () => {
   }, 240_000);
 
   it('runs one docker command in a fresh VM, pulling on first use', async () => {
-    const r = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi'], '', freshHome());
+    const home = freshHome();
+    const r = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi'], '', home);
     expect(r.stdout).toBe('hi\n');
     expect(r.stderr).toContain("Unable to find image 'busybox:latest' locally");
     expect(r.code).toBe(0);
+    // it says once where the image stays, and that the container did not
+    expect(r.stderr).toContain(`Note: Dockyard keeps pulled images in ${home}, so the next dockyard command finds them, as Docker does.\nEach command runs in a fresh VM, though: its containers end with it.`);
+    await dockyard(['rmi', 'busybox'], '', home);
+    const again = await dockyard(['run', '--rm', 'busybox', 'echo', 'hi'], '', home);
+    expect(again.stderr).toContain("Unable to find image 'busybox:latest' locally");
+    expect(again.stderr).not.toContain('Note:');
   }, 120_000);
 
   it('keeps pulled images between invocations, as Docker does ($DOCKYARD_HOME)', async () => {

@@ -16,6 +16,7 @@
 #include "args.h"
 #include "attrs.h"
 #include "channel.h"
+#include "cleanup.h"
 #include "containers.h"
 #include "fsutil.h"
 #include "tasks.h"
@@ -319,6 +320,169 @@ static void test_task_ops_without_a_task(void)
 	teardown();
 }
 
+static int call_op(const struct cl_op *table, const char *op, struct cl_attrbuf *req_attrs, struct cl_attrbuf *resp,
+		   struct cl_error *e)
+{
+	struct cl_request req = { .ch = &host, .id = 6 };
+
+	if (cl_attrs_parse(&req.attrs, req_attrs->data, req_attrs->len) < 0)
+		return -100;
+	for (const struct cl_op *o = table; o->name; o++)
+		if (strcmp(o->name, op) == 0)
+			return o->fn(&req, resp, e);
+	return -100;
+}
+
+/* Sets the container's spec to `restart` policy (and restart_max). */
+static void set_policy(struct cl_container *c, const char *policy, uint64_t max)
+{
+	cleanup_attrbuf struct cl_attrbuf b = { 0 };
+
+	cl_attrbuf_add_str(&b, "id", c->id);
+	cl_attrbuf_add_str(&b, "name", c->name);
+	if (policy)
+		cl_attrbuf_add_str(&b, "restart", policy);
+	if (max)
+		cl_attrbuf_add_u64(&b, "restart_max", max);
+	free(c->spec);
+	c->spec = malloc(b.len);
+	memcpy(c->spec, b.data, b.len);
+	c->spec_len = b.len;
+	cl_attrs_parse(&c->attrs, c->spec, c->spec_len);
+}
+
+/* Docker's policies: which exits restart, on-failure's count, the manual
+ * stop that silences them until the next start, and the backoff: 100 ms
+ * doubling, reset by a run of 10 s. */
+static void test_restart_policy(void)
+{
+	struct cl_container *a;
+
+	REQUIRE(setup());
+	REQUIRE((a = cl_container_find("web")));
+	a->started = 1000, a->finished = 2000, a->exit_code = 0;
+	set_policy(a, NULL, 0);
+	CHECK(!cl_container_restart_due(a, 50));
+	set_policy(a, "no", 0);
+	CHECK(!cl_container_restart_due(a, 50));
+	set_policy(a, "on-failure", 0);
+	CHECK(!cl_container_restart_due(a, 50)); /* exit 0 */
+	set_policy(a, "always", 0);
+	CHECK(cl_container_restart_due(a, 50));
+	CHECK_EQ(a->restart_at, 150);
+	CHECK(cl_container_restart_due(a, 50));
+	CHECK_EQ(a->restart_at, 250);
+	CHECK(cl_container_restart_due(a, 50));
+	CHECK_EQ(a->restart_at, 450);
+	CHECK_EQ(a->restart_count, 3);
+	a->finished = a->started + 10000; /* a long run resets the backoff */
+	CHECK(cl_container_restart_due(a, 50));
+	CHECK_EQ(a->restart_at, 150);
+	cl_container_stopped_by_user(a);
+	CHECK_EQ(a->restart_at, 0);
+	CHECK(!cl_container_restart_due(a, 50));
+	cl_container_started_by_user(a);
+	CHECK_EQ(a->restart_count, 0);
+	set_policy(a, "unless-stopped", 0);
+	CHECK(cl_container_restart_due(a, 50));
+	set_policy(a, "on-failure", 2);
+	cl_container_started_by_user(a);
+	a->exit_code = 1;
+	CHECK(cl_container_restart_due(a, 0));
+	CHECK(cl_container_restart_due(a, 0));
+	CHECK(!cl_container_restart_due(a, 0)); /* at most 2 */
+	CHECK_EQ(a->restart_count, 2);
+	a->restart_at = 0;
+	teardown();
+}
+
+/* container.rename: docker's refusals, then the new name found, listed and
+ * kept in the spec a restarted daemon reads. */
+static void test_rename(void)
+{
+	cleanup_attrbuf struct cl_attrbuf r = { 0 };
+	struct cl_error e = { 0 };
+	static const struct {
+		const char *to;
+		int code;
+		const char *msg;
+	} bad[] = {
+		{ "tmp", EEXIST, "Conflict. The container name \"/tmp\" is already in use by container \"" ID_B "\". You have to remove (or rename) that container to be able to reuse that name." },
+		{ "web", EINVAL, "Renaming a container with the same name as its current name" },
+		{ "no/slash", EINVAL, "Invalid container name (no/slash), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed" },
+	};
+
+	REQUIRE(setup());
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		cleanup_attrbuf struct cl_attrbuf b = { 0 }, resp = { 0 };
+
+		cl_attrbuf_add_str(&b, "id", "web");
+		cl_attrbuf_add_str(&b, "name", bad[i].to);
+		memset(&e, 0, sizeof e);
+		CHECK(call_op(cl_container_ops, "container.rename", &b, &resp, &e) < 0);
+		CHECK_EQ(e.code, bad[i].code);
+		CHECK(strcmp(e.msg, bad[i].msg) == 0);
+	}
+	{
+		cleanup_attrbuf struct cl_attrbuf b = { 0 };
+
+		cl_attrbuf_add_str(&b, "id", "web");
+		cl_attrbuf_add_str(&b, "name", "api");
+		CHECK_EQ(call_op(cl_container_ops, "container.rename", &b, &r, &e), 0);
+	}
+	CHECK(cl_container_find("web") == NULL);
+	REQUIRE(cl_container_find("api") == cl_container_find(ID_A));
+	{
+		char path[300], name[64];
+		cleanup_free char *spec = NULL;
+		size_t len = 0;
+		struct cl_attrs sa;
+
+		snprintf(path, sizeof path, "%s/containers/%s/spec", root, ID_A);
+		REQUIRE(cl_read_all(path, 1 << 20, &spec, &len, &e) == 0);
+		REQUIRE(cl_attrs_parse(&sa, spec, len) == 0);
+		CHECK(cl_arg_str(&sa, "", "name", NULL, name, sizeof name, &e) == 0 && strcmp(name, "api") == 0);
+		CHECK(cl_arg_str(&sa, "", "image", NULL, name, sizeof name, &e) == 0 && strcmp(name, "alpine:latest") == 0);
+	}
+	CHECK(cl_containers_using_volume("data", (char[128]){ 0 }, 128)); /* the rest of the spec kept */
+	teardown();
+}
+
+/* pause, resume, wait and top of a container with no task. */
+static void test_new_ops_without_a_task(void)
+{
+	static const struct {
+		const struct cl_op *table;
+		const char *op;
+		const char *msg;
+	} cases[] = {
+		{ cl_task_ops, "task.pause", "Container " ID_A " is not running" },
+		{ cl_task_ops, "task.resume", "Container " ID_A " is not paused" },
+		{ cl_container_ops, "container.top", "Container " ID_A " is not running" },
+	};
+	cleanup_attrbuf struct cl_attrbuf w = { 0 }, resp = { 0 };
+	struct cl_attrs ra;
+	struct cl_error e = { 0 };
+	uint64_t code = 0;
+
+	REQUIRE(setup());
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		cleanup_attrbuf struct cl_attrbuf b = { 0 }, r = { 0 };
+
+		cl_attrbuf_add_str(&b, "id", "web");
+		memset(&e, 0, sizeof e);
+		CHECK(call_op(cases[i].table, cases[i].op, &b, &r, &e) < 0);
+		CHECK_EQ(e.code, EINVAL);
+		CHECK(strcmp(e.msg, cases[i].msg) == 0);
+	}
+	cl_attrbuf_add_str(&w, "id", "web");
+	CHECK_EQ(call_op(cl_task_ops, "task.wait", &w, &resp, &e), 0);
+	REQUIRE(cl_attrs_parse(&ra, resp.data, resp.len) == 0);
+	REQUIRE(cl_arg_u64(&ra, "", "exit_code", 999, &code, &e) == 0);
+	CHECK_EQ(code, 3);
+	teardown();
+}
+
 void suite_containers(void)
 {
 	RUN(test_load_and_find);
@@ -327,4 +491,7 @@ void suite_containers(void)
 	RUN(test_exit_state_survives_reload);
 	RUN(test_auto_remove);
 	RUN(test_task_ops_without_a_task);
+	RUN(test_restart_policy);
+	RUN(test_rename);
+	RUN(test_new_ops_without_a_task);
 }

@@ -11,7 +11,7 @@ import { containerInspect, imageInspect, inspect } from './inspect.js';
 import { kill, rm, stop } from './lifecycle.js';
 import { load, save } from './loadsave.js';
 import { logs } from './logs.js';
-import { imagePrune } from './prune.js';
+import { containerPrune, imagePrune, systemPrune } from './prune.js';
 import { ps } from './ps.js';
 import { login, logout } from './login.js';
 import { pull } from './pull.js';
@@ -19,9 +19,14 @@ import { push } from './push.js';
 import { rmi } from './rmi.js';
 import { search } from './search.js';
 import { run } from './run.js';
+import { attach, restart, start, wait } from './start.js';
 import { systemDf } from './system.js';
 import { tag } from './tag.js';
-import { volumeLs, volumeRm } from './volume.js';
+import { volumeCreate, volumeInspect, volumeLs, volumePrune, volumeRm } from './volume.js';
+import { pause, unpause } from './pause.js';
+import { rename } from './rename.js';
+import { stats } from './stats.js';
+import { top } from './top.js';
 
 export const COMMANDS: readonly CommandDef[] = [
   run,
@@ -53,4 +58,18 @@ export const COMMANDS: readonly CommandDef[] = [
   systemDf,
   volumeLs,
   volumeRm,
+  volumePrune,
+  start,
+  restart,
+  wait,
+  attach,
+  containerPrune,
+  systemPrune,
+  pause,
+  unpause,
+  rename,
+  top,
+  stats,
+  volumeCreate,
+  volumeInspect,
 ];

@@ -15,10 +15,10 @@ export function containerJson(c: ContainerInfo): Record<string, unknown> {
     Path: c.command.split(' ')[0] ?? '',
     Args: c.command.split(' ').slice(1),
     State: {
-      Status: c.status,
+      Status: c.paused ? 'paused' : c.restarting ? 'restarting' : c.status,
       Running: c.status === 'running',
-      Paused: false,
-      Restarting: false,
+      Paused: c.paused,
+      Restarting: c.restarting,
       OOMKilled: c.oom,
       Dead: false,
       Pid: c.status === 'running' ? c.pid : 0,
@@ -28,6 +28,8 @@ export function containerJson(c: ContainerInfo): Record<string, unknown> {
     },
     Image: c.imageId,
     Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    HostConfig: { RestartPolicy: { Name: c.restartPolicy.split(':')[0], MaximumRetryCount: Number(c.restartPolicy.split(':')[1] ?? 0) } },
     Config: { Image: c.image, Cmd: c.command.split(' ') },
   };
 }
@@ -99,17 +101,17 @@ async function inspectObjects(ctx: Ctx, refs: string[], format: string | undefin
     ctx.io.out(`${JSON.stringify(found, null, 4)}\n`);
     return status;
   }
-  const m = /^\{\{\s*((?:\.[A-Za-z]+)+)\s*\}\}$/.exec(format.trim());
-  if (!m) {
-    ctx.io.err(`template: only {{.Path.To.Field}} formats are supported: ${format}\n`);
-    return 1;
-  }
-  for (const obj of found) {
-    let v: unknown = obj;
-    for (const k of m[1]!.slice(1).split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
-    ctx.io.out(`${typeof v === 'object' ? JSON.stringify(v) : String(v ?? '<no value>')}\n`);
-  }
+  for (const obj of found) ctx.io.out(`${formatField(format, obj)}\n`);
   return status;
+}
+
+/** A `{{.Path.To.Field}}` template applied to one object (the only form supported). */
+export function formatField(format: string, obj: Record<string, unknown>): string {
+  const m = /^\{\{\s*((?:\.[A-Za-z]+)+)\s*\}\}$/.exec(format.trim());
+  if (!m) throw new Error(`template: only {{.Path.To.Field}} formats are supported: ${format}`);
+  let v: unknown = obj;
+  for (const k of m[1]!.slice(1).split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '<no value>');
 }
 
 async function findImage(ctx: Ctx, ref: string): Promise<Record<string, unknown> | undefined> {

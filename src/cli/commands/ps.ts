@@ -5,7 +5,8 @@ import { bool, type Parsed } from '../flags.js';
 import { ago, humanDuration, quoteCommand, table } from '../format.js';
 
 export function statusText(c: ContainerInfo, now = Date.now()): string {
-  if (c.status === 'running') return `Up ${humanDuration(now - c.started)}`;
+  if (c.status === 'running') return `Up ${humanDuration(now - c.started)}${c.paused ? ' (Paused)' : ''}`;
+  if (c.restarting) return `Restarting (${c.exitCode}) ${ago(c.finished, now)}`;
   if (c.status === 'exited') return `Exited (${c.exitCode}) ${ago(c.finished, now)}`;
   return 'Created';
 }

@@ -24,6 +24,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { long: 'pids-limit', kind: 'string', type: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
   { long: 'volume', short: 'v', kind: 'list', description: 'Bind mount a volume' },
   { long: 'tmpfs', kind: 'list', description: 'Mount a tmpfs directory' },
+  { long: 'restart', kind: 'string', description: 'Restart policy to apply when a container exits', default: 'no' },
 ];
 
 export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOptions; detach: boolean }> {
@@ -56,6 +57,7 @@ export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOption
     ...(str(p, 'entrypoint') !== undefined ? { entrypoint: str(p, 'entrypoint')! } : {}),
     ...(mem !== undefined ? { memory: parseBytes(mem) } : {}),
     ...(pids !== undefined ? { pidsLimit: Number(pids) } : {}),
+    ...(str(p, 'restart') !== undefined ? { restart: str(p, 'restart')! } : {}),
   };
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new DockerError(`the working directory '${opts.workdir}' is invalid, it needs to be an absolute path`);
   return { opts, detach: bool(p, 'detach') };

@@ -88,13 +88,15 @@ export const Op = {
         ),
       ),
       auto_remove: opt(bool),
+      restart: opt(str),
+      restart_max: opt(int),
       record: opt(bytes),
     },
     reply: {},
   },
   ContainerList: {
     name: 'container.list',
-    request: { memory: opt(bool) },
+    request: { memory: opt(bool), stats: opt(bool) },
     reply: {
       container: many(
         nested({
@@ -109,6 +111,12 @@ export const Op = {
           finished: int,
           pid: int,
           memory: opt(int),
+          memory_max: opt(int),
+          cpu_usec: opt(int),
+          pids: opt(int),
+          paused: opt(bool),
+          restarting: opt(bool),
+          restart_count: opt(int),
           record: opt(bytes),
         }),
       ),
@@ -116,6 +124,12 @@ export const Op = {
   },
   ContainerLogs: { name: 'container.logs', request: { id: str, follow: opt(bool), tail: opt(int) }, reply: {}, streams: true },
   ContainerDiff: { name: 'container.diff', request: { id: str }, reply: { size: int }, streams: true },
+  ContainerRename: { name: 'container.rename', request: { id: str, name: str }, reply: {} },
+  ContainerTop: {
+    name: 'container.top',
+    request: { id: str },
+    reply: { proc: many(nested({ pid: int, ppid: int, uid: int, tty: int, cpu_ms: int, start_ms: int, cmd: str })) },
+  },
   ContainerRemove: { name: 'container.remove', request: { id: str, force: opt(bool) }, reply: {} },
   Cancel: { name: 'cancel', request: { req: int }, reply: {} },
 
@@ -124,6 +138,9 @@ export const Op = {
   TaskResize: { name: 'task.resize', request: { id: str, rows: opt(int), cols: opt(int), exec: opt(int) }, reply: {} },
   TaskKill: { name: 'task.kill', request: { id: str, signal: opt(int) }, reply: { exit_code: opt(int) } },
   TaskStop: { name: 'task.stop', request: { id: str, timeout: opt(int) }, reply: { exit_code: int } },
+  TaskPause: { name: 'task.pause', request: { id: str }, reply: {} },
+  TaskResume: { name: 'task.resume', request: { id: str }, reply: {} },
+  TaskWait: { name: 'task.wait', request: { id: str }, reply: { exit_code: int } },
   ExecRun: {
     name: 'exec.run',
     request: { id: str, arg: many(str), env: opt(many(str)), cwd: opt(str), user: opt(str), tty: opt(bool), stdin: opt(bool) },
@@ -131,7 +148,8 @@ export const Op = {
     streams: true,
   },
 
-  VolumeList: { name: 'volume.list', request: {}, reply: { volume: many(nested({ name: str, size: int })) } },
+  VolumeCreate: { name: 'volume.create', request: { name: str }, reply: {} },
+  VolumeList: { name: 'volume.list', request: {}, reply: { volume: many(nested({ name: str, size: int, created: int })) } },
   VolumeRemove: { name: 'volume.remove', request: { name: str }, reply: {} },
 } as const satisfies Record<string, OpSpec>;
 
