@@ -63,6 +63,6 @@ declare class URL {
   readonly host: string;
   readonly pathname: string;
   readonly search: string;
-  readonly searchParams: { set(name: string, value: string): void };
+  readonly searchParams: { set(name: string, value: string): void; append(name: string, value: string): void };
 }
 declare function atob(data: string): string;

@@ -224,7 +224,8 @@ export class DistributionClient {
     if (!realm) throw new DockerError('the registry asked for a bearer token but named no token endpoint (realm)');
     const u = new URL(realm);
     if (c.params.service) u.searchParams.set('service', c.params.service);
-    if (scope) u.searchParams.set('scope', scope);
+    // one scope parameter per scope, as the token protocol has it (a push that mounts asks for two)
+    for (const one of scope.split(' ').filter(Boolean)) u.searchParams.append('scope', one);
     const ctl = new AbortController();
     const timeoutMs = this.o.authTimeoutMs ?? 30_000;
     let timedOut = false;

@@ -16,6 +16,7 @@ import { HostStore } from '../../src/common/store/host-store.js';
 import { memoryCredentials } from '../../src/runtime/credentials.js';
 import { DistributionClient, isLoopback, parseChallenge, type Credentials } from '../../src/runtime/distribution.js';
 import { ImageStore, type PullEvent } from '../../src/runtime/images.js';
+import { push, type PushEvent } from '../../src/runtime/push.js';
 import { remoteSource, type ImageSource } from '../../src/runtime/registry.js';
 import { bundledLayout, freePort, HAVE_REGISTRY, multiArchLayout, skopeo, skopeoCopy, startRegistry, type LocalRegistry } from '../fixtures/registry.js';
 
@@ -217,7 +218,8 @@ async function tokenServer(o: { user: { name: string; password: string }; servic
       }
       who = name;
     }
-    const scope = u.searchParams.get('scope');
+    // one parameter per scope, as the token protocol has it
+    const scope = u.searchParams.getAll('scope').join(' ') || null;
     requests.push({ scope, user: who });
     // anonymous users may pull library/*; the user may do anything
     const access = (scope ?? '')
@@ -272,6 +274,18 @@ describe.skipIf(!HAVE_REGISTRY)('pull with token auth', () => {
     const ok = await pull(source({ creds: { username: user.name, password: user.password } }), `${reg.host}/bob/private:1`);
     expect(ok.err).toBeUndefined();
     expect(tokens.requests).toContainEqual({ scope: 'repository:bob/private:pull', user: user.name });
+  });
+
+  it('pushes with a token for two scopes, mounting from the repository it was pulled from', async () => {
+    const creds = { username: user.name, password: user.password };
+    const client = new DistributionClient({ credentials: () => creds });
+    const images = new ImageStore(memoryStore());
+    await images.pull(remoteSource(client), `${reg.host}/library/busybox`);
+    await images.tag(`${reg.host}/library/busybox`, `${reg.host}/bob/copy:1`);
+    const events: PushEvent[] = [];
+    await push(images, client, `${reg.host}/bob/copy:1`, (e) => events.push(e));
+    expect(events.some((e) => e.kind === 'layer' && e.status === 'Mounted from library/busybox')).toBe(true);
+    expect(tokens.requests).toContainEqual({ scope: 'repository:bob/copy:pull,push repository:library/busybox:pull', user: user.name });
   });
 
   it('gives up on a token endpoint that never answers, storing nothing', async () => {

@@ -163,4 +163,38 @@ describe.skipIf(!HAVE_REGISTRY)('a real registry', () => {
       await new Promise((r) => slow.close(r));
     }
   });
+
+  it('the CLI on a TTY: docker login prompts for the username and, unechoed, the password', async () => {
+    const home = freshHome();
+    const p = spawn('script', ['-qfec', `${process.execPath} ${join(root, 'bin/dockyard.mjs')}`, '/dev/null'], {
+      cwd: root,
+      env: { ...process.env, COLUMNS: '100', LINES: '30', DOCKYARD_HOME: home },
+    });
+    let screen = '';
+    p.stdout.on('data', (d: Buffer) => (screen += d));
+    const closed = new Promise<void>((r) => p.on('close', () => r()));
+    const steps: Array<[RegExp, string]> = [
+      [/docker\$ /, `login ${basic.host}\r`],
+      [/Username: /, `${user.name}\r`],
+      [/Password: /, `${user.password}\r`],
+      [/Login Succeeded\r?\n[^]*docker\$ /, '\x04'],
+    ];
+    let from = 0;
+    try {
+      for (const [want, type] of steps) {
+        const deadline = Date.now() + 60_000;
+        while (!want.test(screen.slice(from)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (!want.test(screen.slice(from))) throw new Error(`never saw ${want} in:\n${screen}`);
+        from = screen.length;
+        p.stdin.write(type);
+      }
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 20_000))]);
+    } finally {
+      p.kill();
+    }
+    expect(screen).toContain(`Username: ${user.name}`);
+    expect(screen).not.toContain(user.password);
+    const cfg = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(cfg.auths[basic.host]!.auth).toBe(Buffer.from(`${user.name}:${user.password}`).toString('base64'));
+  }, 120_000);
 });
