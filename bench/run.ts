@@ -12,6 +12,8 @@ import { bootNodeVm } from '../src/node/vm-host.js';
 import { v86Version } from '../src/node/artifacts.js';
 import { startDockyard } from '../src/node/cli.js';
 import type { Dockyard } from '../src/runtime/dockyard.js';
+import { build } from '../src/runtime/build.js';
+import { readContextDir } from '../src/node/context-dir.js';
 import { Op, request } from '../src/common/protocol/ops.js';
 import { chromium } from 'playwright-core';
 import { serveStatic } from '../test/browser/static-server.js';
@@ -215,6 +217,32 @@ async function memAvailableKb(): Promise<number> {
   }
   results.containers_50_ms = round(median(times));
   results.containers_50_ok = ok;
+}
+
+// docker build (issue #14): build_small_ms — FROM busybox + COPY + RUN with
+// no cache (busybox already pulled); build_cached_ms — a 5-step Dockerfile
+// rebuilt with nothing changed (every step from the layer cache).
+{
+  const dir = mkdtempSync(join(tmpdir(), 'dockyard-bench-build-'));
+  writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+  const progress = () => {};
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt\n');
+  const small: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await build(d, await readContextDir(dir), { tags: ['bench-small'], noCache: true }, progress);
+    small.push(performance.now() - t0);
+  }
+  results.build_small_ms = round(median(small));
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nWORKDIR /app\nCOPY hello.txt .\nRUN cp hello.txt copy.txt\nENV GREETING=hi\nCMD ["cat", "copy.txt"]\n');
+  await build(d, await readContextDir(dir), { tags: ['bench-cached'] }, progress);
+  const cached: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await build(d, await readContextDir(dir), { tags: ['bench-cached'] }, progress);
+    cached.push(performance.now() - t0);
+  }
+  results.build_cached_ms = round(median(cached));
 }
 await d.close();
 

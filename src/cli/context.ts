@@ -1,4 +1,5 @@
 // What a command gets: the runtime, and the user's terminal or streams.
+import type { CancelSignal, ContextFile } from '../runtime/build.js';
 import type { Dockyard } from '../runtime/dockyard.js';
 
 /** An interactive terminal (xterm.js in a page, the TTY under Node). */
@@ -33,6 +34,10 @@ export interface CliIO {
   /** files on the user's side, for `load -i` / `save -o` / `--env-file` */
   readFile?(path: string): Promise<Uint8Array>;
   writeFile?(path: string, data: Uint8Array): Promise<void>;
+  /** a directory on the user's side as a build context (`docker build DIR`) */
+  readContext?(path: string): Promise<ContextFile[]>;
+  /** aborts when the user presses Ctrl-C (a build stops and names nothing) */
+  signal?: CancelSignal;
   /** the client's environment, for `-e NAME` without a value */
   env?: Record<string, string | undefined>;
 }

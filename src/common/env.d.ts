@@ -5,7 +5,7 @@ declare class TextEncoder {
 }
 declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean });
-  decode(input?: ArrayBufferView | ArrayBuffer): string;
+  decode(input?: ArrayBufferView | ArrayBuffer, options?: { stream?: boolean }): string;
 }
 declare const crypto: {
   readonly subtle: {
@@ -66,3 +66,10 @@ declare class URL {
   readonly searchParams: { set(name: string, value: string): void; append(name: string, value: string): void };
 }
 declare function atob(data: string): string;
+declare const performance: { now(): number };
+/** gzip, as browsers and Node (18+) have it: the parts `docker build`'s ADD uses. */
+declare class DecompressionStream {
+  constructor(format: 'gzip');
+  readonly writable: { getWriter(): { write(chunk: Uint8Array): Promise<void>; close(): Promise<void> } };
+  readonly readable: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }> } };
+}

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
 import type { CliIO, Ctx, Input, Terminal } from '../cli/context.js';
+import { readContextDir } from './context-dir.js';
 import { execute, parseLine, plan, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
 import { bundledRegistry, bundledThenRemote, remoteSource } from '../runtime/registry.js';
 import { Registries } from '../runtime/registries.js';
@@ -138,6 +139,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     err,
     readFile: async (p) => new Uint8Array(await readFile(p)),
     writeFile: (p, data) => writeFile(p, data),
+    readContext: (p) => readContextDir(p),
     env: process.env,
   };
   const c: Ctx = { d, io };

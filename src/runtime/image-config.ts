@@ -142,7 +142,7 @@ function tryJson(s: string): string[] | undefined {
   }
 }
 
-/** BuildKit's `created_by` for a config-only step: `KEYWORD args # buildkit`. */
+/** BuildKit's `created_by` for a step that makes a layer (COPY, ADD): `KEYWORD args # buildkit`. */
 export function createdBy(r: Raw): string {
   return `${r.text} # buildkit`;
 }

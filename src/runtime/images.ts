@@ -85,6 +85,9 @@ export type PullEvent =
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
+/** Build cache records are kept as images under this name (never shown, never a reference users type). */
+const BUILD_CACHE = 'dockyard-build-cache/';
+
 export class ImageStore {
   /**
    * The image records as last read. Every change to them goes through this
@@ -101,7 +104,13 @@ export class ImageStore {
     this.cached = undefined;
   }
 
+  /** The images (build cache records left out). */
   async list(): Promise<ImageRecord[]> {
+    return (await this.all()).filter((r) => !r.name.startsWith(BUILD_CACHE));
+  }
+
+  /** Every record, the build cache's too: what decides which data is still used. */
+  private async all(): Promise<ImageRecord[]> {
     const p = (this.cached ??= this.read());
     try {
       return [...(await p)];
@@ -220,7 +229,7 @@ export class ImageStore {
     } catch (e) {
       // all or nothing: what this image added goes again (not what other images use)
       for (const key of made.reverse()) await this.store.snapshotRemove(key).catch(() => {});
-      const used = new Set((await this.list()).flatMap(blobsOf));
+      const used = new Set((await this.all()).flatMap(blobsOf));
       for (const d of [...manifest.layers.map((l) => l.digest), manifest.config.digest, manifestDesc.digest]) {
         if (!used.has(d)) await this.store.contentRemove(d).catch(() => {});
       }
@@ -381,10 +390,11 @@ export class ImageStore {
    * Makes an image as `docker commit` and `docker build` do: `parent`'s
    * layers (none: FROM scratch) and `layers` (uncompressed tars, kept as
    * they are: OCI `layer.v1.tar`), with `config` (its rootfs is filled in
-   * here). Named `name` (a reference), or dangling without one. All or
+   * here). Named `name` (a reference), or dangling without one, or with
+   * `record: false` not named at all (a build's step: see name()). All or
    * nothing: what it added goes again if any step fails.
    */
-  async create(o: { name?: string; parent?: ImageRecord; config: Omit<ImageConfig, 'rootfs'>; layers: Uint8Array[] }): Promise<ImageRecord> {
+  async create(o: { name?: string; parent?: ImageRecord; config: Omit<ImageConfig, 'rootfs'>; layers: Uint8Array[]; record?: boolean }): Promise<ImageRecord> {
     const diffIds = [...(o.parent?.diffIds ?? [])];
     const descs = [...(o.parent?.layers ?? [])];
     const fresh: Array<{ desc: Descriptor; bytes: Uint8Array }> = [];
@@ -425,7 +435,7 @@ export class ImageStore {
       put.push(manifestDesc.digest);
     } catch (e) {
       for (const key of made.reverse()) await this.store.snapshotRemove(key).catch(() => {});
-      const used = new Set((await this.list()).flatMap(blobsOf));
+      const used = new Set((await this.all()).flatMap(blobsOf));
       for (const d of put) if (!used.has(d)) await this.store.contentRemove(d).catch(() => {});
       if (e instanceof Error && e.name === 'StoreFullError') throw new DockerError(`${e.message}: remove images you no longer need (docker rmi, docker image prune)`);
       throw e;
@@ -446,9 +456,18 @@ export class ImageStore {
       os: config.os,
       size,
     };
+    if (o.record === false) return record;
     if (ref) await this.untagOthers(record.name, record.id);
     await this.putRecord(record);
     return record;
+  }
+
+  /** Puts `img` under `name` (a reference; none: dangling, as an untagged build leaves it). */
+  async name(img: ImageRecord, name?: string): Promise<ImageRecord> {
+    const rec = { ...img, name: name !== undefined ? canonicalString({ ...parseReference(name), tag: parseReference(name).tag ?? 'latest' }) : `docker.io/library/${img.id.slice(7, 19)}@${img.manifest.digest}` };
+    if (name !== undefined) await this.untagOthers(rec.name, rec.id);
+    await this.putRecord(rec);
+    return rec;
   }
 
   /**
@@ -460,6 +479,20 @@ export class ImageStore {
     const old = all.find((r) => r.name === name);
     if (!old || old.id === id || all.some((r) => r.id === old.id && r.name !== name)) return;
     await this.putRecord({ ...old, name: `docker.io/library/${old.id.slice(7, 19)}@${old.manifest.digest}` });
+  }
+
+  /** The build cache's image for step `key` (hex), if it is there and whole. */
+  async fromCache(key: string): Promise<ImageRecord | undefined> {
+    const r = (await this.all()).find((x) => x.name === `${BUILD_CACHE}${key}`);
+    if (!r) return undefined;
+    const top = r.chainIds[r.chainIds.length - 1];
+    if (top !== undefined && !(await this.store.snapshotStat(top))) return undefined;
+    return r;
+  }
+
+  /** Keeps `img` as the build cache's image for step `key` (hex). */
+  async toCache(key: string, img: ImageRecord): Promise<void> {
+    await this.putRecord({ ...img, name: `${BUILD_CACHE}${key}` });
   }
 
   /** What is at each path in the tree of snapshot `key` (see StoreApi.snapshotLookup). */
@@ -514,7 +547,7 @@ export class ImageStore {
    * caller removes an image's data only when no container uses it.
    */
   private async collect(img: ImageRecord): Promise<void> {
-    const others = await this.list();
+    const others = await this.all();
     const keep = new Set(others.flatMap((r) => r.chainIds));
     for (const key of [...img.chainIds].reverse()) {
       if (keep.has(key)) break;

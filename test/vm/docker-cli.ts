@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Ctx } from '../../src/cli/context.js';
 import { execute, parseLine } from '../../src/cli/interpreter.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
+import { readContextDir } from '../../src/node/context-dir.js';
 
 export interface Result {
   status: number;
@@ -24,6 +25,7 @@ export function dockerCli(dockyard: () => Dockyard, env: Record<string, string> 
         err: (s) => (err += typeof s === 'string' ? s : dec.decode(s)),
         readFile: async (p) => new Uint8Array(readFileSync(p)),
         writeFile: async (p, data) => writeFileSync(p, data),
+        readContext: (p) => readContextDir(p),
         env,
       },
     };

@@ -2,6 +2,7 @@
 // management spellings, its --help, its completion. A new verb is a new file
 // in this directory and one line here.
 import type { CommandDef } from '../command.js';
+import { build } from './build.js';
 import { commit, diff } from './commit.js';
 import { exec } from './exec.js';
 import { history } from './history.js';
@@ -52,6 +53,7 @@ export const COMMANDS: readonly CommandDef[] = [
   imageInspect,
   containerInspect,
   history,
+  build,
   commit,
   diff,
   imagePrune,
