@@ -174,7 +174,8 @@ export class DistributionClient {
   }
 
   private async creds(domain: string): Promise<Credentials | undefined> {
-    return this.o.credentials?.(domain);
+    // registry-1.docker.io/… names Docker Hub too: its login is docker.io's
+    return this.o.credentials?.(domain === DOCKER_HUB_REGISTRY || domain === 'index.docker.io' ? DEFAULT_DOMAIN : domain);
   }
 
   private async send(url: string, init: RequestInit): Promise<Response> {

@@ -18,7 +18,7 @@ import { DistributionClient, isLoopback, parseChallenge, type Credentials } from
 import { ImageStore, type PullEvent } from '../../src/runtime/images.js';
 import { push, type PushEvent } from '../../src/runtime/push.js';
 import { remoteSource, type ImageSource } from '../../src/runtime/registry.js';
-import { bundledLayout, freePort, HAVE_REGISTRY, multiArchLayout, skopeo, skopeoCopy, startRegistry, type LocalRegistry } from '../fixtures/registry.js';
+import { bundledLayout, freePort, HAVE_OPENSSL, HAVE_REGISTRY, multiArchLayout, skopeo, skopeoCopy, startRegistry, type LocalRegistry } from '../fixtures/registry.js';
 
 const root = process.cwd();
 
@@ -242,7 +242,7 @@ async function tokenServer(o: { user: { name: string; password: string }; servic
   return { realm: `http://127.0.0.1:${port}/token`, certPem, requests, close: () => new Promise<void>((r) => server.close(() => r())), server };
 }
 
-describe.skipIf(!HAVE_REGISTRY)('pull with token auth', () => {
+describe.skipIf(!HAVE_REGISTRY || !HAVE_OPENSSL)('pull with token auth', () => {
   const user = { name: 'bob', password: 'tok-pw' };
   let tokens: Awaited<ReturnType<typeof tokenServer>>;
   let reg: LocalRegistry;
