@@ -61,7 +61,7 @@ export class NotFoundError extends DockerError {
 /** Docker Hub's registry host for `docker.io/…` names. */
 export const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
 
-export const MANIFEST_ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
+const MANIFEST_ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
 
 /** Hosts Docker reaches over plain HTTP without being told: localhost and 127.0.0.0/8. */
 export function isLoopback(domain: string): boolean {
@@ -101,6 +101,13 @@ async function errorOf(res: Response): Promise<{ code: string; message: string }
   return undefined;
 }
 
+/** `Basic base64(user:password)`, the UTF-8 bytes encoded (btoa alone takes Latin-1 only). */
+function basicAuth(c: Credentials): string {
+  let bin = '';
+  for (const b of new TextEncoder().encode(`${c.username}:${c.password}`)) bin += String.fromCharCode(b);
+  return `Basic ${btoa(bin)}`;
+}
+
 function verb(method: string): string {
   return method.charAt(0) + method.slice(1).toLowerCase();
 }
@@ -124,7 +131,7 @@ function networkReason(e: unknown, page: boolean): string {
 }
 
 /** Reads a body of at most `limit` bytes; `tooBig` is thrown as soon as more arrive. */
-export async function readLimited(res: Response, limit: number, tooBig: () => Error, onProgress?: (n: number) => void): Promise<Uint8Array> {
+async function readLimited(res: Response, limit: number, tooBig: () => Error, onProgress?: (n: number) => void): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > limit) {
     await res.body?.getReader().cancel().catch(() => {});
@@ -193,7 +200,8 @@ export class DistributionClient {
    * the login as basic auth. A 401 that remains is returned to the caller.
    */
   async request(domain: string, path: string, init: RequestInit, scope: string, signal?: AbortSignal): Promise<Response> {
-    const url = `${this.base(domain)}${path}`;
+    // an upload's Location may be a whole URL (another host: a registry's storage front)
+    const url = /^https?:\/\//.test(path) ? path : `${this.base(domain)}${path}`;
     const key = `${domain} ${scope}`;
     const withAuth = (h: string | undefined): RequestInit => ({
       ...init,
@@ -209,7 +217,7 @@ export class DistributionClient {
     let header: string | undefined;
     if (challenge.scheme === 'basic') {
       if (!creds) return res;
-      header = `Basic ${btoa(`${creds.username}:${creds.password}`)}`;
+      header = basicAuth(creds);
       this.auth.set(domain, header);
     } else {
       header = `Bearer ${await this.token(challenge, scope, creds, signal)}`;
@@ -237,7 +245,7 @@ export class DistributionClient {
     const onAbort = () => ctl.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const headers: Record<string, string> = creds ? { Authorization: `Basic ${btoa(`${creds.username}:${creds.password}`)}` } : {};
+      const headers: Record<string, string> = creds ? { Authorization: basicAuth(creds) } : {};
       const res = await this.send(u.href, { headers, signal: ctl.signal });
       if (res.status === 401 || res.status === 403) {
         const e = await errorOf(res);
@@ -387,7 +395,7 @@ export class DistributionClient {
     const body = await bytes();
     const put = await this.request(
       ref.domain,
-      u.pathname + u.search,
+      u.href,
       { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: body as Uint8Array<ArrayBuffer> },
       scope,
       signal,

@@ -10,7 +10,6 @@ import { ANNOTATION_REF_NAME, type Descriptor } from '../common/oci/types.js';
 import { checkBlobSize, ImageError, parseIndex } from '../common/oci/verify.js';
 import { NotFoundError, UnreachableError, type DistributionClient } from './distribution.js';
 
-export { NotFoundError } from './distribution.js';
 
 export interface BlobOptions {
   signal?: AbortSignal;
