@@ -1739,16 +1739,19 @@ static int op_resize(const struct cl_request *req, struct cl_attrbuf *resp, stru
 			;
 	if (!t)
 		return not_running(c, err);
-	if (t->master < 0)
-		return cl_fail_plain(err, ENOTTY, "task.resize: %s has no tty", c->id);
 	ws.ws_row = (unsigned short)rows;
 	ws.ws_col = (unsigned short)cols;
+	/* During setup the master has not come yet (master is -1): the size
+	 * waits for it, so the first resize (`run -it` sends it at once) is not
+	 * refused as "no tty". */
 	if (t->setup) {
 		if (!t->tty)
 			return cl_fail_plain(err, ENOTTY, "task.resize: %s has no tty", c->id);
 		t->ws = ws; /* applied once the master is here (setup_end) */
 		return 0;
 	}
+	if (t->master < 0)
+		return cl_fail_plain(err, ENOTTY, "task.resize: %s has no tty", c->id);
 	if (ioctl(t->master, TIOCSWINSZ, &ws) < 0)
 		return cl_fail(err, errno, "task.resize: TIOCSWINSZ");
 	return 0;

@@ -8,11 +8,12 @@ import { installDebugHook } from './debug-hook.js';
 import { DockerShell } from './docker-shell.js';
 import { h } from './dom.js';
 import { Figures } from './figures.js';
+import { lostContainersNote, wrapWords } from './lost-containers.js';
 import { timeRuns } from './run-timing.js';
 import { startSession } from './session.js';
 import { SidePanel } from './side-panel.js';
 import { bundledRepositories } from './web-registry.js';
-import { manifest } from './vm-client.js';
+import { manifest, timeColdBoot } from './vm-client.js';
 import { VmConsole } from './vm-console.js';
 import { openTerminal } from './xterm-view.js';
 
@@ -64,6 +65,8 @@ for (const t of tabs) {
     t.show();
   });
 }
+// the tutorial links to the VM shell (index.html#vm-shell) to show a container's process from outside
+if (location.hash === '#vm-shell') $('tab-vm').click();
 
 // the kernel log, bounded
 const kernelLog = $('kernel-log');
@@ -97,13 +100,15 @@ try {
   const repos = bundledRepositories(session.manifest);
   hook.restored = d.boot.restored;
   if (d.boot.coldBootReason) hook.coldBootReason = d.boot.coldBootReason;
-  const figures = new Figures(d, session.manifest);
+  const figures = new Figures(d, session.manifest, timeColdBoot);
+  const lost = lostContainersNote();
   shell.start(
     timeRuns(d, (t) => figures.runTimed(t)),
     ` ${readyText(d.boot)}.\n\n` +
       `Linux ${d.hello.kernel} (${d.hello.machine}) is running containerd-lite ${d.hello.version}.\n` +
       `Type docker commands ("docker" is optional). Tab completes, \u2191 recalls, Ctrl-L clears.\n` +
-      `Images you can pull: ${repos.join(', ')}. Try: \x1b[1mdocker run --rm busybox echo hello\x1b[0m\n\n`,
+      `Images you can pull: ${repos.join(', ')}. Try: \x1b[1mdocker run --rm busybox echo hello\x1b[0m\n\n` +
+      (lost ? `\x1b[33m${wrapWords(lost, Math.max(40, view.term.cols - 1))}\x1b[0m\n` : ''),
   );
   vmConsole.attach(session);
   panel = new SidePanel($('side-panel'), d, () => view.term.focus(), figures);

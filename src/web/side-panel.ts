@@ -3,6 +3,7 @@
 // offers (start, stop, remove; remove an image), and the "containers vs.
 // VMs" figures fed from the same lists.
 import { execute } from '../cli/interpreter.js';
+import { rememberContainers } from './lost-containers.js';
 import { statusText } from '../cli/commands/ps.js';
 import { humanSize } from '../cli/format.js';
 import { familiarNameOf } from '../common/oci/reference.js';
@@ -62,6 +63,7 @@ export class SidePanel {
           const [images, containers] = await Promise.all([this.d.images.list(), this.d.containers.list(true, { memory: figures })]);
           this.renderImages(images, containers);
           this.renderContainers(containers);
+          rememberContainers(containers);
           this.figures?.update(images, containers, await info);
         } catch (e) {
           this.say(`Could not list: ${(e as Error).message}`, true);

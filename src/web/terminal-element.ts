@@ -39,6 +39,11 @@ export class DockyardTerminalElement extends HTMLElement {
     return this.session?.text() ?? '';
   }
 
+  /** The terminal's width in columns (0 before it starts). */
+  get cols(): number {
+    return this.session?.cols() ?? 0;
+  }
+
   /** Starts the VM (if this page's is not up yet) and the prompt. */
   async start(): Promise<void> {
     if (this.started || !this.host) return;

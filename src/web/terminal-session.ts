@@ -10,6 +10,8 @@ import { openTerminal } from './xterm-view.js';
 
 export interface TerminalSession {
   text(): string;
+  /** the terminal's width in columns */
+  cols(): number;
 }
 
 function injectXtermStyles(): void {
@@ -49,5 +51,5 @@ export function startTerminal(host: HTMLElement, o: { images: string[]; command?
       o.onState('error');
     },
   );
-  return { text: () => view.text() };
+  return { text: () => view.text(), cols: () => view.term.cols };
 }

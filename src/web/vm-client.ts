@@ -170,3 +170,41 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   onProgress({ stage: 'ready', bootMs: boot.bootMs, restored: boot.restored, ...(boot.coldBootReason !== undefined ? { coldBootReason: boot.coldBootReason } : {}) });
   return { vm, boot, manifest };
 }
+
+/**
+ * Boots the kernel once in a worker of its own (an empty in-memory image
+ * store, nothing shared with the page's VM) and shuts it down: what starting
+ * a VM costs, for the figures panel when this page restored a snapshot
+ * instead. Emulator start → daemon ready, as the page's own boot is timed.
+ */
+export async function timeColdBoot(): Promise<number> {
+  const downloads = new Downloads(() => {});
+  const [files, [wasm]] = await fetchArtifacts(downloads, [...WARM, ...COLD], [{ name: 'v86.wasm', url: abs(wasmUrl), sha256: v86Wasm.sha256, size: v86Wasm.size }]);
+  const wasmBlobUrl = URL.createObjectURL(new Blob([wasm!], { type: 'application/wasm' }));
+  const worker = new Worker(new URL('../../workers/vm.worker.ts', import.meta.url), { type: 'module' });
+  const remote: Remote<VmApi> = wrap<VmApi>(worker);
+  const vm = remoteBackend(remote, async () => {
+    await remote.shutdown();
+    remote[releaseProxy]();
+    worker.terminate();
+  });
+  try {
+    const boot = await vm.boot(
+      {
+        wasmPath: wasmBlobUrl,
+        cmdline: manifest.cmdline,
+        memoryMB: manifest.memoryMB,
+        store: { kind: 'memory' },
+        bios: need(files, 'bios'),
+        kernel: need(files, 'kernel'),
+        initrd: need(files, 'initrd'),
+        noStateReason: 'timing a cold boot for the figures',
+      },
+      {},
+    );
+    return boot.bootMs;
+  } finally {
+    URL.revokeObjectURL(wasmBlobUrl);
+    await vm.shutdown().catch(() => worker.terminate());
+  }
+}

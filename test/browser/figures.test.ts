@@ -49,17 +49,31 @@ describe.skipIf(!HAVE_CHROMIUM)('the containers vs. VMs panel', () => {
     return f;
   }
 
-  it('shows this VM before any container: its boot files, boot time and kernel', async () => {
+  it('shows this VM before any container: its disk, its boot (never the snapshot restore) and kernel', async () => {
     screenshotOnFailure(page, 'figures-initial');
     await page.locator('#figures').waitFor();
+    await page.locator('#figures').scrollIntoViewIfNeeded();
     expect(await page.locator('#figures h2').textContent()).toBe('Containers vs. VMs');
     const boot = await page.evaluate(() => ({ bootMs: window.__dockyard!.bootMs!, restored: window.__dockyard!.restored! }));
-    const vmStart = await figure('vm-start');
-    expect(Number(vmStart.value)).toBeCloseTo(boot.bootMs, 0);
-    expect(vmStart.text).toMatch(boot.restored ? /^[\d.]+m?s VM restored from a snapshot$/ : /^[\d.]+m?s VM cold boot$/);
+    if (boot.restored) {
+      // a restore is not what starting a VM costs: the figure is a cold boot, which the reader has timed in a worker of its own
+      expect((await figure('vm-start')).text).toMatch(/^— VM cold boot: not timed in this browser yet Time a cold boot$/);
+      expect(await page.evaluate(() => performance.getEntriesByType('resource').some((r) => /bzImage/.test(r.name)))).toBe(false);
+      await page.locator('#figures td[data-figure="vm-start"] button').click();
+      const cold = await waitFigure('vm-start', (f) => f.value !== null, 120_000);
+      expect(cold.text).toMatch(/^[\d.]+m?s VM cold boot, timed in this browser$/);
+      expect(Number(cold.value)).toBeGreaterThan(boot.bootMs);
+      expect(await page.locator('#figures td[data-figure="vm-start"]').getAttribute('title')).toMatch(/^This page restored a saved VM in [\d.]+m?s instead: a restore is not a boot\./);
+      // kept for the next visit
+      expect(Math.round(await page.evaluate(() => JSON.parse(localStorage.getItem('dockyard.coldBoot') ?? 'null')?.ms))).toBe(Number(cold.value));
+    } else {
+      const vmStart = await figure('vm-start');
+      expect(Number(vmStart.value)).toBeCloseTo(boot.bootMs, 0);
+      expect(vmStart.text).toMatch(/^[\d.]+m?s VM cold boot \(this page\)$/);
+    }
     const vmSize = await figure('vm-size');
-    expect(Number(vmSize.value)).toBeGreaterThan(2_000_000); // kernel + initramfs at least
-    expect(vmSize.text).toMatch(/^[\d.]+MB kernel \+ initramfs( \+ saved state)?$/);
+    expect(Number(vmSize.value)).toBeGreaterThan(2_000_000); // kernel + initramfs
+    expect(vmSize.text).toMatch(/^[\d.]+MB kernel \+ initramfs: the VM's disk$/);
     expect((await figure('container-start')).text).toMatch(/^— run a container/);
     expect((await figure('kernel-vm')).text).toMatch(/one kernel per VM/);
     const vmMemory = await figure('vm-memory');
@@ -74,9 +88,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the containers vs. VMs panel', () => {
     expect(await docker(page, 'docker run --rm busybox echo figures', 90_000)).toMatch(/^figures$/m);
     // the start time: measured in the page for this run, under the time the command took
     const start = await waitFigure('container-start', (f) => f.value !== null);
-    expect(start.text).toMatch(/^\d+(ms|\.\d\ds) last docker run → first output$/);
+    // this page's first run: said to be a cold one
+    expect(start.text).toMatch(/^\d+(ms|\.\d\ds) first docker run → first output: a cold run, run again for a warm one$/);
     expect(Number(start.value)).toBeGreaterThan(0);
     expect(Number(start.value)).toBeLessThan(60_000);
+    expect(await docker(page, 'docker run --rm busybox echo again', 90_000)).toMatch(/^again$/m);
+    const warm = await waitFigure('container-start', (f) => /last docker run/.test(f.text));
+    expect(warm.text).toMatch(/^\d+(ms|\.\d\ds) last docker run → first output$/);
     // the image: busybox as pulled into this VM, the size docker images shows
     const size = await waitFigure('image-size', (f) => f.value !== null);
     expect(size.text).toMatch(/^[\d.]+[kM]B busybox:latest image$/);

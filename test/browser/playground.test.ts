@@ -131,7 +131,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     await page.keyboard.type('# pulled later');
     await waitForScreen(page, /docker\$ pull hello-world # pulled later$/);
     await page.keyboard.press('Control+U');
-    await page.keyboard.type('docker run --r');
+    await page.keyboard.type('docker run --rm');
     await page.keyboard.press('Tab');
     await page.keyboard.type('bu');
     await page.keyboard.press('Tab');
@@ -219,6 +219,24 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     // BIOS, v86.wasm and the saved state (or without one: the kernel and initramfs)
     expect(cache.fromCache).toBeGreaterThanOrEqual(hasState() ? 3 : 4);
     await waitForScreen(page, AT_PROMPT);
+  }, 180_000);
+
+  it('says after a reload which containers were lost with the old VM', async () => {
+    screenshotOnFailure(page, 'playground-reload-lost');
+    await freshPrompt(page);
+    await docker(page, 'docker run -d --name lost-on-reload busybox sleep 600');
+    // the side panel lists it (and the page remembers what it listed)
+    await page.locator('#containers-list', { hasText: 'lost-on-reload' }).waitFor({ timeout: 30_000 });
+    await page.reload();
+    await waitReady(page);
+    await waitForScreen(page, AT_PROMPT);
+    const screen = await screenText(page);
+    expect(screen.replace(/\n/g, ' ')).toMatch(/The page was reloaded: this is a fresh VM, and the container of the last one is gone: lost-on-reload \(busybox, running\)\. Your pulled images are kept\./);
+    // said once: another reload with nothing running says nothing
+    await page.reload();
+    await waitReady(page);
+    await waitForScreen(page, AT_PROMPT);
+    expect(await screenText(page)).not.toMatch(/The page was reloaded/);
   }, 180_000);
 
   it('keeps pulled and tagged images across a reload (origin storage), and rmi removes them', async () => {

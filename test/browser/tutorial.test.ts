@@ -38,12 +38,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the tutorial page', () => {
     return page.locator('.dockyard-block').nth(i);
   }
 
-  async function run(code: string, timeoutMs = 120_000): Promise<string> {
+  async function run(code: string, timeoutMs = 120_000, want = 'done'): Promise<string> {
     const b = await block(code);
     await b.locator('button.dockyard-run').click();
     await page.waitForFunction((el) => el !== null && ['done', 'failed', 'error'].includes((el as HTMLElement).dataset.state ?? ''), await b.elementHandle(), { timeout: timeoutMs, polling: 200 });
     const out = (await b.locator('.dockyard-output').textContent()) ?? '';
-    expect(await b.getAttribute('data-state'), out).toBe('done');
+    expect(await b.getAttribute('data-state'), out).toBe(want);
     return out;
   }
 
@@ -74,6 +74,40 @@ describe.skipIf(!HAVE_CHROMIUM)('the tutorial page', () => {
     expect(failedRequests).toEqual([]);
   }, 300_000);
 
+  it('follows the article: layers and digests, its jenkins pull and what it answers here', async () => {
+    screenshotOnFailure(page, 'tutorial-article');
+    const history = await run('docker history busybox');
+    expect(history).toMatch(/^IMAGE +CREATED +CREATED BY +SIZE +COMMENT$/m);
+    expect(history).toMatch(/^[0-9a-f]{12}|^<missing>/m);
+    const ids = await run("docker image inspect -f '{{.Id}}' busybox\ndocker image inspect -f '{{.RepoDigests}}' busybox\ndocker image inspect -f '{{.RootFS.Layers}}' busybox");
+    expect(ids).toMatch(/^sha256:[0-9a-f]{64}$/m);
+    expect(ids).toMatch(/^\[busybox@sha256:[0-9a-f]{64}\]$/m);
+    expect(ids).toMatch(/^\[sha256:[0-9a-f]{64}( sha256:[0-9a-f]{64})*\]$/m);
+    // the article's own command: the page says what happens and Docker's answer is shown
+    const jenkins = await run('docker pull jenkins/jenkins:lts', 60_000, 'failed');
+    // no registry proxy here: the page says it cannot read Docker Hub (with one: no linux/386 image)
+    expect(jenkins).toMatch(/could not be read from this page|no matching manifest for linux\/386/);
+    const said = await page.locator('article').textContent();
+    expect(said).toContain('sudo apt-get install jenkins');
+    expect(said).toMatch(/Here that pull fails/);
+  }, 120_000);
+
+  it('shows one process as PID 1 inside the container and an ordinary process of the VM, and points to the VM shell', async () => {
+    screenshotOnFailure(page, 'tutorial-pid1');
+    const out = await run('docker run -d --name pid-demo busybox sleep 600\ndocker exec pid-demo ps\ndocker top pid-demo');
+    expect(out).toMatch(/^\s*1 root .*sleep 600$/m);
+    const top = /^root +(\d+) +\d+ .*sleep 600$/m.exec(out);
+    expect(top, out).not.toBeNull();
+    expect(Number(top![1])).toBeGreaterThan(1);
+    const link = page.locator('a[href="./#vm-shell"]');
+    expect(await link.textContent()).toMatch(/VM shell tab/);
+    await run('docker rm -f pid-demo');
+    // tables are never wrapped mid-word: a block's output keeps each line whole (and scrolls sideways)
+    const ps = await block('docker rm first-box\ndocker ps -a');
+    const wrap = await ps.locator('.dockyard-output').evaluate((e) => getComputedStyle(e).whiteSpace);
+    expect(wrap).toBe('pre');
+  }, 120_000);
+
   it('has a <dockyard-terminal> on the same VM that pulls its images and runs its command', async () => {
     screenshotOnFailure(page, 'tutorial-terminal');
     const el = page.locator('dockyard-terminal');
@@ -81,6 +115,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the tutorial page', () => {
     await el.getByRole('button', { name: /Start Docker/ }).click();
     const text = () => el.evaluate((e) => (e as HTMLElement & { screenText(): string }).screenText());
     await waitForMatch(text, /docker\$ docker ps -a\nCONTAINER ID[^]*docker\$ ?$/, 60_000);
+    // wide enough for docker's tables, whatever the page's column: it scrolls sideways instead of wrapping
+    expect(await el.evaluate((e) => (e as HTMLElement & { cols: number }).cols)).toBeGreaterThanOrEqual(110);
     expect(vmWorkers()).toHaveLength(1);
     await el.click();
     await page.keyboard.type('docker run --rm busybox echo from-the-element');

@@ -10,7 +10,8 @@ const dockyard = (args: string[], stdin: string | Uint8Array = '', home?: string
 
 /** Drives `dockyard` on a real pseudo-terminal (util-linux `script`), like a person at a TTY. */
 async function onTty(steps: Array<[waitFor: RegExp, type: string]>): Promise<{ screen: string; code: number | null | undefined }> {
-  const p = spawn('script', ['-qfec', `${process.execPath} ${join(root, 'bin/dockyard.mjs')}`, '/dev/null'], {
+  // a terminal of a known size (script's pty starts at 0x0)
+  const p = spawn('script', ['-qfec', `stty cols 100 rows 30; ${process.execPath} ${join(root, 'bin/dockyard.mjs')}`, '/dev/null'], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, COLUMNS: '100', LINES: '30', DOCKYARD_HOME: freshHome() },
@@ -40,7 +41,9 @@ describe('dockyard CLI', () => {
     const { screen, code } = await onTty([
       [/docker\$ /, 'run -it --rm busybox sh\r'],
       [/\/ # /, 'tty\r'],
-      [/\/dev\/pts\/\d+[\s\S]*\/ # /, 'exit\r'],
+      // the terminal's size reached the container's pty (sent while its setup was still running)
+      [/\/dev\/pts\/\d+[\s\S]*\/ # /, 'stty size\r'],
+      [/stty size\r*\n30 100\r*\n[\s\S]*\/ # /, 'exit\r'],
       [/docker\$ /, 'ps -a -q\r'],
       // Ctrl-C throws a half-typed line away (it once ran it), and exit leaves with a status
       [/docker\$ /, 'run --rm busybox echo half-typed'],

@@ -111,6 +111,8 @@ export function formatField(format: string, obj: Record<string, unknown>): strin
   if (!m) throw new Error(`template: only {{.Path.To.Field}} formats are supported: ${format}`);
   let v: unknown = obj;
   for (const k of m[1]!.slice(1).split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
+  // as Go's templates print them: a list of strings as [a b], anything else nested as JSON
+  if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) return `[${v.join(' ')}]`;
   return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '<no value>');
 }
 
