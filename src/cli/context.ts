@@ -36,6 +36,9 @@ export interface CliIO {
   writeFile?(path: string, data: Uint8Array): Promise<void>;
   /** a directory on the user's side as a build context (`docker build DIR`) */
   readContext?(path: string): Promise<ContextFile[]>;
+  /** `docker cp`: a path on the user's side as a tar (its name first), and a tar written out at one */
+  readArchive?(path: string): Promise<Uint8Array>;
+  writeArchive?(path: string, tar: Uint8Array): Promise<void>;
   /** aborts when the user presses Ctrl-C (a build stops and names nothing) */
   signal?: CancelSignal;
   /** the client's environment, for `-e NAME` without a value */

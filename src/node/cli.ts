@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArtifactError } from '../common/manifest.js';
 import type { CliIO, Ctx, Input, Terminal } from '../cli/context.js';
+import { tarOfPath, writeTarAt } from './archive.js';
 import { readContextDir } from './context-dir.js';
 import { execute, parseLine, plan, ShellSyntaxError, USAGE } from '../cli/interpreter.js';
 import { bundledRegistry, bundledThenRemote, remoteSource } from '../runtime/registry.js';
@@ -140,6 +141,8 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     readFile: async (p) => new Uint8Array(await readFile(p)),
     writeFile: (p, data) => writeFile(p, data),
     readContext: (p) => readContextDir(p),
+    readArchive: (p) => tarOfPath(p),
+    writeArchive: (p, tar) => writeTarAt(p, tar),
     env: process.env,
   };
   const c: Ctx = { d, io };

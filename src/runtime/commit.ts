@@ -3,6 +3,7 @@
 // tree, or kept as a new image layer.
 import type { PathStat } from '../common/store/host-store.js';
 import { readLayer, type LayerEntry } from '../common/store/layer.js';
+import { TarBuilder } from '../common/store/layer-write.js';
 import type { ImageConfig } from '../common/oci/types.js';
 import type { Containers } from './containers.js';
 import { parseRaw, DockerfileError } from './dockerfile.js';
@@ -123,4 +124,101 @@ export async function commit(containers: Containers, images: ImageStore, ref: st
   };
   delete (config as Partial<ImageConfig>).rootfs;
   return images.create({ ...(o.name !== undefined ? { name: o.name } : {}), parent, config, layers: empty ? [] : [tar] });
+}
+
+/**
+ * `docker cp CONTAINER:PATH -`: a tar of what is at `path` in the container
+ * (its image's tree with its writable layer over it), entries named from the
+ * path's last component; with path `/`, `docker export`'s whole tree.
+ */
+export async function archiveFrom(containers: Containers, images: ImageStore, ref: string, path: string): Promise<Uint8Array> {
+  const { container, tar } = await containers.layer(ref);
+  const out = await images.archive(container.snapshot || undefined, path, tar);
+  if (!out) throw new DockerError(`Could not find the file ${path} in container ${ref}`, 1);
+  return out;
+}
+
+/** `docker export`: the container's whole filesystem as one tar. */
+export function exportContainer(containers: Containers, images: ImageStore, ref: string): Promise<Uint8Array> {
+  return archiveFrom(containers, images, ref, '/');
+}
+
+/**
+ * `docker import`: a tarball (tar or tar.gz: `gunzip`ped by the caller) as a
+ * one-layer image, with `changes` applied to an empty config.
+ */
+export async function importImage(images: ImageStore, tar: Uint8Array, o: { name?: string; changes?: string[]; message?: string; source: string }): Promise<ImageRecord> {
+  const st: ConfigState = { config: {}, vars: new Map(), escape: '\\', cmdSet: false };
+  for (const change of o.changes ?? []) {
+    for (const r of parseRaw(change).instructions) {
+      if (!COMMIT_CHANGES.has(r.keyword)) throw new DockerError(`${r.keyword.toLowerCase()} is not a valid change command`);
+      applyConfig(st, r);
+    }
+  }
+  try {
+    readLayer(tar);
+  } catch (e) {
+    throw new DockerError(`archive/tar: invalid tar header: ${(e as Error).message}`);
+  }
+  const created = new Date().toISOString();
+  return images.create({
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    config: {
+      architecture: '386',
+      os: 'linux',
+      created,
+      config: st.config,
+      history: [{ created, created_by: '', comment: o.message ?? `Imported from ${o.source}` }],
+    },
+    layers: [tar],
+  });
+}
+
+/**
+ * `docker cp SRC CONTAINER:DEST`: `tar` (entries named from the source's
+ * last component, as docker cp sends them) unpacked in the running
+ * container by its own `tar` (an exec), into DEST when it is a directory,
+ * else as DEST. A stopped container's filesystem is mounted only while it
+ * runs here, so it is refused.
+ */
+export async function copyInto(containers: Containers, ref: string, dest: string, tar: Uint8Array): Promise<void> {
+  const c = await containers.find(ref);
+  if (c.status !== 'running') throw new DockerError(`copying into a stopped container is not supported by Dockyard: start ${ref} first (its filesystem is mounted only while it runs)`, 1);
+  const quiet = { stdout: () => {}, stderr: () => {} };
+  const isDir = await containers.exec(c.id, ['test', '-d', dest], {}, quiet).then((p) => p.exit);
+  let payload = tar;
+  let dir = dest;
+  if (isDir.exitCode !== 0) {
+    if (dest.endsWith('/')) throw new DockerError(`Could not find the file ${dest} in container ${ref}`, 1);
+    // the new name: the archive's top entry renamed
+    const slash = dest.replace(/\/+$/, '').lastIndexOf('/');
+    dir = slash <= 0 ? '/' : dest.slice(0, slash);
+    payload = renameTop(tar, dest.slice(slash + 1));
+  }
+  let err = '';
+  const p = await containers.exec(c.id, ['tar', '-x', '-f', '-', '-C', dir], { interactive: true }, { stdout: () => {}, stderr: (b) => (err += new TextDecoder().decode(b)) });
+  await p.write(payload);
+  await p.closeStdin();
+  const exit = await p.exit;
+  if (exit.exitCode !== 0) throw new DockerError(`copy into ${ref}:${dest}: ${err.trim() || `tar exited with ${exit.exitCode}`}`, 1);
+}
+
+function renameTop(tar: Uint8Array, name: string): Uint8Array {
+  const entries = readLayer(tar);
+  const top = entries[0]?.path.split('/')[0] ?? '';
+  const t = new TarBuilder();
+  const re = (p: string) => (p === top ? name : p.startsWith(`${top}/`) ? `${name}${p.slice(top.length)}` : p);
+  for (const e of entries) {
+    t.add({
+      path: re(e.path),
+      kind: e.kind,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      mtime: e.mtime,
+      ...(e.kind === 'file' ? { data: tar.subarray(e.data, e.data + e.size) } : {}),
+      ...(e.kind === 'symlink' ? { link: e.link } : e.kind === 'hardlink' ? { link: re(e.link) } : {}),
+    });
+  }
+  return t.finish();
 }

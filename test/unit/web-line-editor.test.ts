@@ -118,8 +118,8 @@ const cands = (line: string) => complete(line, DATA).candidates;
 describe('complete', () => {
   it('completes subcommands, with or without a leading docker', () => {
     expect(cands('docker ru')).toEqual(['run']);
-    expect(cands('im')).toEqual(['image', 'images']);
-    expect(cands('docker image ')).toEqual(['build', 'history', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag']);
+    expect(cands('im')).toEqual(['image', 'images', 'import']);
+    expect(cands('docker image ')).toEqual(['build', 'history', 'import', 'inspect', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag']);
     expect(cands('docker container l')).toEqual(['logs', 'ls']);
     expect(cands('docker container ls -')).toEqual(['--all', '--no-trunc', '--quiet', '-a', '-q']);
     expect(cands('d')).toEqual(['docker', 'diff']);

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Ctx } from '../../src/cli/context.js';
 import { execute, parseLine } from '../../src/cli/interpreter.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
+import { tarOfPath, writeTarAt } from '../../src/node/archive.js';
 import { readContextDir } from '../../src/node/context-dir.js';
 
 export interface Result {
@@ -26,6 +27,8 @@ export function dockerCli(dockyard: () => Dockyard, env: Record<string, string> 
         readFile: async (p) => new Uint8Array(readFileSync(p)),
         writeFile: async (p, data) => writeFileSync(p, data),
         readContext: (p) => readContextDir(p),
+        readArchive: (p) => tarOfPath(p),
+        writeArchive: (p, tar) => writeTarAt(p, tar),
         env,
       },
     };

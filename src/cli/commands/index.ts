@@ -4,6 +4,7 @@
 import type { CommandDef } from '../command.js';
 import { build } from './build.js';
 import { commit, diff } from './commit.js';
+import { cp, exportCmd, importCmd } from './cp.js';
 import { exec } from './exec.js';
 import { history } from './history.js';
 import { images } from './images.js';
@@ -56,6 +57,9 @@ export const COMMANDS: readonly CommandDef[] = [
   build,
   commit,
   diff,
+  cp,
+  exportCmd,
+  importCmd,
   imagePrune,
   systemDf,
   volumeLs,

@@ -1,0 +1,99 @@
+// docker cp both ways, docker export and docker import against the real
+// guest: round trips through the host's files and tar streams.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDockyard } from '../../src/node/cli.js';
+import { readLayer } from '../../src/common/store/layer.js';
+import { dockerCli } from './docker-cli.js';
+import type { Dockyard } from '../../src/runtime/dockyard.js';
+
+const root = inject('root');
+const workerPath = inject('workerPath');
+
+let d: Dockyard;
+let tmp: string;
+const docker = dockerCli(() => d);
+
+beforeAll(async () => {
+  d = await startDockyard(root, workerPath);
+  tmp = mkdtempSync(join(tmpdir(), 'dockyard-cp-'));
+}, 120_000);
+
+afterAll(async () => {
+  await d?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('docker cp', () => {
+  it('copies a file and a directory out of a stopped container, with modes and links', async () => {
+    const r = await docker(`run --name src busybox sh -c "mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b && chmod 600 /data/a && ln -s a /data/link"`);
+    expect(r.status).toBe(0);
+    expect((await docker(`cp src:/data/a ${join(tmp, 'a.txt')}`)).status).toBe(0);
+    expect(readFileSync(join(tmp, 'a.txt'), 'utf8')).toBe('one\n');
+    expect(statSync(join(tmp, 'a.txt')).mode & 0o777).toBe(0o600);
+    // into an existing directory: under the source's name
+    mkdirSync(join(tmp, 'into'));
+    expect((await docker(`cp src:/data ${join(tmp, 'into')}`)).status).toBe(0);
+    expect(readFileSync(join(tmp, 'into/data/sub/b'), 'utf8')).toBe('two\n');
+    expect(readlinkSync(join(tmp, 'into/data/link'))).toBe('a');
+    // a new name: the directory's contents under it
+    expect((await docker(`cp src:/data ${join(tmp, 'renamed')}`)).status).toBe(0);
+    expect(readFileSync(join(tmp, 'renamed/a'), 'utf8')).toBe('one\n');
+    // from the image's layers too (not in the writable layer)
+    expect((await docker(`cp src:/etc/passwd ${join(tmp, 'passwd')}`)).status).toBe(0);
+    expect(readFileSync(join(tmp, 'passwd'), 'utf8')).toMatch(/^root:x:0:0:/);
+  });
+
+  it('writes a tar stream with -', async () => {
+    const res = await docker('cp src:/data/sub -');
+    expect(res.status).toBe(0);
+    // the capture is text: this tar is all ASCII
+    const names = readLayer(new TextEncoder().encode(res.out)).map((e) => e.path);
+    expect(names).toEqual(['sub', 'sub/b']);
+  });
+
+  it('says when the path is not there', async () => {
+    const r = await docker(`cp src:/nope ${join(tmp, 'x')}`);
+    expect(r.status).toBe(1);
+    expect(r.err).toBe('Error response from daemon: Could not find the file /nope in container src\n');
+  });
+
+  it('copies host files into a running container', async () => {
+    mkdirSync(join(tmp, 'up/inner'), { recursive: true });
+    writeFileSync(join(tmp, 'up/inner/f.txt'), 'from the host\n');
+    writeFileSync(join(tmp, 'single.txt'), 'single\n');
+    expect((await docker('run -d --name dst busybox sleep 600')).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'up')} dst:/srv`)).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'single.txt')} dst:/tmp/renamed.txt`)).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'single.txt')} dst:/tmp/`)).status).toBe(0);
+    const r = await docker('exec dst sh -c "cat /srv/inner/f.txt /tmp/renamed.txt /tmp/single.txt"');
+    expect(r.out).toBe('from the host\nsingle\nsingle\n');
+    // and back out: the round trip gives the same bytes
+    expect((await docker(`cp dst:/srv/inner/f.txt ${join(tmp, 'back.txt')}`)).status).toBe(0);
+    expect(readFileSync(join(tmp, 'back.txt'), 'utf8')).toBe('from the host\n');
+    const stopped = await docker(`cp ${join(tmp, 'single.txt')} src:/tmp/`);
+    expect(stopped.status).toBe(1);
+    expect(stopped.err).toContain('copying into a stopped container is not supported by Dockyard');
+  });
+});
+
+describe('docker export and import', () => {
+  it('exports the whole filesystem, which imports as a one-layer image that runs', async () => {
+    const file = join(tmp, 'src.tar');
+    expect((await docker(`export -o ${file} src`)).status).toBe(0);
+    const entries = readLayer(new Uint8Array(readFileSync(file)));
+    const names = entries.map((e) => e.path);
+    expect(names).toContain('bin/sh');
+    expect(names).toContain('data/sub/b');
+    expect(names.some((n) => n.includes('.wh.'))).toBe(false);
+    const imp = await docker(`import -m "from a test" -c 'CMD ["cat", "/data/a"]' ${file} imported:v1`);
+    expect(imp.status).toBe(0);
+    expect(imp.out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect((await docker('run --rm imported:v1')).out).toBe('one\n');
+    const img = (await d.images.find('imported:v1'))!;
+    expect(img.layers.length).toBe(1);
+    expect((await docker('history imported:v1')).out).toContain('from a test');
+  });
+});
