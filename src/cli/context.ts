@@ -29,6 +29,8 @@ export interface CliIO {
   err(s: string | Uint8Array): void;
   /** present when the user sits at a terminal (`-t` needs one) */
   terminal?: Terminal;
+  /** false when output goes to a file or pipe though input is a terminal: progress then prints as lines */
+  outIsTerminal?: boolean;
   /** piped stdin for `run -i` / `exec -i` (one-shot CLI mode) */
   stdin?: Input;
   /** files on the user's side, for `load -i` / `save -o` / `--env-file` */

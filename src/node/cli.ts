@@ -144,6 +144,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     readArchive: (p) => tarOfPath(p),
     writeArchive: (p, tar) => writeTarAt(p, tar),
     env: process.env,
+    outIsTerminal: ctx.stdout === undefined && process.stdout.isTTY === true,
   };
   const c: Ctx = { d, io };
   try {

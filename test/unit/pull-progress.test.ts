@@ -8,9 +8,10 @@ import type { PullEvent } from '../../src/runtime/images.js';
 
 const term: Terminal = { cols: 80, rows: 24, setRaw: () => {}, onData: () => () => {}, onResize: () => () => {} };
 
-function printed(events: PullEvent[], tty: boolean): string {
+function printed(events: PullEvent[], tty: boolean, outIsTerminal?: boolean): string {
   let out = '';
-  const ctx: Ctx = { d: {} as Dockyard, io: { out: (s) => (out += String(s)), err: () => {}, ...(tty ? { terminal: term } : {}) } };
+  const io = { out: (s: string | Uint8Array) => (out += String(s)), err: () => {}, ...(tty ? { terminal: term } : {}), ...(outIsTerminal !== undefined ? { outIsTerminal } : {}) };
+  const ctx: Ctx = { d: {} as Dockyard, io };
   const print = pullPrinter(ctx, 'localhost:5000/app:1');
   for (const e of events) print(e);
   return out;
@@ -35,7 +36,8 @@ describe('pull progress', () => {
     expect(progressBar(10, 10)).toBe(`[${'='.repeat(50)}>]      10B/10B`);
   });
 
-  it('without a terminal: one line per status change, no download progress', () => {
+  it('without a terminal (or output to a file from one): one line per status change, no download progress', () => {
+    expect(printed(events, true, false)).toBe(printed(events, false));
     expect(printed(events, false)).toBe(
       '1: Pulling from app\naaaaaaaaaaaa: Pulling fs layer\nbbbbbbbbbbbb: Pulling fs layer\nbbbbbbbbbbbb: Verifying Checksum\naaaaaaaaaaaa: Pull complete\n',
     );

@@ -27,7 +27,7 @@ export function progressBar(current: number, total: number): string {
  * line of its own, the download's progress left out.
  */
 export function pullPrinter(ctx: Ctx, input: string): (e: PullEvent) => void {
-  const tty = ctx.io.terminal !== undefined;
+  const tty = ctx.io.terminal !== undefined && ctx.io.outIsTerminal !== false;
   const rows: string[] = [];
   const line = (id: string, text: string) => {
     const i = rows.indexOf(id);

@@ -5,7 +5,7 @@ import type { Parsed } from '../flags.js';
 
 /** Push progress as docker prints it (terminal: lines redrawn in place; otherwise one line per change). */
 function pushPrinter(ctx: Ctx): (e: PushEvent) => void {
-  const tty = ctx.io.terminal !== undefined;
+  const tty = ctx.io.terminal !== undefined && ctx.io.outIsTerminal !== false;
   const rows: string[] = [];
   const line = (id: string, text: string) => {
     const i = rows.indexOf(id);
