@@ -2,6 +2,7 @@
 // Debian's docker-registry with its upstream pointed at a second local
 // registry: pulls through it as the page's registryProxy, its CORS headers,
 // and what it serves once the upstream is gone.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,12 @@ describe.skipIf(!HAVE_REGISTRY)('docs/registry-proxy.yml, a pull-through cache',
     const rec = await pull('team/tool:1');
     expect(rec.name).toBe('docker.io/team/tool:1');
     expect(rec.architecture).toBe('386');
+    // the cache writes what it served to its storage as it streams it, finishing a moment
+    // after the client has it: wait for every blob before taking its upstream away
+    const blobs = [rec.manifest.digest, rec.config.digest, ...rec.layers.map((l) => l.digest)];
+    const stored = (d: string) => existsSync(join(cache.dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', d.slice(7, 9), d.slice(7), 'data'));
+    for (const deadline = Date.now() + 15_000; !blobs.every(stored) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    expect(blobs.filter((d) => !stored(d))).toEqual([]);
     await upstream.stop();
     // the upstream is gone: the tag and every blob come from the cache
     const again = await pull('team/tool:1');
