@@ -10,6 +10,7 @@ import { startDockyard } from '../../src/node/cli.js';
 import { readLayer } from '../../src/common/store/layer.js';
 import { readTar } from '../../src/common/tar.js';
 import { dockerCli } from './docker-cli.js';
+import { dockyardProcess } from './dockyard-process.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 
 const root = inject('root');
@@ -188,6 +189,25 @@ describe('docker build', () => {
     expect(r.err.endsWith('ERROR: failed to solve: process "/bin/sh -c echo out; exit 3" did not complete successfully: exit code: 3\n')).toBe(true);
     expect(await d.images.find('failed:1')).toBeUndefined();
     expect((await docker('ps -a -q')).out).toBe('');
+  });
+
+  it('fails cleanly when a RUN fills the writable layer, and builds again after', async () => {
+    const dir = context('full', { Dockerfile: 'FROM busybox\nRUN dd if=/dev/zero of=/big bs=1M count=200\n' });
+    const r = await docker(`build -t full:1 ${dir}`);
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/No space left on device/);
+    expect(r.err).toMatch(/ERROR: failed to solve: process "\/bin\/sh -c dd if=\/dev\/zero of=\/big bs=1M count=200" did not complete successfully: exit code: 1\n$/);
+    expect(await d.images.find('full:1')).toBeUndefined();
+    expect((await docker('ps -a -q')).out).toBe('');
+    const ok = context('after-full', { Dockerfile: 'FROM busybox\nRUN echo fine > /f\n' });
+    expect((await docker(`build -q ${ok}`)).status).toBe(0);
+  });
+
+  it('takes a Dockerfile on stdin in the dockyard CLI (docker build -)', async () => {
+    const r = await dockyardProcess(root, ['build', '-t', 'fromstdin:1', '-'], 'FROM busybox\nRUN echo piped > /p\nCMD ["cat", "/p"]\n');
+    expect(r.stderr).toMatch(/#\d+ \[2\/2\] RUN echo piped > \/p\n/);
+    expect(r.stderr).toMatch(/naming to docker\.io\/library\/fromstdin:1 done/);
+    expect(r.code).toBe(0);
   });
 
   it('refuses bad Dockerfiles and missing sources with BuildKit messages', async () => {
