@@ -6,6 +6,8 @@ import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
 import { ARTIFACTS, MANIFEST_FILE, REGISTRY_DIR, parseManifest } from '../src/common/manifest.js';
+import { CATALOG_REGISTRY_DIR } from '../src/common/catalog.js';
+import { currentCatalog } from '../src/node/catalog.js';
 import { v86Version, v86WasmPath } from '../src/node/v86.js';
 import { mirrorDir, readMirror } from './mirror-registry.js';
 
@@ -79,16 +81,23 @@ export function dockyardAssets(root: string): Plugin {
       info += `export const artifactUrls = {\n${ARTIFACTS.map((a) => `  ${JSON.stringify(a.name)}: ${url(a.file)},\n`).join('')}};\n`;
       info += `export const stateUrl = ${state ? url(state.file) : 'undefined'};\n`;
       // the dev server serves images/dist only: mirrored images need `npm run build`
+      // the catalog (debian, python: `npm run catalog`, cached) when this machine has built it:
+      // its layouts go beside the bundled ones, fetched only when pulled
+      const catalog = serving ? undefined : currentCatalog();
+      info += `export const catalogManifest = ${catalog ? JSON.stringify(catalog.manifest) : 'undefined'};\n`;
       if (serving) return `${info}export const registryBase = ${url(`${REGISTRY_DIR}/`)};\nexport const mirrorRegistry = {};\n`;
       const bundled = Object.keys(parseManifest(readFileSync(join(dist, MANIFEST_FILE), 'utf8')).registry ?? {});
       const mirror = readMirror(mirrorDir(root), bundled);
       for (const rel of mirror.files) this.emitFile({ type: 'asset', fileName: `${REGISTRY_DIR}/${rel}`, source: readFileSync(join(mirror.dir, rel)) });
       info += `export const mirrorRegistry = ${JSON.stringify(mirror.entries)};\n`;
       let anchor: { ref: string; depth: number } | undefined;
-      for (const file of filesUnder(registry)) {
-        const rel = posix(relative(registry, file));
-        const ref = this.emitFile({ type: 'asset', fileName: `${REGISTRY_DIR}/${rel}`, source: readFileSync(file) });
-        anchor ??= { ref, depth: rel.split('/').length - 1 };
+      const trees = [registry, ...(catalog ? [join(catalog.dir, CATALOG_REGISTRY_DIR)] : [])];
+      for (const tree of trees) {
+        for (const file of filesUnder(tree)) {
+          const rel = posix(relative(tree, file));
+          const ref = this.emitFile({ type: 'asset', fileName: `${REGISTRY_DIR}/${rel}`, source: readFileSync(file) });
+          if (tree === registry) anchor ??= { ref, depth: rel.split('/').length - 1 };
+        }
       }
       if (!anchor) this.error(`no bundled registry under ${registry}: run \`npm run images\``);
       return `${info}export const registryBase = new URL('${'../'.repeat(anchor.depth) || './'}', import.meta.ROLLUP_FILE_URL_${anchor.ref}).href;\n`;

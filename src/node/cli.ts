@@ -17,6 +17,7 @@ import { fileCredentials, insecureRegistries } from './docker-config.js';
 import { mirrorCommand } from './mirror-command.js';
 import { Dockyard } from '../runtime/dockyard.js';
 import type { WatchdogOptions } from '../runtime/watchdog.js';
+import { withCatalog } from './catalog.js';
 import { bootNodeVm } from './vm-host.js';
 
 export interface CliContext {
@@ -46,7 +47,8 @@ export async function startDockyard(root: string, workerPath: string, o: { watch
   const store = { kind: 'dir', path: home } as const;
   const { vm, boot, manifest } = await bootNodeVm({ root, workerPath, store });
   const dir = registryDir(root);
-  const bundled = bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined));
+  // the catalog (debian, python) comes from `npm run catalog`'s cache when it has been built
+  const bundled = withCatalog(bundledRegistry(manifest, (rel) => readFile(join(dir, rel)).then((b) => new Uint8Array(b), () => undefined)));
   const registries = new Registries(fileCredentials(home), { insecure: await insecureRegistries(home) });
   // a guest that stops answering is replaced by a fresh VM
   const reboot = () => bootNodeVm({ root, workerPath, store });

@@ -10,6 +10,8 @@ declare module 'virtual:dockyard-build' {
   export const v86Version: string;
   /** images `dockyard mirror` copied for this site, beside the bundled ones: repository → its index.json's sha256 and size */
   export const mirrorRegistry: Record<string, { index: string; size: number }>;
+  /** the catalog build's catalog.json, when `npm run build` found one (src/common/catalog.ts) */
+  export const catalogManifest: import('../common/catalog.js').CatalogManifest | undefined;
   /** the saved guest state (manifest.state.file), when the build has one */
   export const stateUrl: string | undefined;
 }
