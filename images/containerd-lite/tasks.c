@@ -92,6 +92,7 @@ struct setup {
 	int st_r, con_r;      /* the status pipe; the console socket (tty), or -1 */
 	bool con_open, failed;
 	struct cl_error cerr; /* why, once failed */
+	bool killed;          /* failed: answered as a process SIGKILLed, not an error */
 	uint64_t deadline;
 	uint32_t start_req;   /* task.start: answered with the pid once set up */
 	bool exited;          /* reaped before its setup ended: status */
@@ -548,7 +549,11 @@ again:
 		if (t->c != c)
 			continue;
 		if (t->setup) {
-			/* Not started yet: it never will be. */
+			/* Not started yet: it never will be. An exec's request is
+			 * answered as if its process had run and been killed
+			 * with the container (as an exec that had started is);
+			 * a start fails. */
+			t->setup->killed = t->is_exec;
 			if (setup_fail(t, ECANCELED, "the container was removed during its start", &e) < 0)
 				cl_log("%s", e.msg);
 			goto again;
@@ -1292,7 +1297,14 @@ static int setup_end(struct cl_task *t, bool eof, struct cl_error *err)
 			close(t->master);
 		if (t->mnt_ns >= 0)
 			close(t->mnt_ns);
-		if (answer)
+		if (answer && s->killed) {
+			cleanup_attrbuf struct cl_attrbuf b = { 0 };
+
+			if (cl_attrbuf_add_u64(&b, "exit_code", 128 + SIGKILL) < 0)
+				ret = cl_fail(err, ENOMEM, "build exit response");
+			else
+				ret = cl_reply(answer, &b, err);
+		} else if (answer)
 			ret = cl_channel_send_error(cl_host, answer, &s->cerr, err);
 		free(s);
 		task_free(t);

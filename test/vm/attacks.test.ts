@@ -384,4 +384,21 @@ describe('the daemon waits on a setup with a deadline', () => {
     expect(names((await docker('ps -a')).out)).not.toContain('doomed');
     await daemonServes();
   }, 60_000);
+
+  it('an exec still setting up when its container is force-removed ends as a killed process (137)', async () => {
+    const run = await docker('run -d --name gone-with-it busybox sleep 600');
+    const id = run.out.trim();
+    const freeze = (on: number) => d.call(request(Op.SysExec, { arg: ['/bin/sh', '-c', `echo ${on} > /sys/fs/cgroup/containers/${id}/cgroup.freeze`] }));
+    expect((await freeze(1)).exit_code).toBe('0');
+    let settled = false;
+    const pending = within(20_000, 'exec gone-with-it echo never').finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(settled).toBe(false);
+    expect((await within(5000, 'rm -f gone-with-it')).status).toBe(0);
+    const r = await pending;
+    expect(r.status).toBe(137);
+    expect(r.out).toBe('');
+    expect(names((await docker('ps -a')).out)).not.toContain('gone-with-it');
+    await daemonServes();
+  }, 60_000);
 });
