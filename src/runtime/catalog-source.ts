@@ -37,6 +37,16 @@ export function withCatalog(bundled: Bundled, built: BuiltCatalog | undefined): 
   return {
     has: (ref) => bundled.has(ref) || ours(ref),
     runnable: [...(bundled.runnable ?? []), ...builtNames],
+    describe(name) {
+      const own = bundled.describe?.(name);
+      if (own !== undefined) return own;
+      const repo = name.includes('/') ? `docker.io/${name}` : `docker.io/library/${name}`;
+      const img = catalogImage(repo);
+      const entry = built?.manifest.images[repo];
+      if (img === undefined || entry === undefined) return undefined;
+      const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+      return `${img.description}; :${entry.tags.join(' :')}; ${mb(entry.compressed)} compressed, ${mb(entry.unpacked)} unpacked`;
+    },
     async resolve(ref, signal) {
       if (bundled.has(ref) || !ours(ref)) return bundled.resolve(ref, signal);
       const none = NO_386[repoOf(ref)];

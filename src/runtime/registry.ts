@@ -37,6 +37,8 @@ export interface ImageSource {
   resolve(ref: Reference, signal?: AbortSignal): Promise<Resolved>;
   /** Images that run here, for the error of one that doesn't (`busybox`, `hello-world`). */
   readonly runnable?: readonly string[];
+  /** One line about a runnable image (`docker search` offline): what it is, its size. */
+  describe?(name: string): string | undefined;
 }
 
 /** Relative path of a layout file under the registry base. */
@@ -123,6 +125,7 @@ export function remoteSource(client: DistributionClient): ImageSource {
 export function bundledThenRemote(bundled: ImageSource & { has(ref: Reference): boolean }, remote: ImageSource): ImageSource {
   return {
     runnable: bundled.runnable ?? [],
+    ...(bundled.describe ? { describe: (name: string) => bundled.describe?.(name) } : {}),
     async resolve(ref, signal) {
       if (!bundled.has(ref)) return remote.resolve(ref, signal);
       try {

@@ -68,6 +68,9 @@ describe('the catalog as a registry source', () => {
     expect(r.desc.digest).toBe(`sha256:${hex}`);
     expect(new TextDecoder().decode(r.bytes)).toBe(manifest);
     expect(src.runnable).toEqual(['debian']);
+    // what `docker search` shows offline
+    expect(src.describe?.('debian')).toMatch(/^Debian 12 \(bookworm\) minbase.*; :bookworm-slim; 0\.0 MB compressed, 0\.0 MB unpacked$/);
+    expect(src.describe?.('busybox')).toBeUndefined();
   });
 
   it('refuses an index.json that catalog.json does not name', async () => {

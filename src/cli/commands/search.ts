@@ -59,7 +59,7 @@ async function searchHub(ctx: Ctx, p: Parsed): Promise<number> {
     const t = term.toLowerCase();
     results = (ctx.d.registry.runnable ?? [])
       .filter((n) => n.includes(t))
-      .map((name) => ({ name, description: 'Bundled with Dockyard: linux/386, offline', stars: 0, official: !name.includes('/') }));
+      .map((name) => ({ name, description: ctx.d.registry.describe?.(name) ?? 'Bundled with Dockyard: linux/386, offline', stars: 0, official: !name.includes('/') }));
   }
   const rows = results.filter(keep).slice(0, limit);
   const noTrunc = bool(p, 'no-trunc');
