@@ -318,6 +318,8 @@ export async function build(b: Builder, context: ContextFile[], o: BuildOptions,
 }
 
 const LAYER_STEPS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
+/** `--link` is accepted (layers here are independent of their parent anyway); these are not. */
+const UNSUPPORTED_FLAGS = new Set(['RUN --mount', 'RUN --network', 'RUN --security', 'COPY --parents', 'COPY --exclude', 'ADD --exclude', 'ADD --checksum', 'ADD --keep-git-dir']);
 
 function argPairs(r: Raw, escape: string): Array<[string, string | undefined]> {
   return words(r.rest, escape).map((kv) => {
@@ -447,6 +449,10 @@ async function runStep(
 ): Promise<void> {
   const cfg = state.st.config;
   const x = (t: string) => expand(t, state.st.vars, df.escape, r.line);
+  // flags the reference has that Dockyard does not do: refused, never silently ignored
+  for (const [name] of r.flags) {
+    if (UNSUPPORTED_FLAGS.has(`${r.keyword} --${name}`)) throw new BuildError(`${r.keyword} --${name} is not supported by Dockyard`);
+  }
   if (r.keyword === 'WORKDIR') {
     applyConfig(state.st, r);
     const dir = cfg.WorkingDir!;

@@ -546,6 +546,29 @@ export class ImageStore {
    * image shares) and its blobs. A container's chain is never touched: the
    * caller removes an image's data only when no container uses it.
    */
+  /**
+   * `docker builder prune`: forgets every build cache step and removes the
+   * layers and blobs no image uses; returns the bytes of the layers removed.
+   */
+  async pruneBuildCache(): Promise<number> {
+    const cache = (await this.all()).filter((r) => r.name.startsWith(BUILD_CACHE));
+    for (const r of cache) await this.change(() => this.store.imageRemove(r.name));
+    const have = new Set(await this.store.snapshotList());
+    let reclaimed = 0;
+    // the longest chains first: a snapshot goes only after those built on it
+    for (const r of cache.sort((a, b) => b.chainIds.length - a.chainIds.length)) {
+      const keep = new Set((await this.all()).flatMap((x) => x.chainIds));
+      for (const key of [...r.chainIds].reverse()) {
+        if (keep.has(key)) break;
+        if (!have.has(key)) continue;
+        reclaimed += (await this.store.snapshotStat(key))?.size ?? 0;
+        have.delete(key);
+      }
+      await this.collect(r);
+    }
+    return reclaimed;
+  }
+
   private async collect(img: ImageRecord): Promise<void> {
     const others = await this.all();
     const keep = new Set(others.flatMap((r) => r.chainIds));

@@ -210,6 +210,17 @@ describe('docker build', () => {
     expect(r.code).toBe(0);
   });
 
+  it('docker builder prune drops the cache: the next build runs every step again, built images still run', async () => {
+    const r = await docker('builder prune -f');
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/^Total:\t\d+(\.\d+)?[kM]?B\n$/);
+    expect(r.out).not.toBe('Total:\t0B\n');
+    expect((await docker('run --rm multi:1')).out).toBe('hey from the build stage\n');
+    const again = await docker(`build -t multi:1 --build-arg GREETING=hey ${app}`);
+    expect(again.err).not.toMatch(/\] (RUN|COPY) .*\n#\d+ CACHED/);
+    expect((await docker('run --rm multi:1')).out).toBe('hey from the build stage\n');
+  });
+
   it('refuses bad Dockerfiles and missing sources with BuildKit messages', async () => {
     const bad = context('bad', { Dockerfile: 'FROM busybox\nRUNN echo\n' });
     const r = await docker(`build ${bad}`);
@@ -219,6 +230,10 @@ describe('docker build', () => {
     const m = await docker(`build ${missing}`);
     expect(m.status).toBe(1);
     expect(m.err).toContain('ERROR: failed to solve: failed to compute cache key: failed to calculate checksum of ref: "/nope.txt": not found\n');
+    const mount = context('mount', { Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/c true\n' });
+    const u = await docker(`build ${mount}`);
+    expect(u.status).toBe(1);
+    expect(u.err).toContain('ERROR: failed to solve: RUN --mount is not supported by Dockyard\n');
     const t = await docker(`build --target nosuch ${missing}`);
     expect(t.err).toContain('ERROR: failed to solve: target stage "nosuch" could not be found\n');
   });

@@ -3,6 +3,7 @@
 // in this directory and one line here.
 import type { CommandDef } from '../command.js';
 import { build } from './build.js';
+import { builderPrune } from './builder.js';
 import { commit, diff } from './commit.js';
 import { cp, exportCmd, importCmd } from './cp.js';
 import { exec } from './exec.js';
@@ -55,6 +56,7 @@ export const COMMANDS: readonly CommandDef[] = [
   containerInspect,
   history,
   build,
+  builderPrune,
   commit,
   diff,
   cp,
