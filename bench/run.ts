@@ -15,6 +15,7 @@ import type { Dockyard } from '../src/runtime/dockyard.js';
 import { build } from '../src/runtime/build.js';
 import { readContextDir } from '../src/node/context-dir.js';
 import { Op, request } from '../src/common/protocol/ops.js';
+import { portFigures } from './ports.js';
 import { chromium } from 'playwright-core';
 import { serveStatic } from '../test/browser/static-server.js';
 import { waitReady } from '../test/browser/page-helpers.js';
@@ -189,6 +190,9 @@ results.bare_exec_minstr = round(median(bareInstr));
   }
   results.stdout_mb_s = round(median(rates));
 }
+
+// published ports: a host HTTP client to busybox httpd in a container
+Object.assign(results, await portFigures(d));
 
 // memory per idle container and 50 detached containers
 async function memAvailableKb(): Promise<number> {

@@ -17,6 +17,8 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "mounts.h"
+#include "network.h"
+#include "ports.h"
 #include "snapshots.h"
 #include "sha256.h"
 #include "sysinfo.h"
@@ -258,6 +260,7 @@ int cl_container_destroy(struct cl_container *c, struct cl_error *err)
 			break;
 		}
 	cl_tasks_detach(c);
+	cl_net_forget(c);
 	cl_cgroup_remove(c->id);
 	share_log_budget();
 	/* Followers still get their answer. */
@@ -704,6 +707,12 @@ static int op_cancel(const struct cl_request *req, struct cl_attrbuf *resp, stru
 	(void)resp;
 	if (cl_arg_u64(&req->attrs, "cancel", "req", 0, &id, err) < 0)
 		return cl_error_ret(err);
+	{
+		int ret;
+
+		if (cl_ports_cancel((uint32_t)id, err, &ret))
+			return ret;
+	}
 	for (struct cl_container *c = cl_containers; c; c = c->next)
 		for (struct cl_follower **p = &c->followers; *p; p = &(*p)->next)
 			if ((*p)->req == id) {

@@ -6,7 +6,7 @@
 
 #include "error.h"
 
-#define CL_LOOP_MAX 256
+#define CL_LOOP_MAX 384
 
 /* A negative return stops the loop with err (the daemon exits). */
 typedef int (*cl_watch_fn)(void *ctx, int fd, short revents, struct cl_error *err);

@@ -23,6 +23,8 @@
 #include "io.h"
 #include "loop.h"
 #include "netns.h"
+#include "network.h"
+#include "ports.h"
 #include "ops.h"
 #include "sysinfo.h"
 #include "tasks.h"
@@ -272,8 +274,13 @@ static int on_message(void *ctx, struct cl_channel *ch, const struct cl_message 
 		return cl_ops_handle_request(ch, m, err);
 	case CL_PING:
 		return cl_channel_send_message(ch, CL_PONG, 0, m->id, m->data, m->len, err);
-	case CL_STREAM:
+	case CL_STREAM: {
+		int ret;
+
+		if (cl_ports_on_stream(m->id, m->stream, m->data, m->len, err, &ret))
+			return ret;
 		return cl_tasks_on_stream(m->id, m->stream, m->data, m->len, err);
+	}
 	default:
 		cl_log("frame type %u (id %" PRIu32 ") is not for the guest: ignored", m->type, m->id);
 		return 0;
@@ -355,6 +362,7 @@ static int serve(const struct options *o, struct cl_error *err)
 	if (ret < 0)
 		return ret;
 	cl_netns_start(o->netns_pool);
+	cl_networks_init();
 	ret = cl_loop_watch(fd, POLLIN, on_channel, &ch, err);
 	if (ret < 0)
 		return ret;

@@ -11,6 +11,8 @@
 #include "sysinfo.h"
 #include "tasks.h"
 #include "volumes.h"
+#include "network.h"
+#include "ports.h"
 
 struct cl_channel *cl_host;
 
@@ -70,6 +72,7 @@ static const struct cl_op *const op_tables[] = {
 	cl_core_ops,
 	cl_container_ops, cl_task_ops, cl_volume_ops, cl_rwlayer_ops,
 	cl_sys_ops,
+	cl_network_ops, cl_port_ops,
 };
 
 static const struct cl_op *find_op(const struct cl_attr *name)

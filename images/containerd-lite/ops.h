@@ -1,7 +1,8 @@
 /* REQUEST handling: an op table maps the `op` attr to a handler. The
  * tables: cl_core_ops (echo, info; ops.c), cl_container_ops (containers.c),
  * cl_task_ops (tasks.c), cl_volume_ops (volumes.c), cl_rwlayer_ops
- * (rwlayer.c: container.diff), cl_sys_ops (sys.c). To
+ * (rwlayer.c: container.diff), cl_sys_ops (sys.c), cl_network_ops
+ * (network.c), cl_port_ops (ports.c). To
  * add an op, add it to its module's table (terminated by { NULL, NULL }) and
  * to PROTOCOL.md; a new module's table goes into op_tables in ops.c. */
 #ifndef CL_OPS_H

@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "mounts.h"
 #include "netns.h"
+#include "network.h"
 #include "openat2.h"
 #include "snapshots.h"
 #include "users.h"
@@ -413,6 +414,9 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 		close(t->master);
 	}
 	if (c) {
+		/* its addresses are free again, and the DNS socket no longer
+		 * holds the namespace */
+		cl_net_stop(c);
 		oom = cl_cgroup_oom_kills(c->id) > t->oom_base;
 		for (size_t i = 0; i < t->nstop && ret == 0; i++) {
 			cleanup_attrbuf struct cl_attrbuf s = { 0 };
@@ -661,6 +665,7 @@ struct child {
 	int stdio[3];
 	int ns[5]; /* exec: ipc uts net pid mnt */
 	int netns; /* container: a network namespace made ahead (netns.h), or -1 */
+	bool host_net; /* container: `--network host`, the VM's namespace */
 	struct cl_rootfs rootfs;
 	const char *hostname, *cwd, *user;
 	char **argv, **env;
@@ -1023,7 +1028,7 @@ __attribute__((noreturn)) static void child_main(struct child *x)
 	/* First: sysfs, mounted below, shows the mounter's namespace. */
 	if (x->netns >= 0 && setns(x->netns, CLONE_NEWNET) < 0)
 		cl_fail(&err, errno, "join network namespace"), child_fail(x, &err);
-	if (x->netns < 0 && cl_loopback_up(&err) < 0)
+	if (x->netns < 0 && !x->host_net && cl_loopback_up(&err) < 0)
 		child_fail(x, &err);
 	if (cl_rootfs_setup(&x->rootfs, &err) < 0)
 		child_fail(x, &err);
@@ -1190,7 +1195,7 @@ static int start_child(struct child *x, pid_t *pid_out, int *mnt_ns, struct cl_e
 	else
 		pid = (pid_t)syscall(SYS_clone,
 				     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-					     (x->netns < 0 ? CLONE_NEWNET : 0) | SIGCHLD,
+					     (x->netns < 0 && !x->host_net ? CLONE_NEWNET : 0) | SIGCHLD,
 				     0, 0, 0, 0);
 	if (pid == 0)
 		child_main(x);
@@ -1287,6 +1292,9 @@ static int setup_end(struct cl_task *t, bool eof, struct cl_error *err)
 	if (s->failed) {
 		if (t->pid > 0 && !s->exited)
 			kill_reap(t->pid);
+		/* a main task that did not start holds no address */
+		if (!t->is_exec && t->c)
+			cl_net_stop(t->c);
 		unlink_task(t);
 		close_stdin(t);
 		if (t->out_fd >= 0 && t->out_fd != t->master)
@@ -1391,8 +1399,8 @@ static int on_setup_fd(void *ctx, int fd, short rev, struct cl_error *err)
  * starts it; its setup ends in the loop (setup_end), which answers
  * start_req (task.start) or, on failure, req. Each fd is a cleanup_close
  * variable until the task or the child owns it. */
-static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req, uint32_t start_req,
-		 struct cl_error *err)
+static int spawn_task(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req,
+		      uint32_t start_req, struct cl_error *err)
 {
 	cleanup_free char **argv = NULL, **env = NULL;
 	cleanup_free char *lower = NULL, *strs = NULL;
@@ -1447,7 +1455,8 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 
 		snprintf(def, sizeof def, "%.12s", c->id);
 		lower = malloc(CL_PATH_MAX);
-		mounts = calloc(MAX_MOUNTS, sizeof *mounts);
+		/* and /etc/hosts, /etc/resolv.conf, /etc/hostname (network.h) */
+		mounts = calloc(MAX_MOUNTS + 3, sizeof *mounts);
 		strs = malloc(64 * 1024);
 		if (!lower || !mounts || !strs)
 			return cl_fail(err, ENOMEM, "task");
@@ -1463,9 +1472,11 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		x.hostname = hostname[0] ? hostname : def;
 		x.rootfs = (struct cl_rootfs){ .rootfs = rootfs, .lowerdir = lower, .upper = upper, .work = work,
 					       .mounts = mounts, .nmounts = x.rootfs.nmounts };
-		if (cl_cgroup_create(c->id, memory, pids, &procs, err) < 0)
+		if (cl_cgroup_create(c->id, memory, pids, &procs, err) < 0 ||
+		    cl_net_start(c, x.hostname, &netns, &x.host_net, mounts, &x.rootfs.nmounts, err) < 0)
 			return cl_error_ret(err);
-		netns = cl_netns_take();
+		if (netns < 0 && !x.host_net)
+			netns = cl_netns_take();
 		oom_base = cl_cgroup_oom_kills(c->id);
 	} else {
 		int *ns[5] = { &ns_ipc, &ns_uts, &ns_net, &ns_pid, &ns_mnt };
@@ -1526,6 +1537,17 @@ static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec,
 		return cl_error_ret(err);
 	}
 	return 0;
+}
+
+static int spawn(struct cl_container *c, const struct cl_attrs *a, bool is_exec, uint32_t req, uint32_t start_req,
+		 struct cl_error *err)
+{
+	int ret = spawn_task(c, a, is_exec, req, start_req, err);
+
+	/* a main task that did not start holds no address */
+	if (ret < 0 && !is_exec && c->status != CL_RUNNING)
+		cl_net_stop(c);
+	return ret;
 }
 
 /* --- ops -------------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "loop.h"
 #include "ops.h"
+#include "ports.h"
 
 /* Blocks SIGCHLD, watches a signalfd for it, sets the stop timer. Call
  * before anything forks. */
@@ -29,12 +30,13 @@ int cl_tasks_init(struct cl_error *err);
  * request's stdin un-credited (STREAM_CREDIT, PROTOCOL.md). */
 #define CL_STDIN_QUEUE (256u * 1024)
 
-/* Watches a task may hold (stdout, stderr, stdin; one master with a tty),
+/* Watches a task may hold (stdout, stderr, stdin, one master with a tty; a
+ * main task on a network also its DNS socket, network.h),
  * and the loop's watches that are not tasks' (the channel, the SIGCHLD
- * signalfd, the netns helper): spawn() refuses a task the loop has no room
+ * signalfd, the netns helper, published-port connections): spawn() refuses a task the loop has no room
  * for, so that no watch of a running task can fail later. */
-#define CL_TASK_WATCHES 3
-#define CL_LOOP_OTHERS 4
+#define CL_TASK_WATCHES 4
+#define CL_LOOP_OTHERS (4 + CL_PORTS_MAX)
 #define CL_TASKS_MAX ((CL_LOOP_MAX - CL_LOOP_OTHERS) / CL_TASK_WATCHES)
 
 /* STREAM frames from the host: stdin (stream 0) of the task run by request

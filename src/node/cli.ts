@@ -2,6 +2,7 @@
 //   dockyard <docker args>        one command in a fresh VM
 //   dockyard < script             docker commands one per line, one VM
 //   dockyard                      (on a TTY) an interactive docker prompt
+import { TcpPublisher } from './ports.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { homedir } from 'node:os';
@@ -52,7 +53,9 @@ export async function startDockyard(root: string, workerPath: string, o: { watch
   const registries = new Registries(fileCredentials(home), { insecure: await insecureRegistries(home) });
   // a guest that stops answering is replaced by a fresh VM
   const reboot = () => bootNodeVm({ root, workerPath, store });
-  return new Dockyard(vm, boot, bundledThenRemote(bundled, remoteSource(registries.client)), reboot, o.watchdog, registries);
+  const d = new Dockyard(vm, boot, bundledThenRemote(bundled, remoteSource(registries.client)), reboot, o.watchdog, registries);
+  d.containers.publisher = new TcpPublisher();
+  return d;
 }
 
 function nodeTerminal(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Terminal {

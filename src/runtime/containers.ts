@@ -7,6 +7,8 @@ import { randomId, randomName } from './names.js';
 import { mergeArgs, mergeEnv, parseTmpfs, parseVolume, type MountSpec } from './spec.js';
 import type { VmBackend } from './backend.js';
 import type { WireAttrs } from '../common/vm-api.js';
+import type { Networks } from './networks.js';
+import { exposedBindings, parsePublish, type PortBinding, type PortPublisher, type PortSink, type PortStream } from './ports.js';
 
 export interface RunOptions {
   image: string;
@@ -28,6 +30,16 @@ export interface RunOptions {
   tmpfs?: string[];
   /** `--restart`: no, always, unless-stopped, on-failure[:N] */
   restart?: string;
+  /** `--network`: bridge (default), none, host, container:NAME, or a user network */
+  network?: string;
+  /** `--network-alias` (user networks only) */
+  networkAliases?: string[];
+  /** `--add-host NAME:IP` (IP may be `host-gateway`) */
+  addHosts?: string[];
+  /** `-p` specs */
+  publish?: string[];
+  /** `-P`: the image's EXPOSEd ports on free host ports */
+  publishAll?: boolean;
 }
 
 export interface Output {
@@ -73,6 +85,11 @@ export interface ContainerInfo {
   snapshot: string;
   /** its config as `docker commit` keeps it: the image's with the run's changes */
   config: RunConfig;
+  /** `--network` as given: bridge, none, host, container:ID or a network's name */
+  networkMode: string;
+  hostname: string;
+  /** published ports: as bound while it runs (host ports chosen), else as asked */
+  ports: PortBinding[];
   /** created with -t / -i (what `start -a` / `start -i` attach) */
   tty: boolean;
   interactive: boolean;
@@ -144,6 +161,9 @@ interface ContainerRecord {
   tty?: boolean;
   interactive?: boolean;
   restart?: string;
+  networkMode?: string;
+  hostname?: string;
+  ports?: PortBinding[];
 }
 
 const enc = new TextEncoder();
@@ -189,12 +209,31 @@ function commitConfig(image: RunConfig, o: RunOptions, env: string[]): RunConfig
   return cfg;
 }
 
+/** `--add-host NAME:IP` (IPv4 or `host-gateway`), as docker validates it. */
+export function checkAddHost(h: string): string {
+  const colon = h.indexOf(':');
+  const name = h.slice(0, colon);
+  const ip = h.slice(colon + 1);
+  if (colon <= 0 || /\s/.test(name)) throw new DockerError(`invalid argument "${h}" for "--add-host" flag: bad format for add-host: "${h}"`);
+  if (ip !== 'host-gateway' && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(ip)) {
+    throw new DockerError(`invalid argument "${h}" for "--add-host" flag: invalid IP address in add-host: "${ip}"`);
+  }
+  return h;
+}
+
 export class Containers {
   constructor(
     private readonly vm: VmBackend,
     private readonly images: ImageStore,
     private readonly pull: (ref: string) => Promise<ImageRecord>,
+    private readonly networks?: Networks,
   ) {}
+
+  /** The host's way to publish ports (none: `-p` is refused). */
+  publisher: PortPublisher | undefined;
+
+  /** Host ports bound for running containers, by id. */
+  private readonly published = new Map<string, PortBinding[]>();
 
   private async call<S extends OpSpec>(req: OpRequest<S>) {
     return reply(req.op, await this.vm.request(req.fields));
@@ -238,7 +277,11 @@ export class Containers {
         restarting: c.get('restarting') === '1',
         restartCount: c.int('restart_count') ?? 0,
         restartPolicy: rec.restart ?? 'no',
+        networkMode: rec.networkMode ?? 'bridge',
+        hostname: rec.hostname ?? '',
+        ports: [],
       };
+      info.ports = (info.status === 'running' ? this.published.get(info.id) : undefined) ?? rec.ports ?? [];
       out.push(info);
     }
     this.known = out;
@@ -282,6 +325,22 @@ export class Containers {
   async run(o: RunOptions, out: Output, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord; proc: Attached }> {
     for (let attempt = 0; ; attempt++) {
       const c = await this.createRequest(o, resolved);
+      if (c.ports.length > 0) {
+        // created first: a port that cannot be had leaves it created, as Docker's
+        try {
+          await this.call(c.req);
+        } catch (e) {
+          if (!this.retryName(o, e, attempt)) throw e;
+          continue;
+        }
+        await this.publish(c.id, c.name, c.ports);
+        const proc = await this.attach(c.id, out).catch(async (e: unknown) => {
+          await this.unpublish(c.id);
+          throw e;
+        });
+        void proc.exit.then(() => this.unpublish(c.id)).catch(() => this.unpublish(c.id));
+        return { id: c.id, name: c.name, image: c.image, proc };
+      }
       const created = this.call(c.req);
       const proc = this.attach(c.id, out);
       try {
@@ -300,7 +359,10 @@ export class Containers {
     return o.name === undefined && attempt < 5 && (e as { errno?: number }).errno === 17 /* EEXIST */ && /container name/.test((e as Error).message);
   }
 
-  private async createRequest(o: RunOptions, resolved?: ImageRecord): Promise<{ id: string; name: string; image: ImageRecord; req: OpRequest<typeof Op.ContainerCreate> }> {
+  private async createRequest(
+    o: RunOptions,
+    resolved?: ImageRecord,
+  ): Promise<{ id: string; name: string; image: ImageRecord; req: OpRequest<typeof Op.ContainerCreate>; ports: PortBinding[] }> {
     let image = resolved ?? (await this.images.find(o.image));
     if (!image) {
       image = await this.pull(o.image).catch((e: Error) => {
@@ -317,6 +379,9 @@ export class Containers {
     const name = o.name?.replace(/^\//, '') ?? randomName(new Set(this.known.map((c) => c.name)));
     const args = mergeArgs(image.runConfig, o.cmd ?? [], o.entrypoint);
     if (args.length === 0) throw new DockerError('no command specified');
+    const net = await this.networkFields(o);
+    const ports = [...(o.publish ?? []).map(parsePublish), ...(o.publishAll ? exposedBindings(image.runConfig.ExposedPorts) : [])];
+    if (ports.length > 0 && !this.publisher) throw new DockerError('ports cannot be published here');
     const hostname = o.hostname ?? id.slice(0, 12);
     const env = mergeEnv(image.runConfig.Env ?? [], o.env ?? [], hostname, o.tty ?? false, o.hostEnv);
     const mounts: MountSpec[] = [...(o.volumes ?? []).map(parseVolume), ...(o.tmpfs ?? []).map(parseTmpfs)];
@@ -336,6 +401,9 @@ export class Containers {
       tty: o.tty ?? false,
       interactive: o.interactive ?? false,
       ...(o.restart !== undefined ? { restart: o.restart } : {}),
+      networkMode: o.network ?? 'bridge',
+      hostname,
+      ports,
     };
     const req = request(Op.ContainerCreate, {
       id,
@@ -355,9 +423,85 @@ export class Containers {
       auto_remove: o.rm ?? false,
       restart: restart?.name,
       restart_max: restart?.max,
+      ...net,
+      extra_host: (o.addHosts ?? []).map(checkAddHost),
       record: enc.encode(JSON.stringify(record)),
     });
-    return { id, name, image, req };
+    return { id, name, image, req, ports };
+  }
+
+  /** container.create's network fields for `--network` (Docker's rules and words). */
+  private async networkFields(o: RunOptions): Promise<{ network_mode: string; network: Array<{ name: string; alias: string[] }> }> {
+    const mode = o.network ?? 'bridge';
+    const aliases = o.networkAliases ?? [];
+    if (mode === 'none' || mode === 'host') {
+      if (aliases.length) throw new DockerError('network-scoped alias is supported only for containers in user defined networks');
+      return { network_mode: mode, network: [] };
+    }
+    if (mode.startsWith('container:')) {
+      if (o.hostname !== undefined) throw new DockerError('conflicting options: hostname and the network mode');
+      if ((o.publish ?? []).length || o.publishAll) throw new DockerError('conflicting options: port publishing and the container type network mode');
+      const other = await this.find(mode.slice(10));
+      return { network_mode: `container:${other.id}`, network: [] };
+    }
+    if (mode === 'bridge' || mode === 'default') {
+      if (aliases.length) throw new DockerError('network-scoped alias is supported only for containers in user defined networks');
+      return { network_mode: 'bridge', network: [{ name: 'bridge', alias: [] }] };
+    }
+    if (!this.networks) throw new DockerError(`network ${mode} not found`);
+    const n = await this.networks.find(mode).catch(() => {
+      throw new DockerError(`network ${mode} not found`);
+    });
+    if (n.driver === 'host' || n.driver === 'null') return this.networkFields({ ...o, network: n.name });
+    return { network_mode: n.name, network: [{ name: n.id, alias: aliases }] };
+  }
+
+  /**
+   * Makes a container's ports reachable before its task starts (Docker
+   * allocates them at start): on failure nothing is published and the
+   * container stays created.
+   */
+  private async publish(id: string, name: string, ports: readonly PortBinding[]): Promise<void> {
+    if (ports.length === 0 || !this.publisher) return;
+    const bound = await this.publisher.publish({ id, name }, ports, (port, sink) => this.connectPort(id, port, sink));
+    this.published.set(id, bound);
+  }
+
+  /** The container stopped or went away: its host ports are released. */
+  async unpublish(id: string): Promise<void> {
+    if (!this.published.delete(id)) return;
+    await this.publisher?.unpublish(id);
+  }
+
+  /** Every published port released (the runtime closes). */
+  async unpublishAll(): Promise<void> {
+    for (const id of [...this.published.keys()]) await this.unpublish(id);
+  }
+
+  /** One connection to port `port` of container `id`: its bytes relayed by the daemon (port.connect). */
+  async connectPort(id: string, port: number, sink: PortSink): Promise<PortStream> {
+    let open = true;
+    const reqId = await this.vm.open(request(Op.PortConnect, { id, port }).fields, {
+      data: (_stream, bytes) => sink.data(bytes),
+      end: () => {
+        open = false;
+        sink.end();
+      },
+      fail: (message) => {
+        open = false;
+        sink.fail(message);
+        // a container that stopped on its own: its ports go too
+        if (/is not running|No such container/.test(message)) void this.unpublish(id).catch(() => {});
+      },
+    });
+    return {
+      write: (data) => (open ? this.vm.sendStream(reqId, 0, data) : Promise.resolve()),
+      end: () => (open ? this.vm.sendStream(reqId, 0, new Uint8Array(0)) : Promise.resolve()),
+      close: () => {
+        if (open) void this.vm.request(request(Op.Cancel, { req: reqId }).fields).catch(() => {});
+        open = false;
+      },
+    };
   }
 
   /** Starts the container's task attached: output streams to `out`. */
@@ -366,7 +510,14 @@ export class Containers {
   }
 
   async start(id: string): Promise<void> {
-    await this.call(request(Op.TaskStart, { id }));
+    const c = this.publisher ? await this.find(id) : undefined;
+    if (c && c.status !== 'running') await this.publish(c.id, c.name, c.ports);
+    try {
+      await this.call(request(Op.TaskStart, { id }));
+    } catch (e) {
+      if (c) await this.unpublish(c.id);
+      throw e;
+    }
   }
 
   /**
@@ -435,6 +586,7 @@ export class Containers {
   async stop(ref: string, timeoutS = 10): Promise<string> {
     const c = await this.find(ref);
     if (c.status === 'running') await this.call(request(Op.TaskStop, { id: c.id, timeout: timeoutS }));
+    await this.unpublish(c.id);
     return c.id;
   }
 
@@ -442,6 +594,7 @@ export class Containers {
     const c = await this.find(ref);
     if (c.status !== 'running') throw new DockerError(`cannot kill container: ${ref}: container ${c.id} is not running`);
     await this.call(request(Op.TaskKill, { id: c.id, signal }));
+    if (signal === 9) await this.unpublish(c.id);
     return c.id;
   }
 
@@ -451,6 +604,7 @@ export class Containers {
       throw new DockerError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
     }
     await this.call(request(Op.ContainerRemove, { id: c.id, force }));
+    await this.unpublish(c.id);
     return c.id;
   }
 

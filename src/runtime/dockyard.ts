@@ -6,6 +6,7 @@ import type { BootResult } from '../common/vm-api.js';
 import type { StoreApi } from '../common/store/host-store.js';
 import { backendMethods, forward, type VmBackend } from './backend.js';
 import { Containers } from './containers.js';
+import { Networks } from './networks.js';
 import { ImageStore, type PullEvent } from './images.js';
 import type { ImageSource } from './registry.js';
 import { Registries } from './registries.js';
@@ -48,6 +49,7 @@ export class VmStoppedError extends Error {
 export class Dockyard {
   readonly images: ImageStore;
   readonly containers: Containers;
+  readonly networks: Networks;
   private watchdog: Watchdog | undefined;
   /** set when the guest stopped answering, until recover() */
   private deadReason: string | undefined;
@@ -77,7 +79,8 @@ export class Dockyard {
       { shutdown: () => this.vm.shutdown() },
     );
     this.images = new ImageStore(storeOver(current));
-    this.containers = new Containers(current, this.images, (ref) => this.pull(ref));
+    this.networks = new Networks(current);
+    this.containers = new Containers(current, this.images, (ref) => this.pull(ref), this.networks);
     if (reboot) this.watch();
   }
 
@@ -166,6 +169,7 @@ export class Dockyard {
 
   async close(): Promise<void> {
     this.watchdog?.stop();
+    await this.containers.unpublishAll().catch(() => {});
     await this.vm.shutdown();
   }
 }

@@ -96,9 +96,11 @@ describe('run', () => {
     expect(r.out).toBe('1 client-value yes\n/tmp\n65534\nbox\n');
   });
 
-  it('runs in new pid, uts and net namespaces with only loopback', async () => {
+  it('runs in new pid, uts and net namespaces: lo and eth0 on the default bridge, only lo with --network none', async () => {
     const r = await docker(`run --rm busybox sh -c 'echo $$; ls /sys/class/net'`);
-    expect(r.out).toBe('1\nlo\n');
+    expect(r.out).toBe('1\neth0\nlo\n');
+    const none = await docker(`run --rm --network none busybox sh -c 'echo $$; ls /sys/class/net'`);
+    expect(none.out).toBe('1\nlo\n');
   });
 
   it('gives every container a network namespace of its own with lo up, started back to back', async () => {

@@ -291,9 +291,10 @@ export function hostileCases(): HostileCase[] {
   ], 'test -e /etc/passwd && echo present || echo gone', 'gone\n');
   confine('opaque-ordering', 'etc/.wh..wh..opq before and after entries of the same dir', [
     { name: 'etc/.wh..wh..opq', data: '' },
-    { name: 'etc/hostname', data: 'hostile' },
+    { name: 'etc/motd', data: 'hostile' },
     { name: 'etc/.wh..wh..opq', data: '' },
-  ], 'ls -A /etc', 'hostname\n');
+    // hostname, hosts and resolv.conf: Docker's own, bound over /etc by the runtime
+  ], 'ls -A /etc; cat /etc/motd', 'hostname\nhosts\nmotd\nresolv.conf\nhostile');
   refuse('aufs-plnk-dir', 'an entry inside .wh..wh.plnk/ (a whiteout name as a directory)', [{ name: '.wh..wh.plnk/x', data: 'x' }], /`\.wh\.\.wh\.plnk\/x`.*whiteout name used as a directory/);
   confine('aufs-metadata', '.wh..wh.aufs and .wh..wh.orph are skipped as Docker does', [
     { name: '.wh..wh.aufs', data: '' },

@@ -11,3 +11,7 @@ printf '\001\003\000\000\001\015\000\002op\004\000\000\000echo' > "$out/frame/re
 printf '\001\003\001\000\002\004\000\002op\004\003\000\000\000echo' > "$out/frame/more"
 printf '\001\006\200\001\001\005\000hello' > "$out/frame/corrupt"
 printf '\000DYK1garbageDYK' > "$out/frame/raw"
+# DNS queries: an A query for "web" (id 0x1234, RD), and a truncated one.
+mkdir -p "$out/dns"
+printf '\022\064\001\000\000\001\000\000\000\000\000\000\003web\000\000\001\000\001' > "$out/dns/a-web"
+printf '\022\064\001\000\000\001\000\000\000\000\000\000\003we' > "$out/dns/cut"

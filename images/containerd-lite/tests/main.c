@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 	suite_fsutil();
 	suite_containers();
 	suite_layertar();
+	suite_dns();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -46,6 +46,7 @@ void suite_attrs(void);
 void suite_reasm(void);
 void suite_channel(void);
 void suite_e2e(void);
+void suite_dns(void);
 
 /* Helpers (util.c). */
 struct t_buf {

@@ -15,6 +15,7 @@ import { kill, rm, stop } from './lifecycle.js';
 import { load, save } from './loadsave.js';
 import { logs } from './logs.js';
 import { containerPrune, imagePrune, systemPrune } from './prune.js';
+import { networkConnect, networkCreate, networkDisconnect, networkInspect, networkLs, networkPrune, networkRm, port } from './network.js';
 import { ps } from './ps.js';
 import { login, logout } from './login.js';
 import { pull } from './pull.js';
@@ -80,4 +81,12 @@ export const COMMANDS: readonly CommandDef[] = [
   stats,
   volumeCreate,
   volumeInspect,
+  networkCreate,
+  networkLs,
+  networkInspect,
+  networkRm,
+  networkConnect,
+  networkDisconnect,
+  networkPrune,
+  port,
 ];

@@ -1,14 +1,65 @@
 import { familiarName, familiarString, parseReference } from '../../common/oci/reference.js';
 import type { ContainerInfo } from '../../runtime/containers.js';
 import type { ImageRecord } from '../../runtime/images.js';
+import type { NetworkInfo } from '../../runtime/networks.js';
 import type { Ctx } from '../context.js';
 import type { CommandDef } from '../command.js';
 import { str, type FlagSpec } from '../flags.js';
 
 const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : '0001-01-01T00:00:00Z');
 
+/** NetworkSettings and the network half of HostConfig, as docker shows them (addresses while it runs). */
+function networkJson(c: ContainerInfo, networks: readonly NetworkInfo[]) {
+  const running = c.status === 'running';
+  const attached = networks.flatMap((n) => n.endpoints.filter((e) => e.id === c.id).map((e) => ({ n, e })));
+  const nets = Object.fromEntries(
+    attached.map(({ n, e }) => {
+      const live = running && e.ip !== '';
+      return [
+        n.name,
+        {
+          IPAMConfig: null,
+          Links: null,
+          Aliases: n.name === 'bridge' ? null : [...e.aliases, c.id.slice(0, 12)],
+          NetworkID: n.id,
+          EndpointID: live ? `${n.id.slice(0, 32)}${c.id.slice(0, 32)}` : '',
+          Gateway: live ? n.gateway : '',
+          IPAddress: live ? e.ip : '',
+          IPPrefixLen: live ? Number(n.subnet.split('/')[1]) : 0,
+          MacAddress: live ? e.mac : '',
+        },
+      ];
+    }),
+  );
+  const mode = c.networkMode;
+  if (mode === 'host' || mode === 'none') {
+    const n = networks.find((x) => x.name === mode);
+    nets[mode] = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: n?.id ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  }
+  const bridge = nets['bridge'] as { Gateway: string; IPAddress: string; IPPrefixLen: number; MacAddress: string } | undefined;
+  const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+  for (const p of c.ports) (ports[`${p.containerPort}/${p.proto}`] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: p.hostPort ? String(p.hostPort) : '' });
+  return {
+    NetworkSettings: {
+      Bridge: '',
+      Ports: running ? ports : {},
+      Gateway: bridge?.Gateway ?? '',
+      IPAddress: bridge?.IPAddress ?? '',
+      IPPrefixLen: bridge?.IPPrefixLen ?? 0,
+      MacAddress: bridge?.MacAddress ?? '',
+      Networks: nets,
+    },
+    HostConfig: { NetworkMode: mode === 'bridge' ? 'bridge' : mode, PortBindings: ports },
+  };
+}
+
+/** HostConfig's restart policy beside its network half. */
+function withRestartPolicy(net: ReturnType<typeof networkJson>, policy: string) {
+  return { ...net, HostConfig: { RestartPolicy: { Name: policy.split(':')[0], MaximumRetryCount: Number(policy.split(':')[1] ?? 0) }, ...net.HostConfig } };
+}
+
 /** The part of docker's container JSON Dockyard knows. */
-export function containerJson(c: ContainerInfo): Record<string, unknown> {
+export function containerJson(c: ContainerInfo, networks: readonly NetworkInfo[] = []): Record<string, unknown> {
   return {
     Id: c.id,
     Created: iso(c.created),
@@ -29,8 +80,8 @@ export function containerJson(c: ContainerInfo): Record<string, unknown> {
     Image: c.imageId,
     Name: `/${c.name}`,
     RestartCount: c.restartCount,
-    HostConfig: { RestartPolicy: { Name: c.restartPolicy.split(':')[0], MaximumRetryCount: Number(c.restartPolicy.split(':')[1] ?? 0) } },
-    Config: { Image: c.image, Cmd: c.command.split(' ') },
+    Config: { Hostname: c.hostname, Image: c.image, Cmd: c.command.split(' ') },
+    ...withRestartPolicy(networkJson(c, networks), c.restartPolicy),
   };
 }
 
@@ -89,8 +140,9 @@ export const containerInspect: CommandDef = {
 async function inspectObjects(ctx: Ctx, refs: string[], format: string | undefined, type: string | undefined): Promise<number> {
   const found: Array<Record<string, unknown>> = [];
   let status = 0;
+  const networks = type === 'image' ? [] : await ctx.d.networks.list();
   for (const ref of refs) {
-    const obj = (type !== 'image' && (await ctx.d.containers.find(ref).then(containerJson, () => undefined))) || (type !== 'container' && (await findImage(ctx, ref)));
+    const obj = (type !== 'image' && (await ctx.d.containers.find(ref).then((c) => containerJson(c, networks), () => undefined))) || (type !== 'container' && (await findImage(ctx, ref)));
     if (obj) found.push(obj);
     else {
       ctx.io.err(type === 'image' ? `Error: No such image: ${ref}\n` : type === 'container' ? `Error: No such container: ${ref}\n` : `Error: No such object: ${ref}\n`);

@@ -1,4 +1,5 @@
 import type { ContainerInfo } from '../../runtime/containers.js';
+import { portsText } from '../../runtime/ports.js';
 import type { Ctx } from '../context.js';
 import type { CommandDef } from '../command.js';
 import { bool, type Parsed } from '../flags.js';
@@ -34,7 +35,7 @@ async function listContainers(ctx: Ctx, p: Parsed): Promise<number> {
   ctx.io.out(
     table(
       ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-      list.map((c) => [full ? c.id : c.id.slice(0, 12), c.image, quoteCommand(c.command, full), ago(c.created), statusText(c), '', c.name]),
+      list.map((c) => [full ? c.id : c.id.slice(0, 12), c.image, quoteCommand(c.command, full), ago(c.created), statusText(c), c.status === 'running' ? portsText(c.ports) : '', c.name]),
     ),
   );
   return 0;

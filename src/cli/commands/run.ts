@@ -1,11 +1,12 @@
 import { familiarString, parseReference } from '../../common/oci/reference.js';
 import { DockerError } from '../../runtime/errors.js';
-import { StartError, type RunOptions } from '../../runtime/containers.js';
+import { checkAddHost, StartError, type RunOptions } from '../../runtime/containers.js';
+import { parsePublish } from '../../runtime/ports.js';
 import { parseBytes, parseEnvFile } from '../../runtime/spec.js';
 import { attachTo } from '../attach.js';
 import type { Ctx } from '../context.js';
 import type { CommandDef } from '../command.js';
-import { bool, list, str, type FlagSpec, type Parsed } from '../flags.js';
+import { bool, FlagError, list, str, type FlagSpec, type Parsed } from '../flags.js';
 import { pullPrinter } from './pull.js';
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -25,6 +26,11 @@ export const RUN_FLAGS: FlagSpec[] = [
   { long: 'volume', short: 'v', kind: 'list', description: 'Bind mount a volume' },
   { long: 'tmpfs', kind: 'list', description: 'Mount a tmpfs directory' },
   { long: 'restart', kind: 'string', description: 'Restart policy to apply when a container exits', default: 'no' },
+  { long: 'network', kind: 'string', description: 'Connect a container to a network' },
+  { long: 'network-alias', kind: 'list', description: 'Add network-scoped alias for the container' },
+  { long: 'add-host', kind: 'list', description: 'Add a custom host-to-IP mapping (host:ip)' },
+  { long: 'publish', short: 'p', kind: 'list', description: "Publish a container's port(s) to the host" },
+  { long: 'publish-all', short: 'P', kind: 'bool', description: 'Publish all exposed ports to random ports' },
 ];
 
 export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOptions; detach: boolean }> {
@@ -40,6 +46,18 @@ export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOption
   const pids = str(p, 'pids-limit');
   if (pids !== undefined && !/^-?\d+$/.test(pids)) throw new DockerError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
   const mem = str(p, 'memory');
+  const network = str(p, 'network');
+  const publish = list(p, 'publish');
+  for (const spec of publish) {
+    try {
+      parsePublish(spec);
+    } catch (e) {
+      // docker checks -p before it asks the daemon anything
+      throw new FlagError(`docker: ${(e as Error).message}.`);
+    }
+  }
+  const addHosts = list(p, 'add-host');
+  addHosts.forEach(checkAddHost);
   const opts: RunOptions = {
     image: p.args[0]!,
     cmd: p.args.slice(1),
@@ -50,6 +68,11 @@ export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOption
     rm: bool(p, 'rm'),
     volumes: list(p, 'volume'),
     tmpfs: list(p, 'tmpfs'),
+    networkAliases: list(p, 'network-alias'),
+    addHosts,
+    publish,
+    publishAll: bool(p, 'publish-all'),
+    ...(network !== undefined ? { network } : {}),
     ...(str(p, 'name') !== undefined ? { name: str(p, 'name')! } : {}),
     ...(str(p, 'workdir') !== undefined ? { workdir: str(p, 'workdir')! } : {}),
     ...(str(p, 'hostname') !== undefined ? { hostname: str(p, 'hostname')! } : {}),

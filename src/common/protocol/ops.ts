@@ -90,6 +90,11 @@ export const Op = {
       auto_remove: opt(bool),
       restart: opt(str),
       restart_max: opt(int),
+      // networking (network.h): `none`, `host`, `container:REF`, else the attachments
+      network_mode: opt(str),
+      network: opt(many(nested({ name: str, alias: opt(many(str)) }))),
+      // --add-host NAME:IP (IP `host-gateway`: the first network's gateway)
+      extra_host: opt(many(str)),
       record: opt(bytes),
     },
     reply: {},
@@ -147,6 +152,30 @@ export const Op = {
     reply: { exit_code: int },
     streams: true,
   },
+
+  NetworkCreate: {
+    name: 'network.create',
+    request: { name: str, id: str, bridge: str, subnet: str, gateway: str, record: opt(bytes) },
+    reply: {},
+  },
+  NetworkList: {
+    name: 'network.list',
+    request: {},
+    reply: {
+      network: many(
+        nested({
+          // the network.create attrs as kept (the default network's also `builtin` 1)
+          spec: nested({ name: str, id: str, bridge: str, subnet: str, gateway: str, builtin: opt(bool), record: opt(bytes) }),
+          // every container attached; `ip` and `mac` empty unless its task runs
+          endpoint: opt(many(nested({ id: str, name: str, ip: str, mac: str, alias: opt(many(str)) }))),
+        }),
+      ),
+    },
+  },
+  NetworkRemove: { name: 'network.remove', request: { name: str }, reply: {} },
+  NetworkConnect: { name: 'network.connect', request: { id: str, network: str, alias: opt(many(str)) }, reply: {} },
+  NetworkDisconnect: { name: 'network.disconnect', request: { id: str, network: str }, reply: {} },
+  PortConnect: { name: 'port.connect', request: { id: str, port: int }, reply: {}, streams: true },
 
   VolumeCreate: { name: 'volume.create', request: { name: str }, reply: {} },
   VolumeList: { name: 'volume.list', request: {}, reply: { volume: many(nested({ name: str, size: int, created: int })) } },

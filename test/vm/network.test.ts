@@ -1,0 +1,157 @@
+// Docker's network model in the guest (PROTOCOL.md "Networks"): the default
+// bridge, user networks resolving names through the embedded DNS server,
+// isolation between networks, --network none/host/container:, the files
+// Docker writes, and published ports reached from the host with a real HTTP
+// client.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createServer } from 'node:net';
+import { startDockyard } from '../../src/node/cli.js';
+import { dockerCli } from './docker-cli.js';
+import type { Dockyard } from '../../src/runtime/dockyard.js';
+
+const root = inject('root');
+const workerPath = inject('workerPath');
+
+let d: Dockyard;
+const docker = dockerCli(() => d);
+
+/** busybox httpd serving `text` as /index.html on port 80, in the foreground. */
+const httpd = (text: string) => `sh -c "mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www"`;
+
+async function ok(line: string): Promise<string> {
+  const r = await docker(line);
+  expect(r.err, line).toBe('');
+  expect(r.status, line).toBe(0);
+  return r.out;
+}
+
+beforeAll(async () => {
+  d = await startDockyard(root, workerPath);
+  await ok('pull busybox');
+}, 120_000);
+
+afterAll(async () => {
+  await d?.close();
+});
+
+describe('default bridge', () => {
+  it('gives a container eth0 from 172.17.0.0/16, a default route and Docker’s files', async () => {
+    const out = await ok('run --rm --name b1 --add-host db.local:10.1.2.3 busybox sh -c "ip -4 addr show eth0; ip route; cat /etc/hosts /etc/resolv.conf /etc/hostname"');
+    expect(out).toMatch(/inet 172\.17\.0\.\d+\/16/);
+    expect(out).toMatch(/default via 172\.17\.0\.1 dev eth0/);
+    expect(out).toMatch(/^127\.0\.0\.1\tlocalhost$/m);
+    expect(out).toMatch(/^10\.1\.2\.3\tdb\.local$/m);
+    expect(out).toMatch(/^172\.17\.0\.\d+\t[0-9a-f]{12}$/m);
+    expect(out).toMatch(/^nameserver 127\.0\.0\.11$/m);
+  });
+
+  it('--hostname names the container in /etc/hostname and /etc/hosts', async () => {
+    const out = await ok('run --rm -h myhost busybox sh -c "hostname; cat /etc/hostname; grep myhost /etc/hosts"');
+    expect(out).toMatch(/^myhost\nmyhost\n172\.17\.0\.\d+\tmyhost\n$/);
+  });
+
+  it('does not resolve container names (as Docker’s default bridge)', async () => {
+    await ok(`run -d --name quiet busybox ${httpd('quiet')}`);
+    const r = await docker('run --rm busybox nslookup quiet');
+    expect(r.status).not.toBe(0);
+    // but the address is reachable
+    const ip = (await ok('inspect -f {{.NetworkSettings.IPAddress}} quiet')).trim();
+    expect(ip).toMatch(/^172\.17\.0\.\d+$/);
+    expect(await ok(`run --rm busybox wget -qO- http://${ip}/`)).toBe('quiet\n');
+    await ok('rm -f quiet');
+  });
+});
+
+describe('user-defined networks', () => {
+  it('containers find each other by name and alias; networks are isolated', async () => {
+    const id = (await ok('network create appnet')).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    await ok('network create othernet');
+    expect(await ok('network ls')).toMatch(/^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE\n(?:.*\n)*[0-9a-f]{12}\s+appnet\s+bridge\s+local\n/m);
+    await ok(`run -d --name web --network appnet --network-alias www busybox ${httpd('hello-from-web')}`);
+    expect(await ok('run --rm --network appnet busybox wget -qO- http://web/')).toBe('hello-from-web\n');
+    expect(await ok('run --rm --network appnet busybox wget -qO- http://www/')).toBe('hello-from-web\n');
+    // Docker's files are world-readable: a non-root user resolves names too
+    expect(await ok('run --rm --network appnet -u nobody busybox sh -c "ls -l /etc/hosts /etc/resolv.conf | cut -c1-10; wget -qO- http://web/"')).toBe('-rw-r--r--\n-rw-r--r--\nhello-from-web\n');
+    const inspect = JSON.parse(await ok('network inspect appnet')) as Array<{ Containers: Record<string, { Name: string; IPv4Address: string }>; IPAM: { Config: Array<{ Subnet: string }> } }>;
+    expect(inspect[0]!.IPAM.Config[0]!.Subnet).toBe('172.18.0.0/16');
+    expect(Object.values(inspect[0]!.Containers).map((c) => c.Name)).toEqual(['web']);
+    expect(Object.values(inspect[0]!.Containers)[0]!.IPv4Address).toMatch(/^172\.18\.0\.\d+\/16$/);
+    // another network: the name does not resolve, and the address is not routed
+    const other = await docker('run --rm --network othernet busybox nslookup web');
+    expect(other.status).not.toBe(0);
+    const webIp = (await ok('inspect -f {{.NetworkSettings.Networks.appnet.IPAddress}} web')).trim();
+    expect(webIp).toMatch(/^172\.18\.0\.\d+$/);
+    const isolated = await docker(`run --rm --network othernet busybox wget -T 2 -qO- http://${webIp}/`);
+    expect(isolated.status).not.toBe(0);
+    // connect joins it to othernet: now it resolves there too
+    await ok('network connect othernet web');
+    expect(await ok('run --rm --network othernet busybox wget -qO- http://web/')).toBe('hello-from-web\n');
+    const rm = await docker('network rm appnet');
+    expect(rm.err).toMatch(/^Error response from daemon: error while removing network: network appnet id [0-9a-f]{64} has active endpoints\n$/);
+    await ok('rm -f web');
+    expect(await ok('network rm appnet othernet')).toBe('appnet\nothernet\n');
+    expect((await docker('network rm appnet')).err).toBe('Error response from daemon: network appnet not found\n');
+  }, 120_000);
+
+  it('refuses an unknown network, and aliases on the default bridge', async () => {
+    const r = await docker('run --rm --network nosuch busybox true');
+    expect(r.status).toBe(125);
+    expect(r.err).toMatch(/network nosuch not found/);
+    const a = await docker('run --rm --network-alias x busybox true');
+    expect(a.err).toMatch(/network-scoped alias is supported only for containers in user defined networks/);
+  });
+});
+
+describe('network modes', () => {
+  it('none has only lo; host is the VM’s; container: shares another’s', async () => {
+    expect(await ok('run --rm --network none busybox ls /sys/class/net')).toBe('lo\n');
+    expect(await ok('run --rm --network host busybox ls /sys/class/net')).toMatch(/docker0/);
+    await ok(`run -d --name shared busybox ${httpd('shared')}`);
+    expect(await ok('run --rm --network container:shared busybox wget -qO- http://127.0.0.1/')).toBe('shared\n');
+    await ok('rm -f shared');
+  });
+});
+
+describe('published ports', () => {
+  it('a host HTTP client reaches busybox httpd through -p; ps and port show it', async () => {
+    await ok(`run -d --name pub -p 127.0.0.1:18080:80 busybox ${httpd('published')}`);
+    expect(await ok('port pub')).toBe('80/tcp -> 127.0.0.1:18080\n');
+    expect(await ok('ps')).toMatch(/127\.0\.0\.1:18080->80\/tcp\s+pub\n/);
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch('http://127.0.0.1:18080/');
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('published\n');
+    }
+    // a connection flood: bounded, every request still answered or refused, the VM keeps serving
+    const flood = await Promise.allSettled(Array.from({ length: 60 }, () => fetch('http://127.0.0.1:18080/').then((r) => r.text())));
+    expect(flood.filter((f) => f.status === 'fulfilled' && f.value === 'published\n').length).toBeGreaterThan(20);
+    expect(await (await fetch('http://127.0.0.1:18080/')).text()).toBe('published\n');
+    // a port in use
+    const r = await docker(`run -d --name pub2 -p 127.0.0.1:18080:80 busybox ${httpd('x')}`);
+    expect(r.status).toBe(125);
+    expect(r.err).toMatch(/Bind for 127\.0\.0\.1:18080 failed: port is already allocated/);
+    await ok('rm -f pub pub2');
+    await expect(fetch('http://127.0.0.1:18080/')).rejects.toThrow();
+  }, 120_000);
+
+  it('a port another program holds gives docker’s error; out of range is refused', async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(18081, '127.0.0.1', r));
+    const r = await docker('run -d --name held -p 127.0.0.1:18081:80 busybox true');
+    s.close();
+    expect(r.err).toMatch(/Error starting userland proxy: listen tcp4 127\.0\.0\.1:18081: bind: address already in use/);
+    await ok('rm -f held');
+    const bad = await docker('run --rm -p 70000:80 busybox true');
+    expect(bad.status).toBe(125);
+    expect(bad.err).toMatch(/^docker: Invalid hostPort: 70000\./);
+  });
+
+  it('a container that accepts and never answers does not stall the VM', async () => {
+    await ok('run -d --name mute -p 127.0.0.1:18082:80 busybox nc -lk -p 80 -e sleep 1000');
+    const hung = fetch('http://127.0.0.1:18082/', { signal: AbortSignal.timeout(1500) }).catch((e: Error) => e);
+    expect(await ok('run --rm busybox echo still-serving')).toBe('still-serving\n');
+    expect(await hung).toBeInstanceOf(Error);
+    await ok('rm -f mute');
+  });
+});
