@@ -21,9 +21,11 @@ export default defineConfig({
         tutorial: join(root, 'tutorial.html'),
         // <script type="module" src=".../embed.js">: a stable name for other sites
         embed: join(root, 'src/web/embed.ts'),
+        // the preview service worker: at the site's root, beside the pages whose ports/ it serves
+        'dockyard-sw': join(root, 'workers/port-sw.ts'),
       },
       output: {
-        entryFileNames: (chunk) => (chunk.name === 'embed' ? 'embed.js' : 'assets/[name]-[hash].js'),
+        entryFileNames: (chunk) => (chunk.name === 'embed' ? 'embed.js' : chunk.name === 'dockyard-sw' ? 'dockyard-sw.js' : 'assets/[name]-[hash].js'),
         // bzImage has no extension: no trailing dot in its name
         assetFileNames: (asset) => (/\.[^./]+$/.test(asset.names[0] ?? '') ? 'assets/[name]-[hash][extname]' : 'assets/[name]-[hash]'),
       },

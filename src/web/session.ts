@@ -8,6 +8,7 @@ import { Registries } from '../runtime/registries.js';
 import { bundledThenRemote, remoteSource } from '../runtime/registry.js';
 import type { RegistryProxy } from './page-config.js';
 import { webRegistry } from './web-registry.js';
+import { PagePublisher } from './preview-ports.js';
 
 export type ConsoleListener = (data: Uint8Array) => void;
 
@@ -90,5 +91,7 @@ export async function startSession(o: StartOptions = {}): Promise<Session> {
   // logins last as long as the page (never written to storage)
   const registries = new Registries(undefined, { page: true, mirrors: proxyMirrors(o.registryProxy ?? pageRegistryProxy()) });
   const d = new Dockyard(vm, boot, bundledThenRemote(webRegistry(manifest), remoteSource(registries.client)), reboot, undefined, registries);
+  // -p: ports/<port>/ on this origin, through the preview service worker
+  d.containers.publisher = new PagePublisher();
   return { d, manifest, onConsole: (cb) => shell.listen(cb), onKernelLog: listenKernel };
 }

@@ -12,11 +12,15 @@ import type { Dockyard } from '../runtime/dockyard.js';
 import type { ImageRecord } from '../runtime/images.js';
 import { h } from './dom.js';
 import type { Figures } from './figures.js';
+import { previewUrl } from './preview-ports.js';
 
 export class SidePanel {
   private readonly imagesEl: HTMLElement;
   private readonly containersEl: HTMLElement;
   private readonly messageEl: HTMLElement;
+  private readonly previewEl: HTMLElement;
+  private readonly previewFrame: HTMLIFrameElement;
+  private readonly previewLink: HTMLAnchorElement;
   private inFlight: Promise<void> | undefined;
   private again = false;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -31,6 +35,13 @@ export class SidePanel {
       h('section', { className: 'panel-section' }, h('h2', {}, 'Images'), (this.imagesEl = h('ul', { className: 'panel-list', id: 'images-list' }))),
       h('section', { className: 'panel-section' }, h('h2', {}, 'Containers'), (this.containersEl = h('ul', { className: 'panel-list', id: 'containers-list' }))),
       (this.messageEl = h('p', { className: 'panel-message', role: 'status' })),
+      // a published port's page (docker run -p): served by the container through the preview service worker
+      (this.previewEl = h(
+        'section',
+        { className: 'panel-section preview', id: 'preview', hidden: true },
+        h('h2', {}, 'Preview ', (this.previewLink = h('a', { target: '_blank', rel: 'noopener', title: 'Open in a new tab' }, '')), ' ', h('button', { type: 'button', onclick: () => this.closePreview() }, 'Close')),
+        (this.previewFrame = h('iframe', { title: 'Preview of a published port', className: 'preview-frame' })),
+      )),
       ...(figures ? [figures.el] : []),
     );
   }
@@ -71,6 +82,20 @@ export class SidePanel {
       } while (this.again);
     })().finally(() => (this.inFlight = undefined));
     return this.inFlight;
+  }
+
+  /** Shows a published port's page in the panel (and a link to open it in a tab). */
+  openPreview(port: number): void {
+    const url = previewUrl(port);
+    this.previewLink.href = url;
+    this.previewLink.textContent = `:${port} ↗`;
+    this.previewFrame.src = url;
+    this.previewEl.hidden = false;
+  }
+
+  private closePreview(): void {
+    this.previewFrame.src = 'about:blank';
+    this.previewEl.hidden = true;
   }
 
   private say(msg: string, error = false): void {
@@ -132,6 +157,11 @@ export class SidePanel {
         if (running) actions.push(h('button', { type: 'button', title: `docker stop ${c.name}`, onclick: this.act(`Stopping ${c.name}`, () => this.d.containers.stop(c.id)) }, 'Stop'));
         else actions.push(h('button', { type: 'button', title: `docker start ${c.name}`, onclick: this.act(`Starting ${c.name}`, () => this.d.containers.start(c.id)) }, 'Start'));
         actions.push(h('button', { type: 'button', title: `docker rm -f ${c.name}`, onclick: this.act(`Removing ${c.name}`, () => this.d.containers.remove(c.id, true)) }, 'Remove'));
+        const ports = running
+          ? c.ports.map((p) =>
+              h('button', { type: 'button', className: 'port', title: `Preview ${previewUrl(p.hostPort)}`, dataset: { port: String(p.hostPort) }, onclick: () => this.openPreview(p.hostPort) }, `:${p.hostPort}`),
+            )
+          : [];
         return h(
           'li',
           { className: `item ${c.status}`, dataset: { container: c.name, status: c.status } },
@@ -140,7 +170,7 @@ export class SidePanel {
             { className: 'item-main' },
             h('span', { className: 'item-name' }, h('span', { className: `dot ${c.status}`, 'aria-hidden': 'true' }), c.name),
             h('span', { className: 'item-meta' }, `${c.id.slice(0, 12)} · ${c.image} · ${c.command}`),
-            h('span', { className: 'item-status' }, statusText(c, now)),
+            h('span', { className: 'item-status' }, statusText(c, now), ...ports),
           ),
           h('div', { className: 'item-actions' }, ...actions),
         );
