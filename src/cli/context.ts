@@ -1,5 +1,5 @@
 // What a command gets: the runtime, and the user's terminal or streams.
-import type { CancelSignal, ContextFile } from '../runtime/build.js';
+import type { ContextFile } from '../runtime/build.js';
 import type { Dockyard } from '../runtime/dockyard.js';
 
 /** An interactive terminal (xterm.js in a page, the TTY under Node). */
@@ -41,8 +41,6 @@ export interface CliIO {
   /** `docker cp`: a path on the user's side as a tar (its name first), and a tar written out at one */
   readArchive?(path: string): Promise<Uint8Array>;
   writeArchive?(path: string, tar: Uint8Array): Promise<void>;
-  /** aborts when the user presses Ctrl-C (a build stops and names nothing) */
-  signal?: CancelSignal;
   /** the client's environment, for `-e NAME` without a value */
   env?: Record<string, string | undefined>;
 }
@@ -50,7 +48,7 @@ export interface CliIO {
 export interface Ctx {
   d: Dockyard;
   io: CliIO;
-  /** aborted when the user interrupts the command (Ctrl-C): a pull stops and keeps nothing */
+  /** aborted when the user interrupts the command (Ctrl-C): a pull stops and keeps nothing, a build stops and names nothing */
   signal?: AbortSignal;
 }
 

@@ -286,11 +286,13 @@ export async function build(b: Builder, context: ContextFile[], o: BuildOptions,
       try {
         await runStep(b, df, s, r, state, v, files, results, o);
       } catch (e) {
-        const msg = e instanceof DockerfileError ? e.message : (e as Error).message;
+        // once cancelled, whatever the step met on its way out (its container
+        // removed mid-start) is the cancel
+        const msg = o.signal?.aborted ? 'context canceled' : e instanceof DockerfileError ? e.message : (e as Error).message;
         v.error(msg);
         progress(`------\n > [${label}${step}/${steps}] ${r.text}:\n------\n`);
         progress(excerpt(text, file, r));
-        throw e instanceof BuildError ? e : new BuildError(msg);
+        throw e instanceof BuildError && !o.signal?.aborted ? e : new BuildError(msg);
       }
     }
     results.set(s.index, state);

@@ -2,7 +2,7 @@
 // BuildKit's plain progress, failures, and the built image read back by
 // skopeo and umoci.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +220,29 @@ describe('docker build', () => {
     expect(again.err).not.toMatch(/\] (RUN|COPY) .*\n#\d+ CACHED/);
     expect((await docker('run --rm multi:1')).out).toBe('hey from the build stage\n');
   });
+
+  it('Ctrl-C in the dockyard CLI cancels a build in its RUN: exit 130, and the tag names nothing', async () => {
+    const dir = context('ctrlc', { Dockerfile: 'FROM busybox\nRUN echo "step-""started"; sleep 60\n' });
+    const home = mkdtempSync(join(tmp, 'home-'));
+    const p = spawn(process.execPath, [join(root, 'bin/dockyard.mjs'), 'build', '-t', 'ctrlc:1', dir], { cwd: root, env: { ...process.env, DOCKYARD_HOME: home } });
+    let seen = '';
+    p.stdout.on('data', (b: Buffer) => (seen += b));
+    p.stderr.on('data', (b: Buffer) => (seen += b));
+    const code = new Promise<number | null>((r) => p.on('close', (c) => r(c)));
+    const deadline = Date.now() + 90_000;
+    // the RUN's own output (the progress shows the command as step-""started)
+    while (!seen.includes('step-started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toContain('step-started');
+    const t0 = Date.now();
+    p.kill('SIGINT');
+    expect(await code).toBe(130);
+    // the build itself stopped (not only the CLI after its grace period)
+    expect(seen, seen).toContain('ERROR: failed to solve: context canceled');
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    const after = await dockyardProcess(root, ['images', 'ctrlc'], '', home);
+    expect(after.code).toBe(0);
+    expect(after.stdout.trim().split('\n')).toHaveLength(1); // the header only
+  }, 180_000);
 
   it('refuses bad Dockerfiles and missing sources with BuildKit messages', async () => {
     const bad = context('bad', { Dockerfile: 'FROM busybox\nRUNN echo\n' });

@@ -66,7 +66,7 @@ export const build: CommandDef = {
           buildArgs,
           ...(target !== undefined ? { target } : {}),
           noCache: bool(p, 'no-cache'),
-          ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
         },
         progress,
       );
