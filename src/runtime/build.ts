@@ -7,6 +7,7 @@
 // progress. Every step's result is kept as a build cache image (hidden from
 // `docker images`); the tags are put last, so a failed or cancelled build
 // names nothing.
+import { gunzipIfGzip, GunzipLimitError } from '../common/gzip.js';
 import { sha256Hex } from '../common/manifest.js';
 import type { ImageConfig } from '../common/oci/types.js';
 import { readLayer, type LayerEntry } from '../common/store/layer.js';
@@ -612,30 +613,12 @@ function isArchive(d: Uint8Array): boolean {
 }
 
 async function unpackable(d: Uint8Array): Promise<Uint8Array> {
-  if (d[0] !== 0x1f || d[1] !== 0x8b) return d;
-  const ds = new DecompressionStream('gzip');
-  const w = ds.writable.getWriter();
-  const wrote = w.write(d as Uint8Array<ArrayBuffer>).then(() => w.close());
-  const r = ds.readable.getReader();
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await r.read();
-    if (done) break;
-    if (value) {
-      parts.push(value);
-      n += value.length;
-      if (n > CONTEXT_LIMIT) throw new BuildError(`ADD: archive unpacks to more than ${CONTEXT_LIMIT} bytes`);
-    }
+  try {
+    return await gunzipIfGzip(d, CONTEXT_LIMIT);
+  } catch (e) {
+    if (e instanceof GunzipLimitError) throw new BuildError(`ADD: archive ${e.message}`);
+    throw e;
   }
-  await wrote;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** The snapshot a `--from` names: a stage built before, or an image (pulled if needed). */

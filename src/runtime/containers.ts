@@ -1,5 +1,6 @@
 // Containers and their tasks: create from an image, run attached (streams and
 // an exit promise) or detached, exec, list, logs, stop, kill, remove.
+import { concat } from '../common/protocol/frame.js';
 import { Op, reply, request, type OpRequest, type OpSpec } from '../common/protocol/ops.js';
 import { DockerError, NoSuchContainerError, NoSuchImageError } from './errors.js';
 import type { ImageRecord, ImageStore } from './images.js';
@@ -643,13 +644,7 @@ export class Containers {
         })
         .catch(reject);
     });
-    const tar = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      tar.set(p, off);
-      off += p.length;
-    }
-    return { container: c, tar };
+    return { container: c, tar: concat(parts, total) };
   }
 
   async volumes(): Promise<Array<{ name: string; size: number; created: number }>> {

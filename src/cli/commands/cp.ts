@@ -1,3 +1,5 @@
+import { gunzipIfGzip } from '../../common/gzip.js';
+import { concat } from '../../common/protocol/frame.js';
 import { archiveFrom, copyInto, exportContainer, importImage } from '../../runtime/commit.js';
 import { DockerError } from '../../runtime/errors.js';
 import type { CommandDef } from '../command.js';
@@ -15,13 +17,7 @@ async function readAll(ctx: Ctx): Promise<Uint8Array> {
   if (!ctx.io.stdin) throw new DockerError('no input on stdin', 1);
   const parts: Uint8Array[] = [];
   for (let c; (c = await ctx.io.stdin.read()); ) parts.push(c);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** `docker cp CONTAINER:SRC DEST|-` and `docker cp SRC|- CONTAINER:DEST` */
@@ -82,28 +78,6 @@ export const exportCmd: CommandDef = {
   },
 };
 
-async function gunzipIfNeeded(d: Uint8Array): Promise<Uint8Array> {
-  if (d[0] !== 0x1f || d[1] !== 0x8b) return d;
-  const ds = new DecompressionStream('gzip');
-  const w = ds.writable.getWriter();
-  const wrote = w.write(d as Uint8Array<ArrayBuffer>).then(() => w.close());
-  const r = ds.readable.getReader();
-  const parts: Uint8Array[] = [];
-  for (;;) {
-    const { done, value } = await r.read();
-    if (done) break;
-    if (value) parts.push(value);
-  }
-  await wrote;
-  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
-  let off = 0;
-  for (const x of parts) {
-    out.set(x, off);
-    off += x.length;
-  }
-  return out;
-}
-
 export const importCmd: CommandDef = {
   names: ['image import', 'import'],
   usage: '[OPTIONS] file|-  [REPOSITORY[:TAG]]',
@@ -126,7 +100,7 @@ export const importCmd: CommandDef = {
       });
     }
     const message = str(p, 'message');
-    const img = await importImage(ctx.d.images, await gunzipIfNeeded(bytes), {
+    const img = await importImage(ctx.d.images, await gunzipIfGzip(bytes), {
       ...(name !== undefined ? { name } : {}),
       changes: list(p, 'change'),
       ...(message !== undefined ? { message } : {}),
