@@ -236,6 +236,43 @@ static const char *link_target(struct w *w, const struct stat *st, const char *p
 
 static int walk(struct w *w, int dirfd, char *path, size_t plen, int depth, struct cl_error *err);
 
+/* What the runtime mounts over in every container (mounts.c, network.c): in
+ * the upper dir these are only the empty mount points it made (writes go to
+ * the mounts), never the container's own change — left out, as Docker's
+ * init layer keeps them out of diff and commit. */
+static bool runtime_mount(const char *path)
+{
+	static const char *const paths[] = { "dev", "proc", "sys", "etc/hosts", "etc/hostname", "etc/resolv.conf" };
+
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+		if (strcmp(path, paths[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A directory holding only runtime mount points (an `etc` made or copied
+ * up for them): the container did not change it either. */
+static bool only_runtime_mounts(int fd, char *path, size_t plen, struct cl_error *err)
+{
+	/* its own open file: list_dir's dup would share (and use up) the
+	 * offset the walk reads the directory with next */
+	cleanup_close int own = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char **names = NULL;
+	size_t n = 0;
+	bool only = true;
+
+	if (own < 0 || list_dir(own, path, &names, &n, err) < 0)
+		return false;
+	for (size_t i = 0; i < n && only; i++) {
+		char sub[PATH_MAX_TAR + 2];
+
+		snprintf(sub, sizeof sub, "%.*s/%s", (int)plen, path, names[i]);
+		only = runtime_mount(sub);
+	}
+	free_names(names, n);
+	return only && n > 0;
+}
+
 static int entry(struct w *w, int dirfd, const char *name, char *path, size_t plen, int depth, struct cl_error *err)
 {
 	struct stat st;
@@ -247,6 +284,8 @@ static int entry(struct w *w, int dirfd, const char *name, char *path, size_t pl
 	if (plen > 0)
 		path[at++] = '/';
 	memcpy(path + at, name, nlen + 1);
+	if (runtime_mount(path))
+		goto done;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			goto done;
@@ -269,10 +308,12 @@ static int entry(struct w *w, int dirfd, const char *name, char *path, size_t pl
 			goto done;
 		if (fd < 0)
 			return cl_fail(err, errno, "open `%s`", path);
+		n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
+		if (!(n == 1 && v[0] == 'y') && only_runtime_mounts(fd, path, at + nlen, err))
+			goto done;
 		snprintf(dname, sizeof dname, "%s/", path);
 		if (header(w, dname, '5', st.st_mode, st.st_uid, st.st_gid, mt, 0, NULL, 0, 0, err) < 0)
 			return cl_error_ret(err);
-		n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
 		if (n == 1 && v[0] == 'y') {
 			char opq[PATH_MAX_TAR + 16];
 

@@ -5,7 +5,9 @@
  * (xattr trusted.overlay.opaque = y) is followed by `DIR/.wh..wh..opq`; hard
  * links within the tree stay hard links; modes (setuid/setgid/sticky too),
  * owners and mtimes (seconds) are kept. Entries come in name order,
- * directories before what they hold. Sockets are left out (as Docker does).
+ * directories before what they hold. Sockets are left out (as Docker does),
+ * and so are the runtime's mount points (/dev, /proc, /sys, /etc/hosts,
+ * /etc/hostname, /etc/resolv.conf: Docker keeps them in its init layer).
  * Names or link targets over 100 bytes get a pax header. */
 #ifndef CL_LAYERTAR_H
 #define CL_LAYERTAR_H

@@ -57,6 +57,13 @@ describe('docker diff', () => {
     expect(lines.indexOf('C /bin')).toBeLessThan(lines.indexOf('D /bin/ls'));
   });
 
+  it("lists nothing for a container that changed nothing: the runtime's mount points (/dev, /proc, /sys, /etc/hosts, …) are not its change", async () => {
+    expect((await docker('run --name quiet busybox true')).status).toBe(0);
+    const diff = await docker('diff quiet');
+    expect(diff).toEqual({ status: 0, out: '', err: '' });
+    expect((await docker('rm quiet')).status).toBe(0);
+  });
+
   it('says No such container for an unknown one', async () => {
     const r = await docker('diff nosuch');
     expect(r.status).toBe(1);

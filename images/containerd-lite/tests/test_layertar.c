@@ -182,8 +182,50 @@ static void test_layertar_hardlink_data_once(void)
 		fprintf(stderr, "    could not remove %s\n", dir);
 }
 
+/* The runtime's mount points are not the container's change: left out,
+ * while names that only look like them are kept. */
+static void test_layertar_leaves_out_runtime_mounts(void)
+{
+	char p[512];
+	struct t_buf b = { 0 };
+	struct cl_error e;
+	struct ent v[8];
+	static const char *const dirs[] = { "dev", "proc", "sys", "etc", "srv", "srv/proc" };
+
+	snprintf(dir, sizeof dir, "/tmp/cl-layertar-XXXXXX");
+	REQUIRE(mkdtemp(dir) != NULL);
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, dirs[i]);
+		REQUIRE(mkdir(p, 0755) == 0);
+	}
+	put("etc/hosts", "", 0644);
+	put("etc/hostname", "", 0644);
+	put("etc/resolv.conf", "", 0644);
+	put("etc/passwd", "root", 0644);
+	put("srv/hosts", "", 0644);
+	REQUIRE(cl_layertar_write(dir, to_buf, &b, NULL, &e) == 0);
+	CHECK_EQ(parse(&b, v, 8), 5);
+	CHECK(strcmp(v[0].name, "etc/") == 0);
+	CHECK(strcmp(v[1].name, "etc/passwd") == 0);
+	CHECK(strcmp(v[2].name, "srv/") == 0);
+	CHECK(strcmp(v[3].name, "srv/hosts") == 0);
+	CHECK(strcmp(v[4].name, "srv/proc/") == 0);
+	t_buf_free(&b);
+	/* an etc holding nothing but the mount points is left out too */
+	snprintf(p, sizeof p, "%s/etc/passwd", dir);
+	REQUIRE(unlink(p) == 0);
+	REQUIRE(cl_layertar_write(dir, to_buf, &b, NULL, &e) == 0);
+	CHECK_EQ(parse(&b, v, 8), 3);
+	CHECK(strcmp(v[0].name, "srv/") == 0);
+	t_buf_free(&b);
+	snprintf(p, sizeof p, "rm -rf '%s'", dir);
+	if (system(p) != 0)
+		fprintf(stderr, "    could not remove %s\n", dir);
+}
+
 void suite_layertar(void)
 {
 	RUN(test_layertar_overlay_upper);
 	RUN(test_layertar_hardlink_data_once);
+	RUN(test_layertar_leaves_out_runtime_mounts);
 }
