@@ -514,8 +514,9 @@ static int op_remove(const struct cl_request *req, struct cl_attrbuf *resp, stru
 		/* A frozen task cannot die: thawed first. */
 		if (c->paused && cl_cgroup_freeze(c->id, false, err) < 0)
 			cl_log("%s", err->msg);
-		if (cl_task_kill_wait(c, err) < 0)
-			return cl_error_ret(err);
+		if (c->task)
+			return cl_task_remove_when_dead(c, req->id, err);
+		/* still starting: destroying it cancels the start */
 	}
 	return cl_container_destroy(c, err);
 }

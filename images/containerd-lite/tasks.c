@@ -71,6 +71,8 @@ struct cl_task {
 	uint64_t oom_base;
 	uint32_t *stop_waiters;
 	size_t nstop;
+	/* A forced container.remove, answered (the container destroyed) at exit. */
+	uint32_t remove_req;
 	uint64_t kill_at;
 	/* Stdin bytes the process has not taken yet: inq[inq_off..+inq_len),
 	 * at most CL_STDIN_QUEUE; in_taken counts the bytes that left it
@@ -444,7 +446,15 @@ static int finish(struct cl_task *t, int status, struct cl_error *err)
 	}
 	if (t->mnt_ns >= 0)
 		close(t->mnt_ns);
-	if (ret == 0 && c && !cl_container_auto_remove(c))
+	if (ret == 0 && c && t->remove_req) {
+		/* A forced remove waited for this exit (cl_task_remove_when_dead). */
+		struct cl_error e2;
+
+		if (cl_container_destroy(c, &e2) < 0)
+			ret = cl_channel_send_error(cl_host, t->remove_req, &e2, err);
+		else
+			ret = cl_reply(t->remove_req, NULL, err);
+	} else if (ret == 0 && c && !cl_container_auto_remove(c))
 		cl_container_restart_due(c, mono_ms()); /* started by tick when due */
 	task_free(t);
 	return ret;
@@ -498,29 +508,16 @@ static int on_sigchld(void *ctx, int fd, short rev, struct cl_error *err)
 	}
 }
 
-int cl_task_kill_wait(struct cl_container *c, struct cl_error *err)
+int cl_task_remove_when_dead(struct cl_container *c, uint32_t req, struct cl_error *err)
 {
-	pid_t pid = c->task ? c->task->pid : 0;
+	struct cl_task *t = c->task;
 
-	if (pid <= 0)
-		return 0;
-	kill(pid, SIGKILL);
-	/* Reap anything: the namespace's init is only reapable once execs
-	 * (our children, not its) are reaped too. */
-	for (;;) {
-		int status;
-		pid_t p = waitpid(-1, &status, 0);
-
-		if (p < 0) {
-			if (errno == EINTR)
-				continue;
-			return cl_fail(err, errno, "wait for container %.12s", c->id);
-		}
-		if (reaped(p, status, err) < 0)
-			return cl_error_ret(err);
-		if (p == pid)
-			return 0;
-	}
+	if (t->remove_req)
+		return cl_fail_plain(err, EBUSY, "removal of container %s is already in progress", c->id);
+	if (kill(t->pid, SIGKILL) < 0 && errno != ESRCH)
+		return cl_fail(err, errno, "kill %d", (int)t->pid);
+	t->remove_req = req;
+	return CL_OP_DEFERRED;
 }
 
 static int setup_end(struct cl_task *t, bool eof, struct cl_error *err);

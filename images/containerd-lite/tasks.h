@@ -47,9 +47,10 @@ int cl_tasks_on_stream(uint32_t id, uint16_t stream, const uint8_t *p, size_t n,
 /* The task's pid (in the daemon's pid namespace). */
 pid_t cl_task_pid(const struct cl_task *t);
 
-/* For container.remove with force: SIGKILL the main task and wait for it
- * (answering whatever waits on it). */
-int cl_task_kill_wait(struct cl_container *c, struct cl_error *err);
+/* For container.remove with force of a running container: SIGKILL its main
+ * task; request req is answered, and the container destroyed, when the exit
+ * is reaped — the daemon does not wait for it meanwhile. CL_OP_DEFERRED. */
+int cl_task_remove_when_dead(struct cl_container *c, uint32_t req, struct cl_error *err);
 
 /* Whether the container's main task is between its fork and its exec. */
 bool cl_task_starting(const struct cl_container *c);
