@@ -78,6 +78,8 @@ export class HostChannel {
   private readonly streamHandlers = new Map<number, (stream: number, data: Uint8Array) => void>();
   private readonly pongs = new Map<number, (payload: Uint8Array) => void>();
   private readonly stdin = new Map<number, StdinState>();
+  /** Why the last requests' stdin ended, for a writer that comes back just after (a few kept). */
+  private readonly stdinEnded = new Map<number, Error>();
   private queue: Uint8Array[] = [];
   private queued = 0;
   /** end offsets (bytes since HELLO) of sends not yet acknowledged */
@@ -132,6 +134,7 @@ export class HostChannel {
     const id = this.allocId();
     this.streamHandlers.set(id, onStream);
     this.stdin.set(id, { admitted: 0, credited: 0, waiting: [] });
+    this.stdinEnded.delete(id);
     const done = new Promise<Attrs>((resolve, reject) => {
       this.track(id, { resolve, reject });
       this.enqueue(encodeMessage(FrameType.REQUEST, id, encodeAttrs(fields)));
@@ -157,7 +160,7 @@ export class HostChannel {
   sendStream(id: number, stream: number, data: Uint8Array): Promise<void> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const st = this.stdin.get(id);
-    if (!st || stream !== 0) return Promise.reject(new StreamClosedError(`input not delivered: request ${id} has ended`));
+    if (!st || stream !== 0) return Promise.reject(this.stdinEnded.get(id) ?? new StreamClosedError(`input not delivered: request ${id} has ended`));
     return new Promise<void>((resolve, reject) => {
       st.waiting.push({ data, off: 0, resolve, reject });
       this.admit(id, st);
@@ -201,6 +204,9 @@ export class HostChannel {
     const st = this.stdin.get(id);
     if (!st) return;
     this.stdin.delete(id);
+    // a writer whose last write resolved just before the end learns why on its next
+    this.stdinEnded.set(id, e);
+    if (this.stdinEnded.size > 16) this.stdinEnded.delete(this.stdinEnded.keys().next().value!);
     for (const w of st.waiting.splice(0)) w.reject(e);
   }
 
