@@ -309,7 +309,9 @@ static int entry(struct w *w, int dirfd, const char *name, char *path, size_t pl
 		if (fd < 0)
 			return cl_fail(err, errno, "open `%s`", path);
 		n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
-		if (!(n == 1 && v[0] == 'y') && only_runtime_mounts(fd, path, at + nlen, err))
+		/* only etc can hold runtime mount points: no second listing of
+		 * any other directory */
+		if (strcmp(path, "etc") == 0 && !(n == 1 && v[0] == 'y') && only_runtime_mounts(fd, path, at + nlen, err))
 			goto done;
 		snprintf(dname, sizeof dname, "%s/", path);
 		if (header(w, dname, '5', st.st_mode, st.st_uid, st.st_gid, mt, 0, NULL, 0, 0, err) < 0)
