@@ -164,8 +164,12 @@ async function readLimited(res: Response, limit: number, tooBig: () => Error, on
 
 export class DistributionClient {
   private readonly f: FetchFn;
-  /** Authorization header per `domain scope` (bearer tokens) or per domain (basic). */
-  private readonly auth = new Map<string, string>();
+  /**
+   * Authorization header per `domain scope` (bearer tokens) or per domain
+   * (basic), with the login it was made from: after a logout or another
+   * login, a header made from the old one is not sent again.
+   */
+  private readonly auth = new Map<string, { header: string; login: string }>();
 
   constructor(private readonly o: RegistryOptions = {}) {
     this.f = o.fetch ?? ((url, init) => fetch(url, init));
@@ -208,20 +212,22 @@ export class DistributionClient {
       headers: { ...init.headers, ...(h ? { Authorization: h } : {}) },
       ...(signal ? { signal } : {}),
     });
-    const known = this.auth.get(key) ?? this.auth.get(domain);
+    const creds = await this.creds(domain);
+    const login = creds ? JSON.stringify([creds.username, creds.password]) : '';
+    const cached = this.auth.get(key) ?? this.auth.get(domain);
+    const known = cached?.login === login ? cached.header : undefined;
     const res = await this.send(url, withAuth(known));
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     if (!challenge) return res;
-    const creds = await this.creds(domain);
     let header: string | undefined;
     if (challenge.scheme === 'basic') {
       if (!creds) return res;
       header = basicAuth(creds);
-      this.auth.set(domain, header);
+      this.auth.set(domain, { header, login });
     } else {
       header = `Bearer ${await this.token(challenge, scope, creds, signal)}`;
-      this.auth.set(key, header);
+      this.auth.set(key, { header, login });
     }
     await res.body?.getReader().cancel().catch(() => {});
     return this.send(url, withAuth(header));

@@ -48,6 +48,24 @@ async function empty(host: HostStore) {
 
 const NOTHING = { images: [], snapshots: [], content: [] };
 
+/**
+ * Three pulls of `ref` through one client, each into an empty store: logged
+ * in, after logout, after a login with a wrong password. Returns each error.
+ */
+async function loggedOutPull(domain: string, ref: string, creds: Credentials): Promise<Array<{ err: string | undefined }>> {
+  const logins = memoryCredentials();
+  const client = new DistributionClient({ credentials: (d) => logins.get(d) });
+  const src = { ...remoteSource(client), runnable: ['busybox', 'hello-world'] };
+  const out: Array<{ err: string | undefined }> = [];
+  await logins.set(domain, creds);
+  out.push({ err: (await pull(src, ref)).err?.message });
+  await logins.remove(domain);
+  out.push({ err: (await pull(src, ref)).err?.message });
+  await logins.set(domain, { username: creds.username, password: `${creds.password}-not` });
+  out.push({ err: (await pull(src, ref)).err?.message });
+  return out;
+}
+
 describe('distribution client basics', () => {
   it('reaches localhost and 127.0.0.0/8 over http, everything else over https unless listed', () => {
     expect(isLoopback('localhost:5000')).toBe(true);
@@ -169,6 +187,14 @@ describe.skipIf(!HAVE_REGISTRY)('pull from docker-registry', () => {
     expect((await right.images.list()).map((r) => r.name)).toEqual([`${ref}`]);
   });
 
+  it('stops sending a login after logout, and sends the new one after another login (one client, as a session keeps it)', async () => {
+    expect((await loggedOutPull(basic.host, `${basic.host}/private/bb:1`, { username: user.name, password: user.password })).map((r) => r.err)).toEqual([
+      undefined,
+      `pull access denied for ${basic.host}/private/bb, repository does not exist or may require 'docker login'`,
+      'unauthorized: authentication required',
+    ]);
+  });
+
   it('checks a login as docker login does', async () => {
     const c = new DistributionClient({});
     await expect(c.login(basic.host, { username: user.name, password: user.password })).resolves.toBeUndefined();
@@ -274,6 +300,14 @@ describe.skipIf(!HAVE_REGISTRY || !HAVE_OPENSSL)('pull with token auth', () => {
     const ok = await pull(source({ creds: { username: user.name, password: user.password } }), `${reg.host}/bob/private:1`);
     expect(ok.err).toBeUndefined();
     expect(tokens.requests).toContainEqual({ scope: 'repository:bob/private:pull', user: user.name });
+  });
+
+  it('asks for a new token after logout, and after another login, instead of reusing the old one', async () => {
+    expect((await loggedOutPull(reg.host, `${reg.host}/bob/private:1`, { username: user.name, password: user.password })).map((r) => r.err)).toEqual([
+      undefined,
+      `pull access denied for ${reg.host}/bob/private, repository does not exist or may require 'docker login'`,
+      'unauthorized: incorrect username or password',
+    ]);
   });
 
   it('pushes with a token for two scopes, mounting from the repository it was pulled from', async () => {
