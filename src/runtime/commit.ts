@@ -1,6 +1,7 @@
 // `docker diff` and `docker commit`: a container's writable layer (streamed
 // by the guest as an OCI layer tar, container.diff) read against its image's
 // tree, or kept as a new image layer.
+import { GuestError } from '../common/channel.js';
 import type { PathStat } from '../common/store/host-store.js';
 import { readLayer, type LayerEntry } from '../common/store/layer.js';
 import { TarBuilder } from '../common/store/layer-write.js';
@@ -16,6 +17,9 @@ export interface Change {
   /** absolute: `/etc/passwd` */
   path: string;
 }
+
+/** the guest's errno for "no such file or directory" */
+const ENOENT = 2;
 
 const parentOf = (p: string) => p.slice(0, Math.max(p.lastIndexOf('/'), 0));
 
@@ -176,24 +180,40 @@ export async function importImage(images: ImageStore, tar: Uint8Array, o: { name
 
 /**
  * `docker cp SRC CONTAINER:DEST`: `tar` (entries named from the source's
- * last component, as docker cp sends them) unpacked in the running
- * container by its own `tar` (an exec), into DEST when it is a directory,
- * else as DEST. A stopped container's filesystem is mounted only while it
- * runs here, so it is refused.
+ * last component, as docker cp sends them) unpacked into DEST when it is a
+ * directory, else as DEST (the tar's top entry renamed) in DEST's parent. A
+ * running container unpacks it with its own `tar` (an exec); one that is not
+ * running (created or exited) has its filesystem mounted by the guest for
+ * it, as Docker's daemon does (`container.extract`).
  */
 export async function copyInto(containers: Containers, ref: string, dest: string, tar: Uint8Array): Promise<void> {
   const c = await containers.find(ref);
-  if (c.status !== 'running') throw new DockerError(`copying into a stopped container is not supported by Dockyard: start ${ref} first (its filesystem is mounted only while it runs)`, 1);
+  const notThere = (dir: string) => new DockerError(`Could not find the file ${dir} in container ${ref}`, 1);
+  const slash = dest.replace(/\/+$/, '').lastIndexOf('/');
+  const parent = slash <= 0 ? '/' : dest.slice(0, slash);
+  const renamed = () => renameTop(tar, dest.replace(/\/+$/, '').slice(slash + 1));
+  if (c.status !== 'running') {
+    try {
+      return await containers.extract(c.id, dest, tar);
+    } catch (e) {
+      if (!(e instanceof GuestError && e.errno === ENOENT)) throw e;
+    }
+    if (dest.endsWith('/')) throw notThere(dest);
+    try {
+      return await containers.extract(c.id, parent, renamed());
+    } catch (e) {
+      throw e instanceof GuestError && e.errno === ENOENT ? notThere(parent) : e;
+    }
+  }
   const quiet = { stdout: () => {}, stderr: () => {} };
-  const isDir = await containers.exec(c.id, ['test', '-d', dest], {}, quiet).then((p) => p.exit);
+  const isDir = async (p: string) => (await (await containers.exec(c.id, ['test', '-d', p], {}, quiet)).exit).exitCode === 0;
   let payload = tar;
   let dir = dest;
-  if (isDir.exitCode !== 0) {
-    if (dest.endsWith('/')) throw new DockerError(`Could not find the file ${dest} in container ${ref}`, 1);
-    // the new name: the archive's top entry renamed
-    const slash = dest.replace(/\/+$/, '').lastIndexOf('/');
-    dir = slash <= 0 ? '/' : dest.slice(0, slash);
-    payload = renameTop(tar, dest.slice(slash + 1));
+  if (!(await isDir(dest))) {
+    if (dest.endsWith('/')) throw notThere(dest);
+    if (!(await isDir(parent))) throw notThere(parent);
+    dir = parent;
+    payload = renamed();
   }
   let err = '';
   const p = await containers.exec(c.id, ['tar', '-x', '-f', '-', '-C', dir], { interactive: true }, { stdout: () => {}, stderr: (b) => (err += new TextDecoder().decode(b)) });

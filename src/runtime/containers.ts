@@ -647,6 +647,19 @@ export class Containers {
     return { container: c, tar: concat(parts, total) };
   }
 
+  /**
+   * Unpacks `tar` into directory `dir` of a container that is not running
+   * (`container.extract`: the guest mounts its filesystem for it); the tar
+   * goes to the guest through the 9p directory. A GuestError with errno
+   * ENOENT when `dir` is not a directory there.
+   */
+  async extract(ref: string, dir: string, tar: Uint8Array): Promise<void> {
+    const c = await this.find(ref);
+    const name = `cp-${[...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('')}.tar`;
+    await this.vm.writeFile(name, tar);
+    await this.call(request(Op.ContainerExtract, { id: c.id, path: dir, archive: name }));
+  }
+
   async volumes(): Promise<Array<{ name: string; size: number; created: number }>> {
     const r = await this.call(request(Op.VolumeList, {}));
     return r.nested('volume').map((a) => ({ name: a.get('name') ?? '', size: a.int('size') ?? 0, created: a.int('created') ?? 0 }));

@@ -23,8 +23,8 @@ export interface ShellOptions {
   pullable?: string[];
   /** after every command (refresh a side panel) */
   onCommandDone?: (line: string, status: number) => void;
-  /** files on the user's side for load -i / save -o / --env-file */
-  files?: Pick<CliIO, 'readFile' | 'writeFile'>;
+  /** files on the user's side: load -i / save -o / --env-file, the build context, docker cp's */
+  files?: Pick<CliIO, 'readFile' | 'writeFile' | 'readContext' | 'readArchive' | 'writeArchive'>;
 }
 
 interface Running {

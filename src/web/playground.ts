@@ -1,6 +1,7 @@
-// The playground page: a docker prompt in xterm.js, a side panel of images
-// and containers (and live "containers vs. VMs" figures), and a second tab
-// with a shell on the VM itself.
+// The playground page: a docker prompt in xterm.js, a side panel with the
+// files of a small project (the prompt's current directory), images and
+// containers (and live "containers vs. VMs" figures), and a second tab with
+// a shell on the VM itself.
 import '@xterm/xterm/css/xterm.css';
 import { BootStatus, coldBootNote, errorBox, explain, progressText, readyText } from './boot-status.js';
 import { browserFiles } from './browser-files.js';
@@ -8,6 +9,7 @@ import { installDebugHook } from './debug-hook.js';
 import { DockerShell } from './docker-shell.js';
 import { h } from './dom.js';
 import { Figures } from './figures.js';
+import { FilesPanel } from './files-panel.js';
 import { lostContainersNote, wrapWords } from './lost-containers.js';
 import { timeRuns } from './run-timing.js';
 import { startSession } from './session.js';
@@ -16,6 +18,9 @@ import { bundledRepositories } from './web-registry.js';
 import { manifest, timeColdBoot } from './vm-client.js';
 import { VmConsole } from './vm-console.js';
 import { openTerminal } from './xterm-view.js';
+import { Project, projectIO } from './project.js';
+import { idbProjectStore } from './project-idb.js';
+import { starterProject } from './starter-project.js';
 
 const $ = (id: string) => document.getElementById(id)!;
 const HISTORY_KEY = 'dockyard.history';
@@ -41,10 +46,26 @@ const view = openTerminal($('terminal'));
 const vmConsole = new VmConsole($('vm-terminal'));
 const hook = installDebugHook({ docker: () => view.text(), vm: () => vmConsole.text() }, () => ({ cols: view.term.cols, rows: view.term.rows }));
 let panel: SidePanel | undefined;
+
+// the project: kept in origin storage; when that fails (storage disabled) or hangs, for this page only
+let keptNote = '';
+const stalled = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the origin storage did not answer')), 5000));
+const project = await Promise.race([Project.open(idbProjectStore(), starterProject()), stalled]).catch(async (e: unknown) => {
+  keptNote = `Files are kept for this page only: ${(e as Error).message}`;
+  return Project.open(undefined, starterProject());
+});
+const filesPanel = new FilesPanel(project);
+$('files').replaceChildren(filesPanel.el);
+filesPanel.show();
+if (keptNote) filesPanel.el.append(h('p', { className: 'panel-message error' }, keptNote));
+// an edit typed just before a reload or a closed tab is saved first
+addEventListener('pagehide', () => void project.flush());
+
 const shell = new DockerShell(view.term, {
   history: loadHistory(),
   pullable: bundledRepositories(manifest),
-  files: browserFiles,
+  // save -o and export -o download; the rest reads and writes the project (a file it does not hold is asked for)
+  files: { ...projectIO(project, browserFiles.readFile), writeFile: browserFiles.writeFile },
   onCommandDone: () => {
     saveHistory(shell.history);
     void panel?.refresh();

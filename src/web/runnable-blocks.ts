@@ -4,6 +4,7 @@
 // block serves `docker run` in the next. This part is light: the runtime,
 // the VM client and the interpreter load on the first Run (block-runner.ts).
 import { blockCommands } from './block-commands.js';
+import { blockFile, FILE_SELECTOR, type BlockFile } from './block-files.js';
 import { h } from './dom.js';
 import { downloadMB } from './download-size.js';
 import { inOrder } from './page-queue.js';
@@ -17,7 +18,7 @@ export interface BlockView {
   append(text: string, kind: 'prompt' | 'stdout' | 'stderr'): void;
 }
 
-function enhance(code: HTMLElement): void {
+function enhance(code: HTMLElement, files: BlockFile[]): void {
   const pre = code.parentElement!;
   const commands = blockCommands(code.textContent ?? '');
   if (commands.length === 0) return;
@@ -29,6 +30,10 @@ function enhance(code: HTMLElement): void {
   pre.after(block);
   pre.classList.add('dockyard-code');
   code.dataset.dockyard = 'runnable';
+  if (files.length > 0) {
+    block.dataset.files = files.map((f) => f.path).join(' ');
+    button.title = `Run these commands in the Linux VM in this page, with ${files.map((f) => f.path).join(', ')} in the current directory`;
+  }
 
   const view: BlockView = {
     setState(state, text) {
@@ -53,7 +58,7 @@ function enhance(code: HTMLElement): void {
       try {
         view.setState('starting', `Starting the VM (${downloadMB()} on first use)…`);
         const { runBlock } = await import('./block-runner.js');
-        await runBlock(commands, view);
+        await runBlock(commands, view, files);
       } catch (e) {
         view.append(`Could not run this block: ${(e as Error).message}\n`, 'stderr');
         view.setState('error', 'Could not run.');
@@ -65,9 +70,22 @@ function enhance(code: HTMLElement): void {
   });
 }
 
-/** Makes every docker block under `root` runnable (again-safe); returns how many there are. */
+/**
+ * Makes every docker block under `root` runnable (again-safe); returns how
+ * many there are. A block's files are the `data-dockyard-file` elements
+ * between it and the block before it.
+ */
 export function makeRunnable(root: ParentNode = document): number {
-  const blocks = [...root.querySelectorAll<HTMLElement>(BLOCK_SELECTOR)];
-  for (const code of blocks) if (!code.dataset.dockyard) enhance(code);
-  return blocks.length;
+  let files: BlockFile[] = [];
+  let n = 0;
+  for (const el of root.querySelectorAll<HTMLElement>(`${FILE_SELECTOR}, ${BLOCK_SELECTOR}`)) {
+    if (el.matches(FILE_SELECTOR)) {
+      files.push(blockFile(el));
+      continue;
+    }
+    n++;
+    if (!el.dataset.dockyard) enhance(el, files);
+    files = [];
+  }
+  return n;
 }

@@ -196,6 +196,105 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     await item.waitFor({ state: 'detached', timeout: 30_000 });
   }, 90_000);
 
+  it('starts with a project in the files panel and builds it: docker build -t hello . then runs the image', async () => {
+    screenshotOnFailure(page, 'playground-files-build');
+    for (const f of ['Dockerfile', 'hello.sh', '.dockerignore', 'notes.md']) await page.locator(`#files-list li[data-file="${f}"]`).waitFor();
+    // the Dockerfile is open in the editor
+    expect(await page.locator('#file-text').inputValue()).toMatch(/^FROM busybox\n/);
+    await freshPrompt(page);
+    const built = await docker(page, 'docker build -t hello .', 120_000);
+    expect(built).toMatch(/#\d+ \[2\/4\] WORKDIR \/app/);
+    expect(built).toContain('naming to docker.io/library/hello:latest done');
+    expect(await docker(page, 'docker run --rm hello')).toMatch(/^Hello from an image built in this tab!\nbuilt on i686 at \d\d:\d\d$/m);
+    // an edit in the panel is in the next build: only the steps from its COPY on run again
+    await page.locator('#files-list li[data-file="hello.sh"] .file-name').click();
+    const text = page.locator('#file-text');
+    await text.press('Control+End');
+    await text.pressSequentially('echo "edited in the panel"\n');
+    await freshPrompt(page);
+    const rebuilt = await docker(page, 'docker build -t hello .', 120_000);
+    expect(rebuilt).toMatch(/#\d+ \[2\/4\] WORKDIR \/app\n#\d+ CACHED/);
+    expect(rebuilt).not.toMatch(/\[3\/4\] COPY hello.sh .\n#\d+ CACHED/);
+    expect(await docker(page, 'docker run --rm hello')).toMatch(/^edited in the panel$/m);
+  }, 300_000);
+
+  it('builds with -f another Dockerfile of the panel, leaving out what .dockerignore lists', async () => {
+    screenshotOnFailure(page, 'playground-files-f');
+    // made with the keyboard alone: the name field, Enter, then the editor has the focus
+    await page.locator('#new-file-name').focus();
+    await page.keyboard.type('other/Dockerfile');
+    await page.keyboard.press('Enter');
+    await page.locator('#files-list li[data-file="other/Dockerfile"]').waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'file-text');
+    await page.keyboard.type('FROM busybox\nCOPY . /ctx\nCMD ["ls", "-A", "/ctx"]\n');
+    await freshPrompt(page);
+    const built = await docker(page, 'docker build -f other/Dockerfile -t ctx .', 120_000);
+    expect(built).toContain('naming to docker.io/library/ctx:latest done');
+    const listed = (await docker(page, 'docker run --rm ctx')).trim().split('\n');
+    expect(listed).toEqual(['.dockerignore', 'Dockerfile', 'hello.sh', 'other']); // notes.md is *.md: ignored
+    // bad input: a name out of the project, in the panel and at the prompt
+    await page.locator('#new-file-name').fill('../x');
+    await page.locator('#new-file-name').press('Enter');
+    await waitForMatch(async () => (await page.locator('#files-message').textContent()) ?? '', /^Forbidden path outside the project: \.\.\/x$/);
+    await freshPrompt(page);
+    expect(await docker(page, 'docker build -t nope ..')).toMatch(/^ERROR: failed to solve: Forbidden path outside the project: \.\.$/m);
+  }, 300_000);
+
+  it('copies with docker cp between containers and the files panel', async () => {
+    screenshotOnFailure(page, 'playground-files-cp');
+    await freshPrompt(page);
+    // out of a stopped container: the file lands in the panel
+    await docker(page, 'docker run --name cp-src busybox sh -c "echo made in a container > /made.txt"');
+    await docker(page, 'docker cp cp-src:/made.txt ./made.txt');
+    await docker(page, 'docker cp cp-src:/etc ./etc-copy');
+    await page.locator('#files-list li[data-file="made.txt"]').waitFor();
+    await page.locator('#files-list li[data-file="etc-copy/passwd"]').waitFor();
+    await page.locator('#files-list li[data-file="made.txt"] .file-name').click();
+    expect(await page.locator('#file-text').inputValue()).toBe('made in a container\n');
+    // and in: the panel's file in a running container
+    await freshPrompt(page);
+    await docker(page, 'docker run -d --name cp-dst busybox sleep 600');
+    await docker(page, 'docker cp ./hello.sh cp-dst:/tmp/');
+    expect(await docker(page, 'docker exec cp-dst cat /tmp/hello.sh')).toMatch(/^echo "Hello from an image built in this tab!"$/m);
+    // bad input, in docker's words
+    expect(await docker(page, 'docker cp cp-src:/made.txt ../x')).toMatch(/Forbidden path outside the project: \.\.\/x/);
+    expect(await docker(page, 'docker cp cp-src:/nope ./nope')).toMatch(/Error response from daemon: Could not find the file \/nope in container cp-src/);
+    expect(await docker(page, 'docker cp ./missing.txt cp-dst:/tmp/')).toMatch(/^Error: lstat \.\/missing.txt: no such file or directory$/m);
+    // into a stopped container too, as Docker allows: seen by docker diff and the next start
+    expect(await docker(page, 'docker cp ./hello.sh cp-src:/tmp/')).toBe('');
+    expect(await docker(page, 'docker diff cp-src')).toMatch(/^A \/tmp\/hello.sh$/m);
+    expect(await docker(page, 'docker cp ./hello.sh cp-src:/missing/hello.sh')).toMatch(/^Error response from daemon: Could not find the file \/missing in container cp-src$/m);
+    await docker(page, 'docker rm -f cp-src cp-dst');
+  }, 180_000);
+
+  it('keeps an edited file of the panel across a reload', async () => {
+    screenshotOnFailure(page, 'playground-files-reload');
+    await page.locator('#new-file-name').fill('kept.txt');
+    await page.locator('#new-file-name').press('Enter');
+    await page.locator('#file-text').pressSequentially('typed before the reload');
+    await page.locator('#files-save-state', { hasText: /^Saved$/ }).waitFor();
+    // a rename, then the reload
+    await page.locator('#files-list li[data-file="kept.txt"]').getByRole('button', { name: 'Rename' }).click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('dir/kept.txt\n');
+    await page.locator('#files-list li[data-file="dir/kept.txt"]').waitFor();
+    await page.locator('#files-save-state', { hasText: /^Saved$/ }).waitFor();
+    await page.reload();
+    await page.locator('#files-list li[data-file="dir/kept.txt"] .file-name').click();
+    expect(await page.locator('#file-text').inputValue()).toBe('typed before the reload');
+    expect(await page.locator('#files-list li[data-file="kept.txt"]').count()).toBe(0);
+    // deleting asks once more, and sticks
+    await page.locator('#files-list li[data-file="dir/kept.txt"]').getByRole('button', { name: 'Delete' }).click();
+    await page.locator('#files-list li[data-file="dir/kept.txt"]').getByRole('button', { name: 'Delete' }).click();
+    await page.locator('#files-list li[data-file="dir/kept.txt"]').waitFor({ state: 'detached' });
+    await page.locator('#files-save-state', { hasText: /^Saved$/ }).waitFor();
+    await page.reload();
+    await page.locator('#files-list li[data-file="Dockerfile"]').waitFor();
+    expect(await page.locator('#files-list li[data-file="dir/kept.txt"]').count()).toBe(0);
+    await waitReady(page);
+    await waitForScreen(page, AT_PROMPT);
+  }, 180_000);
+
   it('has a VM shell tab where ps shows the processes of every container', async () => {
     screenshotOnFailure(page, 'playground-vm-shell');
     await freshPrompt(page);

@@ -110,6 +110,22 @@ describe.skipIf(!HAVE_CHROMIUM)('the tutorial page', () => {
     expect(wrap).toBe('pre');
   }, 120_000);
 
+  it('builds a block\'s Dockerfile and files, and runs the image; a rebuild comes from the cache', async () => {
+    screenshotOnFailure(page, 'tutorial-build');
+    const code = 'docker build -t greeter .\ndocker run --rm greeter\ndocker history greeter';
+    const b = await block(code);
+    expect(await b.getAttribute('data-files')).toBe('Dockerfile greet.sh .dockerignore');
+    const out = await run(code, 180_000);
+    expect(out).toContain('naming to docker.io/library/greeter:latest done');
+    expect(out).toMatch(/^Hello from an image you built!\nbuilt by root$/m);
+    expect(out).toMatch(/CMD \["\.\/greet\.sh"\]/);
+    const again = await run(code, 120_000);
+    expect(again).toMatch(/\[3\/4\] COPY greet.sh .\n#\d+ CACHED/);
+    // the files are shown with their names
+    const caption = await page.locator('pre[data-dockyard-file="Dockerfile"]').evaluate((e) => getComputedStyle(e, '::before').content);
+    expect(caption).toBe('"Dockerfile"');
+  }, 300_000);
+
   it('has a <dockyard-terminal> on the same VM that pulls its images and runs its command', async () => {
     screenshotOnFailure(page, 'tutorial-terminal');
     const el = page.locator('dockyard-terminal');

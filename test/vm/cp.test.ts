@@ -73,9 +73,44 @@ describe('docker cp', () => {
     // and back out: the round trip gives the same bytes
     expect((await docker(`cp dst:/srv/inner/f.txt ${join(tmp, 'back.txt')}`)).status).toBe(0);
     expect(readFileSync(join(tmp, 'back.txt'), 'utf8')).toBe('from the host\n');
-    const stopped = await docker(`cp ${join(tmp, 'single.txt')} src:/tmp/`);
-    expect(stopped.status).toBe(1);
-    expect(stopped.err).toContain('copying into a stopped container is not supported by Dockyard');
+    // a missing directory, in docker's words
+    const missing = await docker(`cp ${join(tmp, 'single.txt')} dst:/nope/x.txt`);
+    expect(missing.status).toBe(1);
+    expect(missing.err).toBe('Error response from daemon: Could not find the file /nope in container dst\n');
+  });
+
+  it('copies into an exited container: docker diff and its next run see the files', async () => {
+    // src exited; its own files stay as they were
+    expect((await docker(`cp ${join(tmp, 'single.txt')} src:/tmp/`)).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'up')} src:/data/up-renamed`)).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'single.txt')} src:/data/sub/b`)).status).toBe(0); // over a file of its writable layer
+    expect((await docker(`cp ${join(tmp, 'single.txt')} src:/etc/passwd`)).status).toBe(0); // over a file of its image
+    const diff = (await docker('diff src')).out.split('\n');
+    expect(diff).toEqual(expect.arrayContaining(['A /tmp/single.txt', 'A /data/up-renamed', 'A /data/up-renamed/inner/f.txt', 'C /etc/passwd']));
+    expect((await docker('inspect -f {{.State.Status}} src')).out).toBe('exited\n');
+    // and out again, through the same container
+    expect((await docker(`cp src:/data/up-renamed/inner/f.txt ${join(tmp, 'again.txt')}`)).status).toBe(0);
+    expect(readFileSync(join(tmp, 'again.txt'), 'utf8')).toBe('from the host\n');
+    expect((await docker('commit src with-copies')).status).toBe(0);
+    expect((await docker('run --rm with-copies cat /tmp/single.txt /data/sub/b /etc/passwd /data/up-renamed/inner/f.txt')).out).toBe('single\nsingle\nsingle\nfrom the host\n');
+  });
+
+  it('copies into a created container before its first start, and out of it', async () => {
+    expect((await docker('create --name fresh busybox cat /in.txt /srv/inner/f.txt')).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'single.txt')} fresh:/in.txt`)).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'up')} fresh:/srv`)).status).toBe(0);
+    expect((await docker(`cp fresh:/in.txt ${join(tmp, 'fresh-out.txt')}`)).status).toBe(0);
+    expect(readFileSync(join(tmp, 'fresh-out.txt'), 'utf8')).toBe('single\n');
+    const started = await docker('start -a fresh');
+    expect(started.out).toBe('single\nfrom the host\n');
+    // bad input, in docker's words: a directory not there, a container not there
+    const missing = await docker(`cp ${join(tmp, 'single.txt')} fresh:/nope/x.txt`);
+    expect(missing.status).toBe(1);
+    expect(missing.err).toBe('Error response from daemon: Could not find the file /nope in container fresh\n');
+    const slash = await docker(`cp ${join(tmp, 'single.txt')} fresh:/nope/`);
+    expect(slash.err).toBe('Error response from daemon: Could not find the file /nope/ in container fresh\n');
+    const none = await docker(`cp ${join(tmp, 'single.txt')} ghost:/tmp/`);
+    expect(none.err).toBe('Error response from daemon: No such container: ghost\n');
   });
 });
 

@@ -22,7 +22,7 @@ import { pull } from './pull.js';
 import { push } from './push.js';
 import { rmi } from './rmi.js';
 import { search } from './search.js';
-import { run } from './run.js';
+import { create, run } from './run.js';
 import { attach, restart, start, wait } from './start.js';
 import { systemDf } from './system.js';
 import { tag } from './tag.js';
@@ -34,6 +34,7 @@ import { top } from './top.js';
 
 export const COMMANDS: readonly CommandDef[] = [
   run,
+  create,
   exec,
   ps,
   images,

@@ -4,6 +4,7 @@ import { checkAddHost, StartError, type RunOptions } from '../../runtime/contain
 import { parsePublish } from '../../runtime/ports.js';
 import { parseBytes, parseEnvFile } from '../../runtime/spec.js';
 import { attachTo } from '../attach.js';
+import type { ImageRecord } from '../../runtime/images.js';
 import type { Ctx } from '../context.js';
 import type { CommandDef } from '../command.js';
 import { bool, FlagError, list, str, type FlagSpec, type Parsed } from '../flags.js';
@@ -98,16 +99,33 @@ export const run: CommandDef = {
   run: runContainer,
 };
 
-async function runContainer(ctx: Ctx, p: Parsed): Promise<number> {
-  const { opts, detach } = await runOptions(ctx, p);
-  if (opts.tty && opts.interactive && !ctx.io.terminal && !detach) {
-    ctx.io.err('the input device is not a TTY\n');
-    return 1;
-  }
-  let image = await ctx.d.images.find(opts.image);
+/** `docker create`: the container, not started (`docker start` runs it; `docker cp` can fill it first). */
+export const create: CommandDef = {
+  names: ['container create', 'create'],
+  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create a new container',
+  flags: RUN_FLAGS.filter((f) => f.long !== 'detach' && f.long !== 'rm'),
+  args: { min: 1 },
+  stopAtPositional: true,
+  operands: ['image', 'none'],
+  runLike: true,
+  run: async (ctx, p) => {
+    const { opts } = await runOptions(ctx, p);
+    const image = await imageFor(ctx, opts.image);
+    try {
+      ctx.io.out(`${(await ctx.d.containers.create(opts, image)).id}\n`);
+      return 0;
+    } catch (e) {
+      throw e instanceof DockerError ? e : new DockerError((e as Error).message);
+    }
+  },
+};
+
+/** The image, pulled first as docker run and docker create do when it is not here (the pull shown on stderr). */
+async function imageFor(ctx: Ctx, ref: string): Promise<ImageRecord> {
+  let image = await ctx.d.images.find(ref);
   if (!image) {
     // as docker run does: say so, and show the pull on stderr
-    const ref = opts.image;
     ctx.io.err(`Unable to find image '${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}' locally\n`);
     let digest = '';
     const print = pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref);
@@ -121,6 +139,16 @@ async function runContainer(ctx: Ctx, p: Parsed): Promise<number> {
     );
     ctx.io.err(`Digest: ${digest}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
   }
+  return image;
+}
+
+async function runContainer(ctx: Ctx, p: Parsed): Promise<number> {
+  const { opts, detach } = await runOptions(ctx, p);
+  if (opts.tty && opts.interactive && !ctx.io.terminal && !detach) {
+    ctx.io.err('the input device is not a TTY\n');
+    return 1;
+  }
+  const image = await imageFor(ctx, opts.image);
   let id: string | undefined;
   try {
     if (detach) {

@@ -129,6 +129,7 @@ export const Op = {
   },
   ContainerLogs: { name: 'container.logs', request: { id: str, follow: opt(bool), tail: opt(int) }, reply: {}, streams: true },
   ContainerDiff: { name: 'container.diff', request: { id: str }, reply: { size: int }, streams: true },
+  ContainerExtract: { name: 'container.extract', request: { id: str, path: str, archive: str }, reply: {} },
   ContainerRename: { name: 'container.rename', request: { id: str, name: str }, reply: {} },
   ContainerTop: {
     name: 'container.top',
