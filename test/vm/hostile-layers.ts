@@ -41,8 +41,15 @@ export interface Entry {
   gnuLongName?: string;
   /** corrupt the checksum field */
   badChecksum?: boolean;
-  /** raw bytes written over the header at an offset (after the checksum) */
-  patch?: { at: number; bytes: string };
+  /** sum the header's bytes as signed chars, as some old tars did */
+  signedChecksum?: boolean;
+  /** raw bytes written over the header at an offset (the checksum is summed after) */
+  patch?: Patch | Patch[];
+}
+
+export interface Patch {
+  at: number;
+  bytes: string | Uint8Array;
 }
 
 function octal(h: Uint8Array, off: number, len: number, v: number | bigint): void {
@@ -52,18 +59,22 @@ function octal(h: Uint8Array, off: number, len: number, v: number | bigint): voi
     return;
   }
   // GNU base-256 for what octal cannot hold (the size of a bomb)
-  let x = BigInt(v);
-  for (let i = len - 1; i > 0; i--) {
-    h[off + i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-  h[off] = 0x80;
+  h.set(base256(BigInt(v), len), off);
 }
 
-function checksum(h: Uint8Array): void {
+/** A `len`-byte numeric field in GNU base-256; a `first` byte of 0xff or 0xc0 makes it negative. */
+export function base256(v: bigint, len: number, first = 0x80): Uint8Array {
+  const b = new Uint8Array(len);
+  for (let i = len - 1; i > 0; i--, v >>= 8n) b[i] = Number(v & 0xffn);
+  b[0] = first;
+  return b;
+}
+
+/** Sums a header block into its checksum field (bytes as unsigned chars, or signed). */
+export function checksum(h: Uint8Array, signed = false): void {
   h.fill(0x20, 148, 156);
   let sum = 0;
-  for (const b of h) sum += b;
+  for (const b of h) sum += signed && b > 127 ? b - 256 : b;
   h.set(enc.encode(sum.toString(8).padStart(6, '0') + '\0 '), 148);
 }
 
@@ -101,7 +112,8 @@ function padded(data: Uint8Array): Uint8Array[] {
   return out;
 }
 
-function paxRecords(rec: Record<string, string>): Uint8Array {
+/** pax records (`LEN key=value` and a newline) of ASCII keys and values. */
+export function paxRecords(rec: Record<string, string>): Uint8Array {
   let s = '';
   for (const [k, v] of Object.entries(rec)) {
     const body = ` ${k}=${v}\n`;
@@ -146,10 +158,8 @@ export function buildTar(entries: Entry[], opts: TarOptions = {}): Uint8Array {
       major: e.major,
       minor: e.minor,
     });
-    if (e.patch) {
-      h.set(enc.encode(e.patch.bytes), e.patch.at);
-      checksum(h);
-    }
+    for (const p of [e.patch ?? []].flat()) h.set(bytesOf(p.bytes), p.at);
+    if (e.patch || e.signedChecksum) checksum(h, e.signedChecksum);
     if (e.badChecksum) h[150] = h[150] === 0x31 ? 0x32 : 0x31;
     blocks.push(h, ...padded(data));
   }

@@ -68,12 +68,13 @@ export interface LayerEntry {
 const BLOCK = 512;
 const KINDS: Record<string, EntryKind> = { '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
 const dec = new TextDecoder('utf-8', { fatal: false });
+const enc = new TextEncoder();
 
 function fail(e: { name: string; off: number }, why: string): never {
   throw new LayerError(`tar entry \`${shown(e.name)}\` at offset ${e.off}: ${why}`);
 }
 
-/** A name as a message may show it: at most 200 bytes. */
+/** A name as a message may show it: at most 200 characters. */
 function shown(name: string): string {
   return name.length > 200 ? `${name.slice(0, 100)}...${name.slice(-97)}` : name;
 }
@@ -177,7 +178,8 @@ function parsePax(e: { name: string; off: number }, d: Uint8Array, p: Pending): 
       if (!/^\d+$/.test(val) || Number(val) >= 0xffffffff) fail(e, `bad pax ${key} \`${val}\``);
       p[key] = Number(val);
     } else if (key === 'mtime') {
-      if (!/^-?\d+(\.\d*)?$/.test(val)) fail(e, `bad pax mtime \`${val}\``);
+      // refused past 2^53 as Go refuses past int64: a time of Infinity would reach the guest and `docker commit`
+      if (!/^-?\d+(\.\d*)?$/.test(val) || !Number.isSafeInteger(Math.floor(Number(val)))) fail(e, `bad pax mtime \`${val}\``);
       p.mtime = Math.floor(Number(val));
     } else if (key.startsWith('GNU.sparse.')) {
       fail(e, 'sparse files are not supported');
@@ -269,8 +271,11 @@ export function readLayer(tar: Uint8Array, limits: LayerLimits = DEFAULT_LIMITS)
     } else {
       kind = KINDS[type]!;
     }
-    if (e.name.length > limits.maxPath) fail(e, `name of ${new TextEncoder().encode(e.name).length} bytes over the limit of ${limits.maxPath}`);
-    if (link.length > limits.maxPath) fail(e, `link target of ${link.length} bytes over the limit of ${limits.maxPath}`);
+    // bytes, as the guest's PATH_MAX counts them (a UTF-16 length lets 4096 'é' through as 8192 bytes)
+    const nameBytes = enc.encode(e.name).length;
+    if (nameBytes > limits.maxPath) fail(e, `name of ${nameBytes} bytes over the limit of ${limits.maxPath}`);
+    const linkBytes = enc.encode(link).length;
+    if (linkBytes > limits.maxPath) fail(e, `link target of ${linkBytes} bytes over the limit of ${limits.maxPath}`);
     const path = normalise(e.name);
     if (path === undefined) fail(e, 'name has a `..` component');
     let target = link;
