@@ -64,10 +64,11 @@ export function parseReference(input: string): Reference {
   return { domain, path, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
 }
 
-/** The short name Docker prints: `busybox`, `user/app`, `example.com/x`. */
+/** The short name Docker prints: `busybox`, `user/app`, `example.com/x`; `library/a/b` stays (`a/b` is another repository). */
 export function familiarName(r: Reference): string {
   if (r.domain !== DEFAULT_DOMAIN) return `${r.domain}/${r.path}`;
-  return r.path.startsWith('library/') ? r.path.slice('library/'.length) : r.path;
+  const official = /^library\/([^/]+)$/.exec(r.path);
+  return official ? official[1]! : r.path;
 }
 
 /** `busybox:latest`, `busybox@sha256:…`, `busybox:1@sha256:…` */
