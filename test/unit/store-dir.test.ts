@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryBlobs, StoreFullError } from '../../src/common/store/blobs.js';
+import { checkKey, MemoryBlobs, putThroughWriter, StoreFullError } from '../../src/common/store/blobs.js';
 import { dirBlobs } from '../../workers/store-dir.js';
 import { blobsConformance, pattern } from './blobs-conformance.js';
 
@@ -17,6 +17,58 @@ const freshDir = () => join(scratch, `s${n++}`);
 
 describe('MemoryBlobs', () => {
   blobsConformance(it, async () => new MemoryBlobs());
+
+  it('a limit counts every value, a replaced one once; up to the limit fits, a byte more is StoreFullError', async () => {
+    const b = new MemoryBlobs(10, 'test store');
+    await b.put('a', pattern(4));
+    await b.put('b', pattern(6)); // 10: full
+    await b.put('b', pattern(6, 2)); // replaces: still 10
+    const full = await b.put('c', pattern(1)).catch((e: unknown) => e);
+    expect(full).toBeInstanceOf(StoreFullError);
+    expect((full as Error).name).toBe('StoreFullError');
+    expect((full as Error).message).toBe('no space left in the image store (test store)');
+    await b.delete('b');
+    const w = await b.writer('w');
+    await w.write(pattern(3));
+    await w.write(pattern(3, 3)); // 4 + 6
+    await expect(w.write(pattern(1))).rejects.toThrow('no space left in the image store (test store)');
+    await w.commit();
+    expect(await b.get('w')).toEqual(new Uint8Array([...pattern(3), ...pattern(3, 3)]));
+    expect(await b.list('')).toEqual(['a', 'w']);
+  });
+
+  it('a writer keeps its own copy of each chunk', async () => {
+    const b = new MemoryBlobs();
+    const w = await b.writer('k');
+    const chunk = pattern(8);
+    await w.write(chunk);
+    chunk.fill(0);
+    await w.commit();
+    expect(await b.get('k')).toEqual(pattern(8));
+  });
+});
+
+describe('store keys and putThroughWriter', () => {
+  it('checkKey returns a good key and names a bad one', () => {
+    for (const k of ['a', 'A-Z_0.9/x', 'content/sha256/ab', '.a', '..a', '.tmpx', 'a.tmp-']) expect(checkKey(k)).toBe(k);
+    for (const k of ['a b', ' a', 'a ', 'a/b c', '/a', 'a/', 'a/./b', 'a/../b', '.tmp-1', 'a/.tmp-x/b']) expect(() => checkKey(k)).toThrow(`bad store key ${JSON.stringify(k)}`);
+  });
+
+  it('writes once then commits; a failed write aborts and the error comes through', async () => {
+    const calls: string[] = [];
+    const writer = (fail: boolean) => async (key: string) => ({
+      write: async (c: Uint8Array) => {
+        calls.push(`write ${key} ${c.length}`);
+        if (fail) throw new StoreFullError('full');
+      },
+      commit: async () => void calls.push('commit'),
+      abort: async () => void calls.push('abort'),
+    });
+    await putThroughWriter({ writer: writer(false) }, 'k', pattern(3));
+    expect(calls.splice(0)).toEqual(['write k 3', 'commit']);
+    await expect(putThroughWriter({ writer: writer(true) }, 'k', pattern(3))).rejects.toThrow('full');
+    expect(calls).toEqual(['write k 3', 'abort']);
+  });
 });
 
 describe('dirBlobs', () => {
