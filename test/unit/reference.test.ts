@@ -67,7 +67,7 @@ describe('image references, edge by edge', () => {
   });
 
   it('path components: separators between lowercase alphanumerics only', () => {
-    expect(['a.b', 'a_b', 'a__b', 'a---b', 'abc/d0e/f-g'].map((s) => parsed(s).path)).toEqual(['library/a.b', 'library/a_b', 'library/a__b', 'library/a---b', 'abc/d0e/f-g']);
+    expect(['a.b', 'a_b', 'a__b', 'a---b', 'abc/d0e/f-g', 'ab.cd-ef'].map((s) => parsed(s).path)).toEqual(['library/a.b', 'library/a_b', 'library/a__b', 'library/a---b', 'abc/d0e/f-g', 'library/ab.cd-ef']);
     for (const bad of ['a___b', 'a..b', 'a.-b', 'ab-', '-ab', '_ab', 'a/-b', 'a/b_', 'a/']) expect(refused(bad)).toBe('invalid reference format');
   });
 
