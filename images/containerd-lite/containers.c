@@ -72,8 +72,9 @@ static int container_dir(const struct cl_container *c, const char *sub, char *ou
 	return cl_path(out, size, err, "%s/containers/%s%s%s", cl_state_root, c->id, sub ? "/" : "", sub ? sub : "");
 }
 
-/* The default writable-layer size: a quarter of the VM's memory (the tmpfs
- * is memory), at most CL_DISK_DEFAULT_MAX, at least CL_DISK_MIN. */
+/* The default writable-layer size: half of the VM's memory (the tmpfs is
+ * memory, used only as files are written; a quarter could not hold a fresh
+ * postgres cluster), at most CL_DISK_DEFAULT_MAX, at least CL_DISK_MIN. */
 uint64_t cl_container_default_disk(void)
 {
 	struct cl_error e;
@@ -81,7 +82,7 @@ uint64_t cl_container_default_disk(void)
 
 	if (cl_sys_mem_total_kb(&kb, &e) < 0 || kb == 0)
 		return CL_DISK_DEFAULT_MAX;
-	b = kb * 1024 / 4 & ~((1ull << 20) - 1);
+	b = kb * 1024 / 2 & ~((1ull << 20) - 1);
 	return b > CL_DISK_DEFAULT_MAX ? CL_DISK_DEFAULT_MAX : b < CL_DISK_MIN ? CL_DISK_MIN : b;
 }
 

@@ -92,7 +92,7 @@ bool cl_container_restart_due(struct cl_container *c, uint64_t now);
 bool cl_container_auto_remove(struct cl_container *c);
 
 /* Writable-layer size (container.create `disk`): 0 means the default, a
- * quarter of the VM's memory but at most CL_DISK_DEFAULT_MAX; below
+ * half of the VM's memory but at most CL_DISK_DEFAULT_MAX; below
  * CL_DISK_MIN is refused. */
 #define CL_DISK_DEFAULT_MAX (64ull << 20)
 #define CL_DISK_MIN (1ull << 20)

@@ -31,13 +31,16 @@ export const MT_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
 export interface RunConfig {
   User?: string;
+  ExposedPorts?: Record<string, Record<string, never>>;
   Env?: string[];
   Entrypoint?: string[];
   Cmd?: string[];
+  Volumes?: Record<string, Record<string, never>>;
   WorkingDir?: string;
+  StopSignal?: string;
 }
 /** Field order of the OCI image-spec `config` object. */
-export const RUN_CONFIG_KEYS = ['User', 'Env', 'Entrypoint', 'Cmd', 'WorkingDir'] as const;
+export const RUN_CONFIG_KEYS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'StopSignal'] as const;
 
 export interface Descriptor {
   mediaType: string;
@@ -241,9 +244,15 @@ function readRunConfig(path: string): RunConfig {
     if (k === 'Env' || k === 'Entrypoint' || k === 'Cmd') {
       if (!isStringList(val)) die(`${path}: ${k} must be a list of strings`);
       out[k] = val;
-    } else if (k === 'User' || k === 'WorkingDir') {
+    } else if (k === 'User' || k === 'WorkingDir' || k === 'StopSignal') {
       if (typeof val !== 'string') die(`${path}: ${k} must be a string`);
       out[k] = val;
+    } else if (k === 'ExposedPorts' || k === 'Volumes') {
+      // a set, as the image spec writes it: { "80/tcp": {} }
+      if (typeof val !== 'object' || val === null || Array.isArray(val) || !Object.values(val).every((e) => typeof e === 'object' && e !== null && Object.keys(e).length === 0)) {
+        die(`${path}: ${k} must be an object of empty objects`);
+      }
+      out[k] = val as Record<string, Record<string, never>>;
     } else {
       die(`${path}: unsupported field ${k} (want ${RUN_CONFIG_KEYS.join(', ')})`);
     }
