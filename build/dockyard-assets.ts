@@ -10,6 +10,8 @@ import { CATALOG_REGISTRY_DIR } from '../src/common/catalog.js';
 import { currentCatalog } from '../src/node/catalog.js';
 import { v86Version, v86WasmPath } from '../src/node/v86.js';
 import { mirrorDir, readMirror } from './mirror-registry.js';
+import { lazyFiles, lazyLayers } from './lazy-layers.js';
+import { LAZY_DIR } from '../src/common/store/lazy-layer.js';
 
 export const BUILD_INFO = 'virtual:dockyard-build';
 
@@ -85,7 +87,7 @@ export function dockyardAssets(root: string): Plugin {
       // its layouts go beside the bundled ones, fetched only when pulled
       const catalog = serving ? undefined : currentCatalog();
       info += `export const catalogManifest = ${catalog ? JSON.stringify(catalog.manifest) : 'undefined'};\n`;
-      if (serving) return `${info}export const registryBase = ${url(`${REGISTRY_DIR}/`)};\nexport const mirrorRegistry = {};\n`;
+      if (serving) return `${info}export const registryBase = ${url(`${REGISTRY_DIR}/`)};\nexport const mirrorRegistry = {};\nexport const lazyLayers = {};\n`;
       const bundled = Object.keys(parseManifest(readFileSync(join(dist, MANIFEST_FILE), 'utf8')).registry ?? {});
       const mirror = readMirror(mirrorDir(root), bundled);
       for (const rel of mirror.files) this.emitFile({ type: 'asset', fileName: `${REGISTRY_DIR}/${rel}`, source: readFileSync(join(mirror.dir, rel)) });
@@ -100,6 +102,15 @@ export function dockyardAssets(root: string): Plugin {
         }
       }
       if (!anchor) this.error(`no bundled registry under ${registry}: run \`npm run images\``);
+      // the catalog's layers in lazy form (made once, kept in the catalog's cache folder): pieces and
+      // indexes under registry/lazy/sha256/, each index's digest here, in what the page trusts
+      const lazy = catalog ? lazyLayers(join(catalog.dir, CATALOG_REGISTRY_DIR), Object.keys(catalog.manifest.images), catalog.dir) : undefined;
+      if (lazy) {
+        for (const hex of lazyFiles(lazy.dir, lazy.layers)) {
+          this.emitFile({ type: 'asset', fileName: `${REGISTRY_DIR}/${LAZY_DIR}/${hex}`, source: readFileSync(join(lazy.dir, 'sha256', hex)) });
+        }
+      }
+      info += `export const lazyLayers = ${JSON.stringify(lazy?.layers ?? {})};\n`;
       return `${info}export const registryBase = new URL('${'../'.repeat(anchor.depth) || './'}', import.meta.ROLLUP_FILE_URL_${anchor.ref}).href;\n`;
     },
     configureServer(server) {

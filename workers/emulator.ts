@@ -1,7 +1,7 @@
 // The narrow slice of v86 this worker uses, typed here: v86.d.ts has no `bus`
 // and types `virtio_console` as an adapter object.
 import { V86 } from 'v86';
-import type { Fs9p } from './fs9p-rootfs.js';
+import type { Fs9p, Virtio9pDevice } from './fs9p-rootfs.js';
 
 export type Image = { buffer: ArrayBuffer } | { url: string };
 
@@ -35,6 +35,7 @@ export interface V86Internals {
     unpack_memory?: (bitmap: { get(page: number): number }, packed: Uint8Array) => void;
     /** guest RAM (a Proxy making a fresh view of the wasm memory per access) */
     mem8?: { buffer: ArrayBuffer; byteOffset: number; length: number };
+    devices?: { virtio_9p?: Virtio9pDevice };
   };
 }
 

@@ -5,7 +5,6 @@
 // guest reads them, and this module's storage answers from the image store
 // (a byte range of the layer's tar) — so a file enters the guest's memory
 // only when a process reads it.
-import type { Blobs } from '../src/common/store/blobs.js';
 import { walkTree, type Node, type Rootfs } from '../src/common/store/rootfs.js';
 
 /** The parts of v86's FS (lib/filesystem.js) used here; the names survive its minified build. */
@@ -52,24 +51,105 @@ function storageKey(n: Node): string {
   return `${n.offset}:${n.source}`;
 }
 
+/** v86's virtio-9p device (lib/9p.js), the parts used to answer a read with an error. */
+export interface Virtio9pDevice {
+  fids: Array<{ inodeid: number } | undefined>;
+  virtqueue: { pop_request(): BufChain };
+  SendError(tag: number, message: string, errno: number): void;
+  SendReply(chain: BufChain): void;
+}
+
+interface BufChain {
+  get_next_blob(into: Uint8Array): number;
+}
+
+/** Where file bytes come from, and who hears of a read that failed. */
+export interface FileReads {
+  read(source: string, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /** a read of `path` (in the image's tree) failed: the process gets EIO */
+  failed(path: string, error: Error): void;
+}
+
+/** 9P2000.L Tread, and the errno a failed read gives the guest */
+const TREAD = 116;
+const EIO = 5;
+
+/** mounted trees' file paths by storage key, for messages */
+const paths = new WeakMap<Fs9p, Map<string, string>>();
+
 /**
  * Serves file bytes of mounted trees from the image store; anything else
  * (files the host wrote with create_file live in v86's own memory, not on
  * storage) still goes to v86's original storage.
+ *
+ * A read that fails (a lazily pulled piece refused or unreachable) must
+ * reach the process as EIO. v86 has no way to say so — an exception in
+ * its storage leaves the 9p request unanswered, and the reader hangs — so,
+ * given the device, each Tread of a tree's file is noted as it is popped
+ * (its tag, by storage key and offset), and a failed read answers that
+ * request itself with Rlerror(EIO) and leaves v86's own handling waiting
+ * for ever (it would otherwise reply a second time).
  */
-export function useStoreForFiles(fs: Fs9p, blobs: Blobs): void {
+export function useStoreForFiles(fs: Fs9p, reads: FileReads, device?: Virtio9pDevice): void {
   const original = fs.storage;
+  const pending = new Map<string, Array<{ tag: number; chain: BufChain }>>();
+  if (device) {
+    const pop = device.virtqueue.pop_request;
+    device.virtqueue.pop_request = function (this: unknown) {
+      const chain = pop.call(this);
+      const get = chain.get_next_blob;
+      // v86 reads the whole request first thing, synchronously, when it takes it
+      chain.get_next_blob = function (this: unknown, into: Uint8Array) {
+        const n = get.call(this, into);
+        chain.get_next_blob = get;
+        if (into.length >= 23 && into[4] === TREAD) {
+          const v = new DataView(into.buffer, into.byteOffset, into.length);
+          const inode = fs.inodes[device.fids[v.getUint32(7, true)]?.inodeid ?? -1];
+          if (inode?.status === STATUS_ON_STORAGE && isTreeKey(inode.sha256sum)) {
+            const at = `${inode.sha256sum}@${v.getUint32(11, true) + v.getUint32(15, true) * 2 ** 32}`;
+            pending.set(at, [...(pending.get(at) ?? []), { tag: v.getUint16(5, true), chain }]);
+          }
+        }
+        return n;
+      };
+      return chain;
+    };
+  }
+  const take = (at: string) => {
+    const list = pending.get(at);
+    const first = list?.shift();
+    if (list?.length === 0) pending.delete(at);
+    return first;
+  };
   fs.storage = {
     async read(key, offset, count, size) {
+      if (!isTreeKey(key)) return original.read(key, offset, count, size);
       const colon = key.indexOf(':');
-      if (colon < 0 || !/^\d+$/.test(key.slice(0, colon))) return original.read(key, offset, count, size);
       const base = Number(key.slice(0, colon));
       const n = Math.max(0, Math.min(count, size - offset));
-      return (await blobs.read(key.slice(colon + 1), base + offset, n)) ?? new Uint8Array(0);
+      const at = `${key}@${offset}`;
+      try {
+        const bytes = (await reads.read(key.slice(colon + 1), base + offset, n)) ?? new Uint8Array(0);
+        take(at);
+        return bytes;
+      } catch (e) {
+        reads.failed(paths.get(fs)?.get(key) ?? `(a file of ${key.slice(colon + 1)})`, e as Error);
+        const req = take(at);
+        if (!req || !device) throw e;
+        device.SendError(req.tag, 'Input/output error', EIO);
+        device.SendReply(req.chain);
+        return new Promise<Uint8Array>(() => {});
+      }
     },
     cache: (key, data) => original.cache(key, data),
     uncache: (key) => original.uncache(key),
   };
+}
+
+/** Storage keys of tree files: `<offset>:<source>`. */
+function isTreeKey(key: string): boolean {
+  const colon = key.indexOf(':');
+  return colon > 0 && /^\d+$/.test(key.slice(0, colon));
 }
 
 /** Whether `snapshots/<hex>` of `key` is in the 9p filesystem already. */
@@ -87,6 +167,8 @@ export function mountTree(fs: Fs9p, key: string, tree: Rootfs): void {
   }
   if (fs.SearchPath(`${SNAPSHOTS_DIR}/${hex}`).id >= 0) return;
   const ids = new Map<Node, number>();
+  let names = paths.get(fs);
+  if (!names) paths.set(fs, (names = new Map()));
   try {
     walkTree(tree.root, (path, n, parent) => {
       const name = path === '' ? hex : path.slice(path.lastIndexOf('/') + 1);
@@ -120,6 +202,7 @@ export function mountTree(fs: Fs9p, key: string, tree: Rootfs): void {
         if (n.size > 0) {
           inode.status = STATUS_ON_STORAGE;
           inode.sha256sum = storageKey(n);
+          names.set(inode.sha256sum, `/${path}`);
         }
       } else if (n.kind === 'symlink') {
         inode.mode = S_IF.symlink | 0o777;

@@ -259,7 +259,14 @@ export class Vm implements VmApi {
     if (!fs) throw new VmError('the VM has no 9p filesystem');
     const st = await this.openedStore();
     if (this.storageFor !== emulator) {
-      useStoreForFiles(fs, st.blobs);
+      useStoreForFiles(
+        fs,
+        {
+          read: (source, offset, length) => st.snapshots.readSource(source, offset, length),
+          failed: (path, e) => st.noteLazyFailure(`${path}: ${e.message}`),
+        },
+        emulator.v86?.cpu?.devices?.virtio_9p,
+      );
       this.storageFor = emulator;
     }
     // every `docker run` asks: a mounted tree is not built again
@@ -338,7 +345,14 @@ async function openStore(where: StoreLocation): Promise<HostStore> {
     // a browser without origin storage (or refusing it) still runs: images then last as long as the page
     blobs = await (await import('./store-opfs.js')).opfsBlobs().catch((e: Error) => new MemoryBlobs(Infinity, `memory (origin storage unavailable: ${e.message})`));
   } else blobs = new MemoryBlobs();
-  return new HostStore(blobs, gunzip);
+  return new HostStore(blobs, gunzip, undefined, fetchBytes);
+}
+
+/** A lazy layer's piece (content-addressed: any cache may serve it; the store checks it). */
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`HTTP ${res.status} from ${url}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 /**

@@ -7,7 +7,7 @@ import type { StoreApi } from '../common/store/host-store.js';
 import { backendMethods, forward, type VmBackend } from './backend.js';
 import { Containers } from './containers.js';
 import { Networks } from './networks.js';
-import { ImageStore, type PullEvent } from './images.js';
+import { ImageStore, type PullEvent, type PullOptions } from './images.js';
 import type { ImageSource } from './registry.js';
 import { Registries } from './registries.js';
 import { Watchdog, type WatchdogOptions } from './watchdog.js';
@@ -131,8 +131,8 @@ export class Dockyard {
   }
 
   /** `docker pull`: the bundled registry for its names, else the registry the name points at. */
-  pull(ref: string, onEvent?: (e: PullEvent) => void, signal?: AbortSignal) {
-    return this.images.pull(this.registry, ref, onEvent, signal);
+  pull(ref: string, onEvent?: (e: PullEvent) => void, signal?: AbortSignal, opts?: PullOptions) {
+    return this.images.pull(this.registry, ref, onEvent, signal, opts);
   }
 
   /** The VM itself, for consoles (port 0: a shell on the VM). */

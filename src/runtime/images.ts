@@ -20,7 +20,7 @@ import { chainIds, checkBlobSize, ImageError, parseConfig, parseIndex, parseInde
 import type { PathStat, StoreApi } from '../common/store/host-store.js';
 import { readTar, writeTar, TarError } from '../common/tar.js';
 import { DockerError, NoSuchImageError } from './errors.js';
-import type { ImageSource } from './registry.js';
+import type { ImageSource, Resolved } from './registry.js';
 
 /** What the store keeps per image name. */
 export interface ImageRecord {
@@ -75,7 +75,26 @@ export interface HistoryEntry {
   comment: string;
 }
 
-export type LayerStatus = 'Already exists' | 'Pulling fs layer' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Pull complete';
+export type LayerStatus = 'Already exists' | 'Pulling fs layer' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Pull complete' | typeof LAZY_STATUS;
+
+/** A layer mounted before it arrived (a lazy pull): not one of docker's words, as nothing was downloaded yet. */
+export const LAZY_STATUS = 'Mounted lazily (files fetched as they are read)';
+
+export interface PullOptions {
+  /**
+   * Mount the image's missing layers lazily where the source can (its files
+   * fetched, checked, when first read) and return at once; the image is
+   * kept (listed, persisted) only once completeLazy() or a pull has fetched
+   * it whole. A source without lazy layers is pulled whole as usual.
+   */
+  lazy?: boolean;
+}
+
+/** A pull under way that others may join (a lazy image completing in the background, then `docker pull` of it). */
+interface Running {
+  promise: Promise<ImageRecord>;
+  listeners: Set<(e: PullEvent) => void>;
+}
 
 export type PullEvent =
   | { kind: 'resolving'; ref: string }
@@ -96,12 +115,57 @@ export class ImageStore {
    * store (a second CLI on one $DOCKYARD_HOME) is seen after forget().
    */
   private cached: Promise<ImageRecord[]> | undefined;
+  /** images mounted lazily and not yet stored whole, by name; with how to complete them */
+  private readonly lazy = new Map<string, { record: ImageRecord; complete: (onEvent: (e: PullEvent) => void) => Promise<ImageRecord> }>();
+  /** pulls under way, by record name */
+  private readonly running = new Map<string, Running>();
 
   constructor(private readonly store: ImageBackend) {}
 
   /** Forgets what was read (a new VM: see Dockyard.recover). */
   forget(): void {
     this.cached = undefined;
+    this.lazy.clear();
+  }
+
+  /** The lazily mounted image `ref` names (not yet stored whole), if any. */
+  findLazy(ref: string): ImageRecord | undefined {
+    try {
+      return this.lazy.get(recordName(parseReference(ref)))?.record;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether `img` is mounted lazily, not yet stored whole. */
+  isLazy(img: ImageRecord): boolean {
+    return [...this.lazy.values()].some((l) => l.record === img);
+  }
+
+  /**
+   * Starts fetching every lazily mounted image whole, in the background
+   * (one pull each; `docker pull` of one joins it). Resolves when they are
+   * stored; a failure leaves that image lazy (a later pull says why).
+   */
+  completeLazy(): Promise<void> {
+    return Promise.allSettled(
+      [...this.lazy.entries()].map(([name, l]) => this.running.get(name)?.promise ?? this.track(name, l.complete, () => {})),
+    ).then(() => {});
+  }
+
+  /** Why reads of lazily pulled files failed since last asked (each names the file). */
+  lazyFailures(): Promise<string[]> {
+    return this.store.lazyFailures();
+  }
+
+  /** Runs `pull` as the pull of `name` others can join; `onEvent` hears it, and so does each joiner. */
+  private track(name: string, pull: (onEvent: (e: PullEvent) => void) => Promise<ImageRecord>, onEvent: (e: PullEvent) => void): Promise<ImageRecord> {
+    const listeners = new Set([onEvent]);
+    const promise = pull((e) => {
+      for (const l of listeners) l(e);
+    }).finally(() => this.running.delete(name));
+    this.running.set(name, { promise, listeners });
+    return promise;
   }
 
   /** The images (build cache records left out). */
@@ -166,7 +230,27 @@ export class ImageStore {
    * against its descriptor before the store keeps it) and applies them in
    * order. All or nothing: a failure or `signal` leaves no part of the image.
    */
-  async pull(src: ImageSource, input: string, onEvent: (e: PullEvent) => void = () => {}, signal?: AbortSignal): Promise<ImageRecord> {
+  async pull(src: ImageSource, input: string, onEvent: (e: PullEvent) => void = () => {}, signal?: AbortSignal, opts: PullOptions = {}): Promise<ImageRecord> {
+    const ref = parseReference(input);
+    const name = recordName(ref);
+    const lazy = this.lazy.get(name);
+    if (opts.lazy && lazy) return lazy.record;
+    const running = this.running.get(name);
+    if (running) {
+      // a background pull of this image is under way: follow it (Ctrl-C stops following, not the pull)
+      onEvent({ kind: 'resolving', ref: familiarString(ref) });
+      running.listeners.add(onEvent);
+      const stop = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new DockerError('context canceled')), { once: true }));
+      try {
+        return await Promise.race([running.promise, stop]);
+      } finally {
+        running.listeners.delete(onEvent);
+      }
+    }
+    return this.track(name, (events) => this.pullNow(src, input, events, signal, opts), onEvent);
+  }
+
+  private async pullNow(src: ImageSource, input: string, onEvent: (e: PullEvent) => void, signal: AbortSignal | undefined, opts: PullOptions): Promise<ImageRecord> {
     const ref = parseReference(input);
     onEvent({ kind: 'resolving', ref: familiarString(ref) });
     const top = await src.resolve(ref, signal);
@@ -189,13 +273,63 @@ export class ImageStore {
       return have;
     }
     const configBytes = await fetchVerified(manifest.config);
+    if (opts.lazy && top.lazyLayer) {
+      const record = await this.mountLazy(ref, manifestDesc, manifest, configBytes, top.lazyLayer, onEvent, top.desc.digest);
+      if (record) {
+        this.lazy.set(recordName(ref), { record, complete: (events) => this.pullNow(src, input, events, undefined, {}) });
+        onEvent({ kind: 'done', digest: top.desc.digest, ref: familiarString(ref), upToDate: false });
+        return record;
+      }
+    }
     const image = await this.ingest(ref, manifestDesc, manifestBytes, manifest, configBytes, fetchVerified, onEvent, {
       topDigest: top.desc.digest,
       remote: !top.local,
       ...(signal ? { signal } : {}),
     });
+    this.lazy.delete(recordName(ref));
     onEvent({ kind: 'done', digest: top.desc.digest, ref: familiarString(ref), upToDate: false });
     return image;
+  }
+
+  /**
+   * Mounts the layers the store lacks lazily (none of them downloaded); the
+   * record is returned, not kept. Undefined when some missing layer has no
+   * lazy form (then the caller pulls it whole).
+   */
+  private async mountLazy(
+    ref: Reference,
+    manifestDesc: Descriptor,
+    manifest: ImageManifest,
+    configBytes: Uint8Array,
+    lazyLayer: NonNullable<Resolved['lazyLayer']>,
+    onEvent: (e: PullEvent) => void,
+    topDigest: string,
+  ): Promise<ImageRecord | undefined> {
+    const config = parseConfig(configBytes, manifest.config, manifest.layers.length);
+    checkPlatform(ref, config);
+    const chain = await chainIds(config.rootfs.diff_ids);
+    const have = new Set(await this.store.snapshotList());
+    const sources = await Promise.all(manifest.layers.map((l, i) => (have.has(chain[i]!) ? undefined : lazyLayer(l))));
+    if (manifest.layers.some((_, i) => !have.has(chain[i]!) && !sources[i])) return undefined;
+    let size = 0;
+    for (const [i, layer] of manifest.layers.entries()) {
+      const id = layer.digest.slice(7, 19);
+      const source = sources[i];
+      if (!source) {
+        onEvent({ kind: 'layer', id, status: 'Already exists' });
+        size += (await this.store.snapshotStat(chain[i]!))?.size ?? 0;
+        continue;
+      }
+      try {
+        const info = await this.store.snapshotApplyLazy({ key: chain[i]!, ...(i > 0 ? { parent: chain[i - 1]! } : {}), diffId: config.rootfs.diff_ids[i]!, ...source });
+        size += info.size;
+      } catch (e) {
+        if (e instanceof Error && (IMAGE_ERRORS.has(e.name) || e.name === 'LazyLayerError')) throw new ImageError(`layer ${layer.digest}: ${e.message}`);
+        throw e;
+      }
+      onEvent({ kind: 'layer', id, status: LAZY_STATUS });
+    }
+    return recordOf(recordName({ ...ref, digest: undefined } as Reference), `${ref.domain}/${ref.path}@${topDigest}`, manifestDesc, manifest, config, chain, size);
   }
 
   /**
@@ -213,11 +347,7 @@ export class ImageStore {
     o: UnpackOptions & { topDigest?: string } = {},
   ): Promise<ImageRecord> {
     const config = parseConfig(configBytes, manifest.config, manifest.layers.length);
-    if (!platformMatches({ os: config.os, architecture: config.architecture }, GUEST_PLATFORM)) {
-      throw new DockerError(
-        `image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted linux/386, actual: ${config.os}/${config.architecture}`,
-      );
-    }
+    checkPlatform(ref, config);
     const chain = await chainIds(config.rootfs.diff_ids);
     const made: string[] = [];
     let size: number;
@@ -236,21 +366,7 @@ export class ImageStore {
       if (e instanceof Error && e.name === 'StoreFullError') throw new DockerError(`${e.message}: remove images you no longer need (docker rmi, docker image prune)`);
       throw e;
     }
-    const record: ImageRecord = {
-      name: canonicalString({ ...ref, digest: undefined, tag: ref.tag ?? 'latest' } as Reference).replace(/@.*/, ''),
-      id: manifest.config.digest,
-      repoDigest: `${ref.domain}/${ref.path}@${o.topDigest ?? manifestDesc.digest}`,
-      manifest: { mediaType: manifestDesc.mediaType, digest: manifestDesc.digest, size: manifestDesc.size },
-      config: manifest.config,
-      layers: manifest.layers,
-      diffIds: config.rootfs.diff_ids,
-      chainIds: chain,
-      runConfig: config.config ?? {},
-      created: config.created ?? '',
-      architecture: config.architecture,
-      os: config.os,
-      size,
-    };
+    const record = recordOf(recordName({ ...ref, digest: undefined } as Reference), `${ref.domain}/${ref.path}@${o.topDigest ?? manifestDesc.digest}`, manifestDesc, manifest, config, chain, size);
     if (ref.tag !== undefined || !ref.digest) await this.putRecord(record);
     else await this.putRecord({ ...record, name: `${ref.domain}/${ref.path}@${ref.digest}` });
     return record;
@@ -441,21 +557,8 @@ export class ImageStore {
       throw e;
     }
     const ref = o.name !== undefined ? parseReference(o.name) : undefined;
-    const record: ImageRecord = {
-      name: ref ? canonicalString({ ...ref, tag: ref.tag ?? 'latest' }) : `docker.io/library/${configDesc.digest.slice(7, 19)}@${manifestDesc.digest}`,
-      id: configDesc.digest,
-      repoDigest: '',
-      manifest: manifestDesc,
-      config: configDesc,
-      layers: descs,
-      diffIds,
-      chainIds: chain,
-      runConfig: config.config ?? {},
-      created: config.created ?? '',
-      architecture: config.architecture,
-      os: config.os,
-      size,
-    };
+    const name = ref ? canonicalString({ ...ref, tag: ref.tag ?? 'latest' }) : `docker.io/library/${configDesc.digest.slice(7, 19)}@${manifestDesc.digest}`;
+    const record = recordOf(name, '', manifestDesc, manifest, config, chain, size);
     if (o.record === false) return record;
     if (ref) await this.untagOthers(record.name, record.id);
     await this.putRecord(record);
@@ -739,6 +842,38 @@ export class ImageStore {
     }
     return loaded;
   }
+}
+
+function checkPlatform(ref: Reference, config: ImageConfig): void {
+  if (!platformMatches({ os: config.os, architecture: config.architecture }, GUEST_PLATFORM)) {
+    throw new DockerError(
+      `image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted linux/386, actual: ${config.os}/${config.architecture}`,
+    );
+  }
+}
+
+/** The name a pull of `ref` keeps its record under (a tag: that tag, else `latest`; by digest: the digest). */
+function recordName(ref: Reference): string {
+  if (ref.tag === undefined && ref.digest) return `${ref.domain}/${ref.path}@${ref.digest}`;
+  return canonicalString({ ...ref, digest: undefined, tag: ref.tag ?? 'latest' } as Reference).replace(/@.*/, '');
+}
+
+function recordOf(name: string, repoDigest: string, manifestDesc: Descriptor, manifest: ImageManifest, config: ImageConfig, chain: string[], size: number): ImageRecord {
+  return {
+    name,
+    id: manifest.config.digest,
+    repoDigest,
+    manifest: { mediaType: manifestDesc.mediaType, digest: manifestDesc.digest, size: manifestDesc.size },
+    config: manifest.config,
+    layers: manifest.layers,
+    diffIds: config.rootfs.diff_ids,
+    chainIds: chain,
+    runConfig: config.config ?? {},
+    created: config.created ?? '',
+    architecture: config.architecture,
+    os: config.os,
+    size,
+  };
 }
 
 export async function resolveManifest(

@@ -20,6 +20,16 @@ export interface BlobOptions {
 /** A blob of the resolved repository, its size checked (its digest is the caller's to check). */
 export type BlobFetch = (desc: Descriptor, o?: BlobOptions) => Promise<Uint8Array>;
 
+/** A layer a source can hand over lazily (src/common/store/lazy-layer.ts): its file index, and where its pieces are. */
+export interface LazyLayerSource {
+  /** the index as served (gzip); the store checks it against tocDigest */
+  toc: Uint8Array;
+  /** the digest the source trusts for it (recorded at build time) */
+  tocDigest: string;
+  /** URL prefix of the pieces */
+  chunkBase: string;
+}
+
 export interface Resolved {
   /** the manifest or index the reference names */
   desc: Descriptor;
@@ -30,6 +40,8 @@ export interface Resolved {
   manifest: BlobFetch;
   /** it came from the bundled registry (read locally, no download to show) */
   local: boolean;
+  /** a layer's lazy form, when the source has one (undefined: this layer must be pulled whole) */
+  lazyLayer?: (layer: Descriptor) => Promise<LazyLayerSource | undefined>;
 }
 
 export interface ImageSource {
@@ -46,7 +58,8 @@ export function layoutPath(domain: string, repo: string, file: 'index.json' | `b
   return `${domain}/${repo}/${file}`;
 }
 
-type Read = (relPath: string) => Promise<Uint8Array | undefined>;
+/** Reads a file of the layouts; `onBytes`: bytes received so far, where the reader downloads (the page). */
+type Read = (relPath: string, onBytes?: (n: number) => void) => Promise<Uint8Array | undefined>;
 
 const denied = (ref: Reference) => new NotFoundError(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login'`);
 
@@ -62,8 +75,8 @@ export function layoutSource(read: Read, checkIndex: (ref: Reference, bytes: Uin
         ? layout.manifests.find((d) => d.digest === ref.digest)
         : layout.manifests.find((d) => d.annotations?.[ANNOTATION_REF_NAME] === ref.tag);
       if (!top) throw new NotFoundError(`manifest for ${familiarString(ref)} not found: manifest unknown`);
-      const blob: BlobFetch = async (d) => {
-        const b = await read(layoutPath(ref.domain, ref.path, `blobs/sha256/${d.digest.replace(/^sha256:/, '')}`));
+      const blob: BlobFetch = async (d, o) => {
+        const b = await read(layoutPath(ref.domain, ref.path, `blobs/sha256/${d.digest.replace(/^sha256:/, '')}`), o?.onProgress);
         if (b === undefined) throw new ImageError(`blob ${d.digest} not found in ${ref.domain}/${ref.path}`);
         checkBlobSize(d, b);
         return b;

@@ -12,6 +12,8 @@ declare module 'virtual:dockyard-build' {
   export const mirrorRegistry: Record<string, { index: string; size: number }>;
   /** the catalog build's catalog.json, when `npm run build` found one (src/common/catalog.ts) */
   export const catalogManifest: import('../common/catalog.js').CatalogManifest | undefined;
+  /** layers the build made lazy (src/common/store/lazy-layer.ts): layer digest → its file index's digest; the files under registryBase + LAZY_DIR */
+  export const lazyLayers: Record<string, string>;
   /** the saved guest state (manifest.state.file), when the build has one */
   export const stateUrl: string | undefined;
 }

@@ -3,20 +3,22 @@
 // content-addressed, so they go through the sha256 cache; index.json files
 // are checked against the artifact manifest by bundledRegistry (mirrored
 // and catalog images against the hashes the build took of theirs).
-import { catalogManifest, mirrorRegistry, registryBase } from 'virtual:dockyard-build';
+import { catalogManifest, lazyLayers, mirrorRegistry, registryBase } from 'virtual:dockyard-build';
 import type { Manifest } from '../common/manifest.js';
+import type { Reference } from '../common/oci/reference.js';
+import { LAZY_DIR } from '../common/store/lazy-layer.js';
 import { withCatalog } from '../runtime/catalog-source.js';
-import { bundledNames, bundledRegistry } from '../runtime/registry.js';
+import { bundledNames, bundledRegistry, type ImageSource } from '../runtime/registry.js';
 import { DownloadError, fetchDigested } from './artifact-cache.js';
 
 const BLOB = /\/blobs\/sha256\/([0-9a-f]{64})$/;
 
-async function read(rel: string): Promise<Uint8Array | undefined> {
+async function read(rel: string, onBytes?: (n: number) => void): Promise<Uint8Array | undefined> {
   const url = new URL(rel, registryBase).href;
   const blob = BLOB.exec(rel);
   if (blob) {
     try {
-      return await fetchDigested({ name: rel, url, sha256: blob[1]! });
+      return await fetchDigested({ name: rel, url, sha256: blob[1]! }, onBytes);
     } catch (e) {
       if (e instanceof DownloadError && / HTTP 404\b/.test(e.message)) return undefined;
       throw e;
@@ -39,7 +41,38 @@ function withMirror(manifest: Manifest): Manifest {
 
 export function webRegistry(manifest: Manifest) {
   // (the catalog's own words for a catalog image the build did not have, or an image with no linux/386 build)
-  return withCatalog(bundledRegistry(withMirror(manifest), read), undefined);
+  return withLazyLayers(withCatalog(bundledRegistry(withMirror(manifest), read), undefined));
+}
+
+/**
+ * Catalog images, whose layers the build made lazy (lazyLayers: layer digest
+ * → its file index's digest, both from the build, beside the catalog's
+ * manifest): their layers can be mounted before they arrive. The index is
+ * fetched by its digest (and cached, like a blob); the store checks it again.
+ * Their pulls (tens of MB) download over the network, so they are shown as downloads
+ * (per-layer bars) and layers the store has are not fetched again.
+ */
+function withLazyLayers<S extends ImageSource & { has(ref: Reference): boolean }>(source: S): S {
+  if (Object.keys(lazyLayers).length === 0) return source;
+  const base = new URL(`${LAZY_DIR}/`, registryBase).href;
+  return {
+    ...source,
+    has: (ref: Reference) => source.has(ref),
+    async resolve(ref: Reference, signal?: AbortSignal) {
+      const r = await source.resolve(ref, signal);
+      if (!r.local || catalogManifest?.images[`${ref.domain}/${ref.path}`] === undefined) return r;
+      return {
+        ...r,
+        local: false,
+        async lazyLayer(layer) {
+          const toc = lazyLayers[layer.digest];
+          if (toc === undefined) return undefined;
+          const hex = toc.slice('sha256:'.length);
+          return { toc: await fetchDigested({ name: `the file index of layer ${layer.digest.slice(7, 19)}`, url: `${base}${hex}`, sha256: hex }), tocDigest: toc, chunkBase: base };
+        },
+      };
+    },
+  };
 }
 
 /** Repositories the page's bundled registry has, by their familiar names ("busybox"), mirrored ones too. */

@@ -24,7 +24,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(dir: string, prefix = '/sub/path/'): Promise<StaticServer> {
+/** `swap`: bytes served instead of a file's own, by its path under the prefix (a file changed on the server). */
+export async function serveStatic(dir: string, prefix = '/sub/path/', swap: ReadonlyMap<string, Uint8Array> = new Map()): Promise<StaticServer> {
   const root = normalize(dir);
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -39,6 +40,12 @@ export async function serveStatic(dir: string, prefix = '/sub/path/'): Promise<S
     const file = normalize(join(root, rel));
     if (!file.startsWith(root + sep)) {
       res.writeHead(403).end();
+      return;
+    }
+    const swapped = swap.get(rel);
+    if (swapped) {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': swapped.length });
+      res.end(req.method === 'HEAD' ? undefined : swapped);
       return;
     }
     let size: number;

@@ -121,14 +121,19 @@ export const create: CommandDef = {
   },
 };
 
-/** The image, pulled first as docker run and docker create do when it is not here (the pull shown on stderr). */
-async function imageFor(ctx: Ctx, ref: string): Promise<ImageRecord> {
-  let image = await ctx.d.images.find(ref);
+/**
+ * The image, pulled first as docker run and docker create do when it is not
+ * here (the pull shown on stderr); `lazy` (docker run): mounted lazily where
+ * the source can, the container starting before the image has arrived.
+ */
+async function imageFor(ctx: Ctx, ref: string, lazy = false): Promise<ImageRecord> {
+  let image = (await ctx.d.images.find(ref)) ?? (lazy ? ctx.d.images.findLazy(ref) : undefined);
   if (!image) {
     // as docker run does: say so, and show the pull on stderr
     ctx.io.err(`Unable to find image '${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}' locally\n`);
     let digest = '';
     const print = pullPrinter({ ...ctx, io: { ...ctx.io, out: ctx.io.err } }, ref);
+    // lazily where the source can: the container starts before the image has arrived
     image = await ctx.d.pull(
       ref,
       (e) => {
@@ -136,8 +141,14 @@ async function imageFor(ctx: Ctx, ref: string): Promise<ImageRecord> {
         print(e);
       },
       ctx.signal,
+      { lazy },
     );
-    ctx.io.err(`Digest: ${digest}\nStatus: Downloaded newer image for ${familiarString(parseReference(ref))}\n`);
+    const name = familiarString(parseReference(ref));
+    ctx.io.err(
+      ctx.d.images.isLazy(image)
+        ? `Digest: ${digest}\nStatus: Pulled lazily ${name}: its files arrive as they are read, the rest downloads in the background\n`
+        : `Digest: ${digest}\nStatus: Downloaded newer image for ${name}\n`,
+    );
   }
   return image;
 }
@@ -148,18 +159,43 @@ async function runContainer(ctx: Ctx, p: Parsed): Promise<number> {
     ctx.io.err('the input device is not a TTY\n');
     return 1;
   }
-  const image = await imageFor(ctx, opts.image);
+  const image = await imageFor(ctx, opts.image, true);
+  // a lazily pulled image completes in the background once its container has had its start
+  // (its first output, or its end): the bytes it needs first do not queue behind the layers
+  const lazy = ctx.d.images.isLazy(image);
+  let completing = false;
+  const complete = () => {
+    if (!lazy || completing) return;
+    completing = true;
+    void ctx.d.images.completeLazy();
+  };
+  const failures = async () => {
+    if (!lazy) return;
+    for (const f of await ctx.d.images.lazyFailures().catch(() => [])) {
+      ctx.io.err(`docker: a file of ${familiarString(parseReference(opts.image))} (pulled lazily) could not be read, the process got EIO: ${f}\n`);
+    }
+  };
   let id: string | undefined;
   try {
     if (detach) {
       id = (await ctx.d.containers.create(opts, image)).id;
       await ctx.d.containers.start(id);
       ctx.io.out(`${id}\n`);
+      complete();
       return 0;
     }
-    const run = await ctx.d.containers.run(opts, { stdout: (b) => ctx.io.out(b), stderr: (b) => ctx.io.err(b) }, image);
+    const out = (write: (b: Uint8Array) => void) => (b: Uint8Array) => {
+      complete();
+      write(b);
+    };
+    const run = await ctx.d.containers.run(opts, { stdout: out((b) => ctx.io.out(b)), stderr: out((b) => ctx.io.err(b)) }, image);
     id = run.id;
-    return await attachTo(ctx, run.proc, { tty: opts.tty ?? false, interactive: opts.interactive ?? false });
+    try {
+      return await attachTo(ctx, run.proc, { tty: opts.tty ?? false, interactive: opts.interactive ?? false });
+    } finally {
+      complete();
+      await failures();
+    }
   } catch (e) {
     // a container that never started is removed with --rm, as docker does
     if (opts.rm && id !== undefined) await ctx.d.containers.remove(id, true).catch(() => {});

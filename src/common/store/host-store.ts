@@ -9,6 +9,10 @@ import { SnapshotError, Snapshots, type ApplyRequest, type Inflate, type Snapsho
 import { normalise, type LayerLimits } from './layer.js';
 import type { NodeKind } from './rootfs.js';
 import { TarBuilder, treeItems } from './layer-write.js';
+import { LazyTar, openToc, type LazyApplyRequest } from './lazy-layer.js';
+
+/** GETs a URL's bytes (the platform's fetch); rejects on anything but 200. */
+export type FetchBytes = (url: string) => Promise<Uint8Array>;
 
 /** What the runtime asks of the store (across the worker boundary: plain data only). */
 export interface StoreApi {
@@ -17,6 +21,10 @@ export interface StoreApi {
   contentRemove(digest: string): Promise<void>;
   contentList(): Promise<Array<{ digest: string; size: number }>>;
   snapshotApply(req: ApplyRequest): Promise<SnapshotInfo>;
+  /** Mounts a layer before it has arrived (lazy-layer.ts); in memory only, never listed. */
+  snapshotApplyLazy(req: LazyApplyRequest): Promise<SnapshotInfo>;
+  /** Why reads of lazily mounted files failed since last asked (each names the file), oldest first. */
+  lazyFailures(): Promise<string[]>;
   snapshotStat(key: string): Promise<SnapshotInfo | undefined>;
   snapshotList(): Promise<string[]>;
   snapshotRemove(key: string): Promise<void>;
@@ -50,11 +58,14 @@ export class HostStore implements StoreApi {
   readonly content: Content;
   readonly snapshots: Snapshots;
   readonly images: ImageRecords;
+  private failures: string[] = [];
 
   constructor(
     readonly blobs: Blobs,
-    inflate: Inflate,
+    private readonly inflate: Inflate,
     limits?: LayerLimits,
+    /** how lazy layers fetch their pieces (none: lazy layers are refused) */
+    private readonly fetchBytes?: FetchBytes,
   ) {
     this.content = new Content(blobs);
     this.snapshots = new Snapshots(blobs, inflate, limits);
@@ -79,6 +90,21 @@ export class HostStore implements StoreApi {
     const bytes = await this.content.get(req.layer.digest);
     if (!bytes) throw new SnapshotError(`layer ${req.layer.digest} is not in the image store's content`);
     return this.snapshots.apply({ ...req, layer: bytes });
+  }
+  async snapshotApplyLazy(req: LazyApplyRequest): Promise<SnapshotInfo> {
+    if (!this.fetchBytes) throw new SnapshotError('this image store cannot fetch lazy layers');
+    const fetchBytes = this.fetchBytes;
+    const toc = await openToc(req, this.inflate);
+    const tar = new LazyTar(toc, (hex) => fetchBytes(`${req.chunkBase}${hex}`), this.inflate);
+    return this.snapshots.applyLazy({ key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId }, tar);
+  }
+  /** A failed read of a lazily mounted file, for lazyFailures() (the last 20 kept). */
+  noteLazyFailure(message: string): void {
+    this.failures.push(message);
+    if (this.failures.length > 20) this.failures.shift();
+  }
+  async lazyFailures(): Promise<string[]> {
+    return this.failures.splice(0);
   }
   snapshotStat(key: string) {
     return this.snapshots.stat(key);

@@ -10,6 +10,7 @@ import type { Blobs } from './blobs.js';
 import { checkDigest } from './content.js';
 import { DEFAULT_LIMITS, LayerError, readLayer, type LayerEntry, type LayerLimits } from './layer.js';
 import { Rootfs, type Node } from './rootfs.js';
+import type { LazyTar } from './lazy-layer.js';
 
 export class SnapshotError extends Error {
   constructor(message: string) {
@@ -56,9 +57,20 @@ const TREE_CACHE = 6;
 /** The `source` of nodes whose bytes are in a treeWith() call's `top`. */
 const TOP_SOURCE = 'top';
 
+/** A layer mounted before it arrived (lazy-layer.ts): in memory only, until a pull stores it whole. */
+interface Lazy {
+  info: Info;
+  entries: LayerEntry[];
+  tar: LazyTar;
+}
+
 export class Snapshots {
   /** chains applied lately (most recent last): a mount right after a pull reuses them */
   private trees = new Map<string, Rootfs>();
+  /** lazily mounted layers by chain id; never listed or stat'ed: a pull still fetches and stores them */
+  private readonly lazy = new Map<string, Lazy>();
+  /** the same, by the `source` their tree's file nodes name */
+  private readonly lazyTars = new Map<string, LazyTar>();
 
   constructor(
     private readonly blobs: Blobs,
@@ -105,9 +117,44 @@ export class Snapshots {
     const got = `sha256:${await sha256Hex(tar)}`;
     if (got !== req.diffId) throw new SnapshotError(`uncompressed content is ${got}, but the config says ${req.diffId}`);
     let entries: LayerEntry[];
-    let tree: Rootfs;
     try {
       entries = readLayer(tar, this.limits);
+    } catch (e) {
+      if (e instanceof LayerError) throw new SnapshotError(`failed to register layer: ${e.message}`);
+      throw e;
+    }
+    const { tree, info, size } = await this.register(req, entries, tar.length);
+    await this.blobs.put(layerTarKey(req.key), tar);
+    await this.blobs.put(entriesKey(req.key), enc.encode(JSON.stringify(entries)));
+    await this.blobs.put(infoKey(req.key), enc.encode(JSON.stringify(info)));
+    // stored whole: reads go to layer.tar from now on (same offsets)
+    this.dropLazy(req.key);
+    this.remember(req.key, tree);
+    return { key: req.key, ...(info.parent ? { parent: info.parent } : {}), diffId: req.diffId, size };
+  }
+
+  /**
+   * Mounts a layer before it has arrived: its tree from the layer's checked
+   * file index, its bytes read through `tar` as the guest asks for them.
+   * Kept in memory only (a reload forgets it) and never listed, so a pull
+   * still downloads, checks and stores the layer, which then replaces it.
+   */
+  async applyLazy(req: Omit<ApplyRequest, 'layer' | 'gzip'>, tar: LazyTar): Promise<SnapshotInfo> {
+    const have = (await this.stat(req.key)) ?? this.lazy.get(req.key)?.info;
+    if (have) return { key: have.key, ...(have.parent ? { parent: have.parent } : {}), diffId: have.diffId, size: have.size };
+    if (req.parent !== undefined && !(await this.stat(req.parent)) && !this.lazy.has(req.parent)) throw new SnapshotError(`parent snapshot ${req.parent} does not exist`);
+    const entries = tar.toc.entries;
+    const { tree, info, size } = await this.register(req, entries, tar.toc.tarSize);
+    this.lazy.set(req.key, { info, entries, tar });
+    this.lazyTars.set(layerTarKey(req.key), tar);
+    this.remember(req.key, tree);
+    return { key: req.key, ...(info.parent ? { parent: info.parent } : {}), diffId: req.diffId, size };
+  }
+
+  /** The tree of a layer's entries over its parent's, and its info. */
+  private async register(req: Omit<ApplyRequest, 'layer' | 'gzip'>, entries: LayerEntry[], tarSize: number): Promise<{ tree: Rootfs; info: Info; size: number }> {
+    let tree: Rootfs;
+    try {
       tree = req.parent !== undefined ? await this.build(req.parent, true) : new Rootfs();
       tree.apply(entries, layerTarKey(req.key));
     } catch (e) {
@@ -115,12 +162,22 @@ export class Snapshots {
       throw e;
     }
     const size = entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0);
-    const info: Info = { key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId, size, tarSize: tar.length };
-    await this.blobs.put(layerTarKey(req.key), tar);
-    await this.blobs.put(entriesKey(req.key), enc.encode(JSON.stringify(entries)));
-    await this.blobs.put(infoKey(req.key), enc.encode(JSON.stringify(info)));
-    this.remember(req.key, tree);
-    return { key: req.key, ...(info.parent ? { parent: info.parent } : {}), diffId: req.diffId, size };
+    return { tree, size, info: { key: req.key, ...(req.parent !== undefined ? { parent: req.parent } : {}), diffId: req.diffId, size, tarSize } };
+  }
+
+  /** Whether `key` is mounted lazily and not yet stored whole. */
+  isLazy(key: string): boolean {
+    return this.lazy.has(key);
+  }
+
+  private dropLazy(key: string): void {
+    if (this.lazy.delete(key)) this.lazyTars.delete(layerTarKey(key));
+  }
+
+  /** `length` bytes at `offset` of a tree node's `source`: a stored layer.tar, or a lazy layer's pieces. */
+  readSource(source: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    const lazy = this.lazyTars.get(source);
+    return lazy ? lazy.read(offset, length) : this.blobs.read(source, offset, length);
   }
 
   /**
@@ -140,7 +197,7 @@ export class Snapshots {
     }
     const read = async (n: Node) => {
       if (n.source === TOP_SOURCE && top) return top.slice(n.offset, n.offset + n.size);
-      const b = await this.blobs.read(n.source, n.offset, n.size);
+      const b = await this.readSource(n.source, n.offset, n.size);
       if (!b || b.length !== n.size) throw new SnapshotError(`${n.source} is damaged in the image store (${this.blobs.where})`);
       return b;
     };
@@ -157,10 +214,13 @@ export class Snapshots {
     const cached = this.trees.get(key);
     if (cached && !fresh) return cached;
     const chain: Info[] = [];
+    const lazyEntries = new Map<string, LayerEntry[]>();
     for (let k: string | undefined = key; k !== undefined; ) {
-      const m = await this.info(k);
+      const lazy = this.lazy.get(k);
+      const m: Info | undefined = (await this.info(k)) ?? lazy?.info;
       if (!m) throw new SnapshotError(`snapshot ${k} does not exist`);
-      if ((await this.blobs.size(layerTarKey(k))) !== m.tarSize) {
+      if (lazy && m === lazy.info) lazyEntries.set(k, lazy.entries);
+      else if ((await this.blobs.size(layerTarKey(k))) !== m.tarSize) {
         throw new SnapshotError(`layer ${m.diffId} is damaged in the image store (${this.blobs.where}): remove the image and pull or load it again`);
       }
       chain.push(m);
@@ -169,6 +229,11 @@ export class Snapshots {
     }
     const tree = new Rootfs();
     for (const m of chain.reverse()) {
+      const lazy = lazyEntries.get(m.key);
+      if (lazy) {
+        tree.apply(lazy, layerTarKey(m.key));
+        continue;
+      }
       const entries = await this.blobs.get(entriesKey(m.key));
       if (!entries) throw new SnapshotError(`layer ${m.diffId} is damaged in the image store (${this.blobs.where}): remove the image and pull or load it again`);
       tree.apply(JSON.parse(dec.decode(entries)) as LayerEntry[], layerTarKey(m.key));
@@ -189,6 +254,7 @@ export class Snapshots {
       if ((await this.info(k))?.parent === key) throw new SnapshotError(`snapshot ${key} is the parent of ${k}`);
     }
     this.trees.delete(key);
+    this.dropLazy(key);
     await this.blobs.delete(infoKey(key));
     await this.blobs.delete(entriesKey(key));
     await this.blobs.delete(layerTarKey(key));
