@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "layertar.h"
 #include "snapshots.h"
+#include "tasks.h"
 
 /* The archive leaves in STREAM frames (stream 1) of the largest size. */
 struct frames {
@@ -78,14 +79,15 @@ static int op_diff(const struct cl_request *req, struct cl_attrbuf *resp, struct
 }
 
 /* `container.extract`: a tar the host put in its 9p directory, unpacked into
- * a directory of a container that is not running (created or exited), as
- * Docker's daemon mounts a stopped container's filesystem for `docker cp`:
- * a child in a mount namespace of its own mounts the container's overlay
- * (its image's snapshot under its writable layer), chroots into it and runs
- * the VM's busybox tar there, so every path resolves inside the container
- * and the image needs no tar of its own. A running container's overlay is
- * in use (the host copies into it with an exec). The daemon waits for the
- * child, as for sys.exec, bounded the same way. */
+ * a directory of a container, running or not, as Docker's daemon does for
+ * `docker cp`: a child joins a running container's mount namespace, or, for
+ * one not running (created or exited), mounts the container's overlay (its
+ * image's snapshot under its writable layer) in a mount namespace of its
+ * own and chroots into it; then the VM's busybox tar unpacks there, so
+ * every path resolves inside the container and the image needs no tar of
+ * its own. The child is in none of the container's other namespaces or its
+ * cgroup, so a paused container takes files too. The daemon waits for it,
+ * as for sys.exec, bounded the same way. */
 #define EXTRACT_TIMEOUT_MS 10000
 #define EXTRACT_NO_DIR 120 /* the child's exit: the directory is not there */
 #define EXTRACT_SETUP 121  /* the child's exit: a step before tar failed (its message on stderr) */
@@ -101,7 +103,8 @@ static _Noreturn void extract_fail(int code, const char *what)
 	_exit(code);
 }
 
-static _Noreturn void extract_child(const char *rootfs, const char *opts, const char *dir, int archive, int errfd)
+static _Noreturn void extract_child(int mntns, const char *rootfs, const char *opts, const char *dir, int archive,
+				    int errfd)
 {
 	static char *const argv[] = { "tar", "-x", "-f", "-", NULL };
 	static char *const env[] = { "PATH=/bin:/usr/bin", NULL };
@@ -120,15 +123,23 @@ static _Noreturn void extract_child(const char *rootfs, const char *opts, const 
 	bb = open(BUSYBOX, O_PATH | O_CLOEXEC);
 	if (bb < 0)
 		extract_fail(EXTRACT_SETUP, "open " BUSYBOX);
-	if (unshare(CLONE_NEWNS) < 0)
-		extract_fail(EXTRACT_SETUP, "unshare");
-	/* Nothing mounted here reaches the VM; it all goes when the child does. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		extract_fail(EXTRACT_SETUP, "make / private");
-	if (mount("overlay", rootfs, "overlay", MS_NODEV | MS_NOSUID, opts) < 0)
-		extract_fail(EXTRACT_SETUP, "mount the container's overlay");
-	if (chroot(rootfs) < 0 || chdir("/") < 0)
-		extract_fail(EXTRACT_SETUP, "chroot");
+	if (mntns >= 0) {
+		/* a running container's: / and the cwd become its root */
+		if (setns(mntns, CLONE_NEWNS) < 0)
+			extract_fail(EXTRACT_SETUP, "join the container's mount namespace");
+	} else {
+		if (unshare(CLONE_NEWNS) < 0)
+			extract_fail(EXTRACT_SETUP, "unshare");
+		/* Nothing mounted here reaches the VM; it all goes when the child does. */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			extract_fail(EXTRACT_SETUP, "make / private");
+		if (mount("overlay", rootfs, "overlay", MS_NODEV | MS_NOSUID, opts) < 0)
+			extract_fail(EXTRACT_SETUP, "mount the container's overlay");
+		if (chroot(rootfs) < 0)
+			extract_fail(EXTRACT_SETUP, "chroot");
+	}
+	if (chdir("/") < 0)
+		extract_fail(EXTRACT_SETUP, "chdir /");
 	if (chdir(dir) < 0)
 		extract_fail(errno == ENOENT || errno == ENOTDIR ? EXTRACT_NO_DIR : EXTRACT_SETUP, dir);
 	syscall(SYS_execveat, bb, "", argv, env, AT_EMPTY_PATH);
@@ -141,6 +152,7 @@ static int extract(const struct cl_request *req, int archive, struct cl_error *e
 	char upper[CL_PATH_MAX], work[CL_PATH_MAX], lower[CL_PATH_MAX], rootfs[CL_PATH_MAX], opts[3 * CL_PATH_MAX + 40];
 	char snap[128], dir[CL_PATH_MAX], msg[200] = "";
 	cleanup_close int pidfd = -1;
+	cleanup_close int mntns = -1;
 	int pipefd[2], status, ret = 1;
 	struct cl_container *c;
 	ssize_t n;
@@ -151,9 +163,17 @@ static int extract(const struct cl_request *req, int archive, struct cl_error *e
 		return cl_error_ret(err);
 	if (dir[0] != '/')
 		return cl_fail_plain(err, EINVAL, "container.extract: `path` must be absolute");
-	if (c->status == CL_RUNNING)
-		return cl_fail_plain(err, EBUSY, "container.extract: container %.12s is running", c->id);
-	if (cl_arg_str(&c->attrs, "container.extract", "snapshot", NULL, snap, sizeof snap, err) < 0 ||
+	if (c->status == CL_RUNNING) {
+		char ns[64];
+
+		if (!c->task)
+			return cl_fail_plain(err, EBUSY, "container.extract %.12s: running without a task", c->id);
+
+		snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", (int)cl_task_pid(c->task));
+		mntns = open(ns, O_RDONLY | O_CLOEXEC);
+		if (mntns < 0)
+			return cl_fail(err, errno, "container.extract %.12s: open `%s`", c->id, ns);
+	} else if (cl_arg_str(&c->attrs, "container.extract", "snapshot", NULL, snap, sizeof snap, err) < 0 ||
 	    cl_snapshot_lowerdir(snap, lower, sizeof lower, err) < 0 ||
 	    cl_container_rw(c, upper, work, sizeof upper, err) < 0 ||
 	    cl_path(rootfs, sizeof rootfs, err, "%s/containers/%s/rootfs", cl_state_root, c->id) < 0 ||
@@ -168,7 +188,7 @@ static int extract(const struct cl_request *req, int archive, struct cl_error *e
 		return cl_fail(err, errno, "container.extract: fork");
 	}
 	if (pid == 0)
-		extract_child(rootfs, opts, dir, archive, pipefd[1]);
+		extract_child(mntns, rootfs, opts, dir, archive, pipefd[1]);
 	close(pipefd[1]);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd >= 0) {

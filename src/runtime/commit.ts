@@ -181,46 +181,27 @@ export async function importImage(images: ImageStore, tar: Uint8Array, o: { name
 /**
  * `docker cp SRC CONTAINER:DEST`: `tar` (entries named from the source's
  * last component, as docker cp sends them) unpacked into DEST when it is a
- * directory, else as DEST (the tar's top entry renamed) in DEST's parent. A
- * running container unpacks it with its own `tar` (an exec); one that is not
- * running (created or exited) has its filesystem mounted by the guest for
- * it, as Docker's daemon does (`container.extract`).
+ * directory, else as DEST (the tar's top entry renamed) in DEST's parent.
+ * The guest unpacks it inside the container's filesystem, running or not
+ * (`container.extract`), as Docker's daemon does: the image needs no tar.
  */
 export async function copyInto(containers: Containers, ref: string, dest: string, tar: Uint8Array): Promise<void> {
   const c = await containers.find(ref);
   const notThere = (dir: string) => new DockerError(`Could not find the file ${dir} in container ${ref}`, 1);
-  const slash = dest.replace(/\/+$/, '').lastIndexOf('/');
+  const isNotThere = (e: unknown) => e instanceof GuestError && e.errno === ENOENT;
+  try {
+    return await containers.extract(c.id, dest, tar);
+  } catch (e) {
+    if (!isNotThere(e)) throw e;
+  }
+  if (dest.endsWith('/')) throw notThere(dest);
+  const slash = dest.lastIndexOf('/');
   const parent = slash <= 0 ? '/' : dest.slice(0, slash);
-  const renamed = () => renameTop(tar, dest.replace(/\/+$/, '').slice(slash + 1));
-  if (c.status !== 'running') {
-    try {
-      return await containers.extract(c.id, dest, tar);
-    } catch (e) {
-      if (!(e instanceof GuestError && e.errno === ENOENT)) throw e;
-    }
-    if (dest.endsWith('/')) throw notThere(dest);
-    try {
-      return await containers.extract(c.id, parent, renamed());
-    } catch (e) {
-      throw e instanceof GuestError && e.errno === ENOENT ? notThere(parent) : e;
-    }
+  try {
+    return await containers.extract(c.id, parent, renameTop(tar, dest.slice(slash + 1)));
+  } catch (e) {
+    throw isNotThere(e) ? notThere(parent) : e;
   }
-  const quiet = { stdout: () => {}, stderr: () => {} };
-  const isDir = async (p: string) => (await (await containers.exec(c.id, ['test', '-d', p], {}, quiet)).exit).exitCode === 0;
-  let payload = tar;
-  let dir = dest;
-  if (!(await isDir(dest))) {
-    if (dest.endsWith('/')) throw notThere(dest);
-    if (!(await isDir(parent))) throw notThere(parent);
-    dir = parent;
-    payload = renamed();
-  }
-  let err = '';
-  const p = await containers.exec(c.id, ['tar', '-x', '-f', '-', '-C', dir], { interactive: true }, { stdout: () => {}, stderr: (b) => (err += new TextDecoder().decode(b)) });
-  await p.write(payload);
-  await p.closeStdin();
-  const exit = await p.exit;
-  if (exit.exitCode !== 0) throw new DockerError(`copy into ${ref}:${dest}: ${err.trim() || `tar exited with ${exit.exitCode}`}`, 1);
 }
 
 function renameTop(tar: Uint8Array, name: string): Uint8Array {

@@ -648,10 +648,10 @@ export class Containers {
   }
 
   /**
-   * Unpacks `tar` into directory `dir` of a container that is not running
-   * (`container.extract`: the guest mounts its filesystem for it); the tar
-   * goes to the guest through the 9p directory. A GuestError with errno
-   * ENOENT when `dir` is not a directory there.
+   * Unpacks `tar` into directory `dir` of a container, running or not
+   * (`container.extract`: the guest joins its mount namespace, or mounts its
+   * filesystem); the tar goes to the guest through the 9p directory. A
+   * GuestError with errno ENOENT when `dir` is not a directory there.
    */
   async extract(ref: string, dir: string, tar: Uint8Array): Promise<void> {
     const c = await this.find(ref);

@@ -73,10 +73,25 @@ describe('docker cp', () => {
     // and back out: the round trip gives the same bytes
     expect((await docker(`cp dst:/srv/inner/f.txt ${join(tmp, 'back.txt')}`)).status).toBe(0);
     expect(readFileSync(join(tmp, 'back.txt'), 'utf8')).toBe('from the host\n');
+    // a paused container takes files too, as Docker's does
+    expect((await docker('pause dst')).status).toBe(0);
+    expect((await docker(`cp ${join(tmp, 'single.txt')} dst:/tmp/paused.txt`)).status).toBe(0);
+    expect((await docker('unpause dst')).status).toBe(0);
+    expect((await docker('exec dst cat /tmp/paused.txt')).out).toBe('single\n');
     // a missing directory, in docker's words
     const missing = await docker(`cp ${join(tmp, 'single.txt')} dst:/nope/x.txt`);
     expect(missing.status).toBe(1);
     expect(missing.err).toBe('Error response from daemon: Could not find the file /nope in container dst\n');
+  });
+
+  it('copies into a running container whose image has no tar', async () => {
+    expect((await docker('run --name notar busybox rm /bin/tar')).status).toBe(0);
+    expect((await docker('commit notar no-tar')).status).toBe(0);
+    expect((await docker('run -d --name nt no-tar sleep 600')).status).toBe(0);
+    expect((await docker('exec nt tar --help')).status).not.toBe(0);
+    expect((await docker(`cp ${join(tmp, 'up')} nt:/srv`)).status).toBe(0);
+    expect((await docker('exec nt cat /srv/inner/f.txt')).out).toBe('from the host\n');
+    expect((await docker('rm -f nt notar')).status).toBe(0);
   });
 
   it('copies into an exited container: docker diff and its next run see the files', async () => {
