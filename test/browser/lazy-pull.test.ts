@@ -107,6 +107,16 @@ describe.skipIf(!HAVE_CHROMIUM)('lazy pulling in the page', () => {
     expect(server.requests.slice(from).filter((r) => r.startsWith('registry/'))).toEqual([]);
   }, 400_000);
 
+  it('pulls whole with docker pull, with per-layer progress', async () => {
+    const { page, server } = await visit();
+    screenshotOnFailure(page, 'lazy-full-pull');
+    const pull = await docker(page, `docker pull ${FIXTURE_IMAGE}`, 120_000);
+    expect(pull.match(/^[0-9a-f]{12}: Pull complete$/gm)).toHaveLength(2);
+    expect(pull).toContain(`Status: Downloaded newer image for ${FIXTURE_IMAGE}`);
+    expect(server.requests.filter((r) => r.startsWith(LAZY))).toEqual([]);
+    expect(await docker(page, `docker run --rm ${FIXTURE_IMAGE} cat /fixture/hello.txt`, 120_000)).not.toContain('Mounted lazily');
+  }, 400_000);
+
   it('refuses a piece changed on the server at the first read of its file, and a full pull still gives the image', async () => {
     const piece = bigPiece();
     const bad = new Uint8Array(readFileSync(join(site, piece)));
