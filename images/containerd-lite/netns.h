@@ -5,7 +5,8 @@
  * namespaces ~0.14 M together; measured with v86's counter). A helper
  * process at SCHED_IDLE makes them, with lo up, while the VM has nothing
  * else to do, and hands each over as an fd; a container's first process
- * joins one with setns(2). Every namespace serves one container only. */
+ * joins one with setns(2). A namespace from here serves one container; on a
+ * network, network.c may keep it for the next one (struct slot). */
 #ifndef CL_NETNS_H
 #define CL_NETNS_H
 

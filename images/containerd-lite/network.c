@@ -32,6 +32,7 @@
 
 struct network {
 	char name[NAME_MAX_LEN + 1], id[65], bridge[16];
+	int ifindex; /* the bridge's */
 	uint32_t subnet, gateway; /* host byte order */
 	unsigned prefix;
 	bool builtin; /* the default `bridge`: no name resolution, not removable */
@@ -54,12 +55,37 @@ struct netc {
 	struct cl_container *c;
 	struct endpoint *eps;
 	int dns_fd;
+	/* While the task runs with an address on a network (ns >= 0): its network
+	 * namespace and eth0's index there, for reuse after it (struct slot). */
+	int ns, eth0;
 	char files[3][CL_PATH_MAX]; /* hosts, resolv.conf, hostname */
 	struct netc *next;
 };
 
 static struct network *networks;
 static struct netc *netcs;
+
+/* A network namespace whose container is gone, kept for the next container
+ * on the same network: a new namespace, a veth pair and its bridge port cost
+ * the emulated CPU ~2.7 M instructions to make and tear down, more than
+ * half of all of `run --rm busybox true`. It is reused only when nothing of
+ * the last container can be left in it: its processes are all gone (the
+ * task's process was the pid namespace's init, and no running container
+ * joined it with --network container:), it holds no socket (nor a TCP
+ * TIME_WAIT), no container can change its addresses, routes or sysctls (none
+ * has CAP_NET_ADMIN; /proc/sys is read-only), and eth0 was taken down and
+ * its address removed, which drops its routes and neighbour entries. eth0
+ * gets its MAC, address and route anew at the next start. */
+struct slot {
+	int ns;
+	int eth0;	/* down, no address */
+	char veth[16];	/* the host end, on the bridge */
+	struct network *net;
+};
+
+#define SLOTS_MAX 4
+static struct slot slots[SLOTS_MAX];
+static size_t nslots;
 
 static struct network *net_find(const char *ref)
 {
@@ -167,6 +193,8 @@ bad:
 	return NULL;
 }
 
+static void mac_of(uint32_t ip, uint8_t mac[6]);
+
 static int net_path(const char *name, char *out, size_t size, struct cl_error *err)
 {
 	return cl_path(out, size, err, "%s/networks/%s", cl_state_root, name);
@@ -177,7 +205,10 @@ static int net_add(struct network *w, struct cl_error *err)
 {
 	char dir[CL_PATH_MAX], path[CL_PATH_MAX];
 
-	if (cl_nl_bridge(w->bridge, w->gateway, w->prefix, err) < 0)
+	uint8_t mac[6];
+
+	mac_of(w->gateway, mac);
+	if (cl_nl_bridge(w->bridge, w->gateway, w->prefix, mac, err) < 0 || (w->ifindex = cl_nl_index(w->bridge, err)) < 0)
 		return cl_error_ret(err);
 	if (!w->builtin &&
 	    (cl_path(dir, sizeof dir, err, "%s/networks", cl_state_root) < 0 || cl_mkdir_p(dir, 0755, err) < 0 ||
@@ -244,6 +275,14 @@ void cl_networks_init(void)
 
 /* --- a container's attachments ------------------------------------------------ */
 
+static void mode_of(const struct cl_container *c, char *mode, size_t size)
+{
+	struct cl_error e;
+
+	if (cl_arg_str(&c->attrs, "container.create", "network_mode", "", mode, size, &e) < 0)
+		mode[0] = '\0';
+}
+
 static struct netc *netc_find(const struct cl_container *c)
 {
 	for (struct netc *n = netcs; n; n = n->next)
@@ -288,6 +327,7 @@ static struct netc *netc_get(struct cl_container *c, struct cl_error *err)
 		return cl_fail(err, ENOMEM, "network"), NULL;
 	n->c = c;
 	n->dns_fd = -1;
+	n->ns = -1;
 	while (cl_attrs_next(&c->attrs, &pos, &at) == 1) {
 		struct cl_attrs a;
 		char name[NAME_MAX_LEN + 1];
@@ -500,11 +540,14 @@ static void veth_name(char out[16])
 }
 
 /* Inside the container's namespace (the caller entered it): configures ep
- * and, for the first, binds the DNS socket. */
-static int configure_inside(struct netc *n, struct endpoint *ep, bool gw, struct cl_error *err)
+ * (link index, or 0: found by name; with MAC mac unless NULL) and, for the
+ * first, binds the DNS socket. The link's index, or -errno. */
+static int configure_inside(struct netc *n, struct endpoint *ep, int index, const uint8_t *mac, bool gw,
+			    struct cl_error *err)
 {
-	if (cl_nl_configure(ep->ifname, ep->ip, ep->net->prefix, gw ? ep->net->gateway : 0, err) < 0)
-		return cl_error_ret(err);
+	if ((!index && (index = cl_nl_index(ep->ifname, err)) < 0) ||
+	    cl_nl_configure(index, mac, ep->ip, ep->net->prefix, gw ? ep->net->gateway : 0, err) < 0)
+		return cl_error_wrap(err, "%s", ep->ifname);
 	if (n->dns_fd < 0) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53),
 					 .sin_addr.s_addr = htonl(0x7f00000b) };
@@ -516,36 +559,52 @@ static int configure_inside(struct netc *n, struct endpoint *ep, bool gw, struct
 			return cl_error_ret(err);
 		n->dns_fd = cl_steal_fd(&fd);
 	}
-	return 0;
+	return index;
 }
 
-/* Brings ep up in the namespace netns: address, veth, configuration. */
-static int ep_up(struct netc *n, struct endpoint *ep, int netns, unsigned index, struct cl_error *err)
+static int open_self_ns(struct cl_error *err)
 {
-	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? cl_fail(err, errno, "open /proc/self/ns/net") : fd;
+}
+
+static void return_to(int self)
+{
+	if (setns(self, CLONE_NEWNET) < 0) {
+		cl_log("cannot return to the daemon's network namespace: %s", strerror(errno));
+		abort();
+	}
+}
+
+/* Brings ep up in the namespace netns: address, veth (sl's, already in
+ * netns, or a new pair), configuration. eth0's index in netns, or -errno. */
+static int ep_up(struct netc *n, struct endpoint *ep, int netns, unsigned index, const struct slot *sl,
+		 struct cl_error *err)
+{
+	cleanup_close int self = open_self_ns(err);
 	uint8_t mac[6];
 	int ret;
 
-	if (self < 0)
-		return cl_fail(err, errno, "open /proc/self/ns/net");
-	if (ip_alloc(ep->net, &ep->ip, err) < 0)
+	if (self < 0 || ip_alloc(ep->net, &ep->ip, err) < 0)
 		return cl_error_ret(err);
 	mac_of(ep->ip, mac);
 	snprintf(ep->ifname, sizeof ep->ifname, "eth%u", index);
-	veth_name(ep->veth);
-	if (cl_nl_veth(ep->veth, ep->net->bridge, ep->ifname, mac, netns, err) < 0) {
-		ep->ip = 0;
-		return cl_error_ret(err);
+	if (sl)
+		memcpy(ep->veth, sl->veth, sizeof ep->veth);
+	else {
+		veth_name(ep->veth);
+		if (cl_nl_veth(ep->veth, ep->net->ifindex, ep->ifname, mac, netns, err) < 0) {
+			ep->ip = 0;
+			return cl_error_ret(err);
+		}
 	}
 	if (setns(netns, CLONE_NEWNET) < 0) {
 		ep->ip = 0;
 		return cl_fail(err, errno, "enter the container's network namespace");
 	}
-	ret = configure_inside(n, ep, index == 0, err);
-	if (setns(self, CLONE_NEWNET) < 0) {
-		cl_log("cannot return to the daemon's network namespace: %s", strerror(errno));
-		abort();
-	}
+	ret = configure_inside(n, ep, sl ? sl->eth0 : 0, sl ? mac : NULL, index == 0, err);
+	return_to(self);
 	if (ret < 0) {
 		struct cl_error ignored;
 
@@ -555,12 +614,84 @@ static int ep_up(struct netc *n, struct endpoint *ep, int netns, unsigned index,
 	return ret;
 }
 
-static void mode_of(const struct cl_container *c, char *mode, size_t size)
+/* A kept namespace for network w, taken out of the list (*sl), or false. */
+static bool slot_take(const struct network *w, struct slot *sl)
 {
-	struct cl_error e;
+	for (size_t i = 0; i < nslots; i++)
+		if (slots[i].net == w) {
+			*sl = slots[i];
+			slots[i] = slots[--nslots];
+			return true;
+		}
+	return false;
+}
 
-	if (cl_arg_str(&c->attrs, "container.create", "network_mode", "", mode, size, &e) < 0)
-		mode[0] = '\0';
+static void slots_drop(const struct network *w)
+{
+	for (size_t i = 0; i < nslots;)
+		if (!w || slots[i].net == w) {
+			close(slots[i].ns); /* the namespace goes, and its veth pair with it */
+			slots[i] = slots[--nslots];
+		} else
+			i++;
+}
+
+void cl_net_pause(void)
+{
+	slots_drop(NULL);
+}
+
+/* Whether a running (or starting) container other than c shares c's
+ * network namespace through --network container:. */
+static bool ns_shared(const struct cl_container *c)
+{
+	char mode[160];
+
+	for (struct cl_container *o = cl_containers; o; o = o->next)
+		if (o != c && (o->task || cl_task_starting(o))) {
+			mode_of(o, mode, sizeof mode);
+			if (strncmp(mode, "container:", 10) == 0 && cl_container_find(mode + 10) == c)
+				return true;
+		}
+	return false;
+}
+
+/* Whether the namespace we are in holds no socket, not even a TIME_WAIT. */
+static bool no_sockets(void)
+{
+	char text[512];
+	cleanup_close int fd = open("/proc/self/net/sockstat", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+	const char *used, *tw;
+
+	if (len <= 0)
+		return false;
+	text[len] = '\0';
+	used = strstr(text, "sockets: used ");
+	tw = strstr(text, " tw ");
+	return used && tw && strtol(used + 14, NULL, 10) == 0 && strtol(tw + 4, NULL, 10) == 0;
+}
+
+/* n's task is gone: its namespace kept for the next container on its
+ * network (struct slot) when nothing of it can be left there, else let go. */
+static void ns_release(struct netc *n)
+{
+	struct endpoint *ep = n->eps;
+	cleanup_close int self = -1, ns = n->ns;
+	struct cl_error e = { 0 };
+	bool ok;
+
+	n->ns = -1;
+	if (ns < 0 || !ep || ep->next || !ep->ip || strcmp(ep->ifname, "eth0") != 0 || n->eth0 <= 0 || nslots == SLOTS_MAX || ns_shared(n->c) ||
+	    (self = open_self_ns(&e)) < 0 || setns(ns, CLONE_NEWNET) < 0)
+		return;
+	ok = no_sockets() && cl_nl_unconfigure(n->eth0, ep->ip, ep->net->prefix, &e) == 0;
+	return_to(self);
+	if (ok) {
+		slots[nslots++] = (struct slot){ .ns = ns, .eth0 = n->eth0, .net = ep->net };
+		memcpy(slots[nslots - 1].veth, ep->veth, sizeof ep->veth);
+		ns = -1;
+	}
 }
 
 int cl_net_start(struct cl_container *c, const char *hostname, int *netns_fd, bool *host_net,
@@ -592,19 +723,33 @@ int cl_net_start(struct cl_container *c, const char *hostname, int *netns_fd, bo
 			return add_binds(n, (const char (*)[CL_PATH_MAX])on->files, mounts, nmounts);
 		return 0;
 	} else if (strcmp(mode, "none") != 0 && n->eps) {
-		*netns_fd = cl_netns_take();
-		if (*netns_fd < 0) {
-			self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-			if (self < 0)
-				return cl_fail(err, errno, "open /proc/self/ns/net");
-			if ((*netns_fd = make_netns(self, err)) < 0)
+		struct slot sl;
+		bool kept = slot_take(n->eps->net, &sl);
+
+		if (kept)
+			*netns_fd = sl.ns;
+		else if ((*netns_fd = cl_netns_take()) < 0) {
+			if ((self = open_self_ns(err)) < 0 || (*netns_fd = make_netns(self, err)) < 0)
 				return cl_error_ret(err);
 		}
-		for (struct endpoint *ep = n->eps; ep; ep = ep->next)
-			if (ep_up(n, ep, *netns_fd, index++, err) < 0) {
+		/* the task closes *netns_fd once it runs; this copy is for reuse */
+		n->ns = fcntl(*netns_fd, F_DUPFD_CLOEXEC, 0);
+		if (n->ns < 0) {
+			cl_fail(err, errno, "network namespace");
+			close(*netns_fd);
+			*netns_fd = -1;
+			return cl_error_ret(err);
+		}
+		for (struct endpoint *ep = n->eps; ep; ep = ep->next, index++) {
+			int ret = ep_up(n, ep, *netns_fd, index, index == 0 && kept ? &sl : NULL, err);
+
+			if (ret < 0) {
 				cl_net_stop(c);
 				return cl_error_wrap(err, "network %s", ep->net->name);
 			}
+			if (index == 0)
+				n->eth0 = ret;
+		}
 	}
 	if (write_files(n, hostname, mode, err) < 0) {
 		cl_net_stop(c);
@@ -624,6 +769,7 @@ void cl_net_stop(struct cl_container *c)
 		close(n->dns_fd);
 		n->dns_fd = -1;
 	}
+	ns_release(n);
 	for (struct endpoint *ep = n->eps; ep; ep = ep->next)
 		ep->ip = 0;
 }
@@ -800,6 +946,7 @@ static int op_remove(const struct cl_request *req, struct cl_attrbuf *resp, stru
 				p = &(*p)->next;
 	if (net_path(w->name, path, sizeof path, err) == 0)
 		unlink(path);
+	slots_drop(w);
 	cl_nl_delete(w->bridge, &ignored);
 	for (struct network **p = &networks; *p; p = &(*p)->next)
 		if (*p == w) {
@@ -842,7 +989,7 @@ static int op_connect(const struct cl_request *req, struct cl_attrbuf *resp, str
 
 		snprintf(p, sizeof p, "/proc/%d/ns/net", (int)cl_task_pid(c->task));
 		netns = open(p, O_RDONLY | O_CLOEXEC);
-		if (netns < 0 || ep_up(n, ep, netns, index, err) < 0) {
+		if (netns < 0 || ep_up(n, ep, netns, index, NULL, err) < 0) {
 			if (netns < 0)
 				cl_fail(err, errno, "open `%s`", p);
 			for (struct endpoint **q = &n->eps; *q; q = &(*q)->next)

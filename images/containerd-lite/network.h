@@ -38,8 +38,13 @@ int cl_net_start(struct cl_container *c, const char *hostname, int *netns_fd, bo
 		 struct cl_mount *mounts, size_t *nmounts, struct cl_error *err);
 
 /* The task is gone (or never started after cl_net_start): addresses freed,
- * the DNS socket closed, so the namespace and its veths go away. */
+ * the DNS socket closed, so the namespace and its veths go away, or are kept
+ * for the next container on the same network when nothing of this one can
+ * be left in them (network.c, struct slot). */
 void cl_net_stop(struct cl_container *c);
+
+/* Before a VM snapshot: the kept namespaces go (cl_netns_pause's reasons). */
+void cl_net_pause(void);
 
 /* The container is removed: its attachments are forgotten. */
 void cl_net_forget(struct cl_container *c);

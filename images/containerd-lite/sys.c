@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "io.h"
 #include "netns.h"
+#include "network.h"
 #include "sysinfo.h"
 
 /* <linux/random.h> is not in musl's headers: the two ioctls, as the kernel
@@ -181,6 +182,7 @@ static int op_snapshot_prepare(const struct cl_request *req, struct cl_attrbuf *
 	int ret;
 
 	cl_netns_pause();
+	cl_net_pause();
 	sync();
 	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)

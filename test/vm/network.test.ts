@@ -113,6 +113,45 @@ describe('network modes', () => {
   });
 });
 
+// A network namespace whose container is gone serves the next container on
+// the same network when nothing of the last one can be in it (network.c,
+// struct slot). eth0's iflink (its peer's index in the VM) tells a reused
+// one from a new one.
+describe('reused network namespaces', () => {
+  const iflink = 'cat /sys/class/net/eth0/iflink';
+
+  it('the next container finds eth0 fresh: only its own address and routes, no neighbours', async () => {
+    const first = await ok(`run --rm busybox sh -c "ping -c1 -W2 172.17.0.1 >/dev/null; ip neigh | grep -c . ; ${iflink}"`);
+    const [neighbours, link] = first.trim().split('\n');
+    expect(Number(neighbours)).toBeGreaterThan(0);
+    const out = await ok(`run --rm busybox sh -c "${iflink}; echo --; ip neigh; echo --; ip -4 -o addr | cut -d' ' -f2,7; echo --; ip route"`);
+    const [link2, neigh, addrs, routes] = out.split('--\n');
+    expect(link2!.trim()).toBe(link); // the same veth pair: this test sees reuse
+    expect(neigh!.trim()).toBe('');
+    expect(addrs!.trim().split('\n').sort()).toEqual([expect.stringMatching(/^eth0 172\.17\.0\.\d+\/16$/), 'lo 127.0.0.1/8']);
+    expect(routes!.trim().split('\n').map((l) => l.trim()).sort()).toEqual([expect.stringMatching(/^172\.17\.0\.0\/16 dev eth0 scope link\s+src 172\.17\.0\.\d+$/), 'default via 172.17.0.1 dev eth0']);
+  });
+
+  it('is not reused while it holds a socket, nor while another container shares it', async () => {
+    // a served request leaves the server's end in TIME_WAIT
+    await ok(`run -d --name tw -p 127.0.0.1:18083:80 busybox ${httpd('tw')}`);
+    expect(await (await fetch('http://127.0.0.1:18083/')).text()).toBe('tw\n');
+    const twLink = (await ok(`exec tw ${iflink}`)).trim();
+    await ok('rm -f tw');
+    const out = await ok(`run --rm busybox sh -c "${iflink}; tail -n +2 /proc/net/tcp | grep -c . || true"`);
+    expect(out.split('\n')[0]).not.toBe(twLink);
+    expect(out.split('\n')[1]).toBe('0');
+    // --network container: holds it past its owner
+    await ok('run -d --name owner busybox sleep 600');
+    await ok('run -d --name guest --network container:owner busybox sleep 600');
+    const ownerLink = (await ok(`exec owner ${iflink}`)).trim();
+    await ok('rm -f owner');
+    expect((await ok(`run --rm busybox ${iflink}`)).trim()).not.toBe(ownerLink);
+    expect((await ok(`exec guest ${iflink}`)).trim()).toBe(ownerLink);
+    await ok('rm -f guest');
+  }, 120_000);
+});
+
 describe('published ports', () => {
   it('a host HTTP client reaches busybox httpd through -p; ps and port show it', async () => {
     await ok(`run -d --name pub -p 127.0.0.1:18080:80 busybox ${httpd('published')}`);
