@@ -18,6 +18,18 @@ const docker = dockerCli(() => d);
 /** busybox httpd serving `text` as /index.html on port 80, in the foreground. */
 const httpd = (text: string) => `sh -c "mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www"`;
 
+/** The first answer of a server that may not listen yet (`run -d` returns once its process runs). */
+async function firstFetch(url: string): Promise<Response> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetch(url);
+    } catch (e) {
+      if (i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 async function ok(line: string): Promise<string> {
   const r = await docker(line);
   expect(r.err, line).toBe('');
@@ -135,7 +147,7 @@ describe('reused network namespaces', () => {
   it('is not reused while it holds a socket, nor while another container shares it', async () => {
     // a served request leaves the server's end in TIME_WAIT
     await ok(`run -d --name tw -p 127.0.0.1:18083:80 busybox ${httpd('tw')}`);
-    expect(await (await fetch('http://127.0.0.1:18083/')).text()).toBe('tw\n');
+    expect(await (await firstFetch('http://127.0.0.1:18083/')).text()).toBe('tw\n');
     const twLink = (await ok(`exec tw ${iflink}`)).trim();
     await ok('rm -f tw');
     const out = await ok(`run --rm busybox sh -c "${iflink}; tail -n +2 /proc/net/tcp | grep -c . || true"`);
@@ -157,6 +169,7 @@ describe('published ports', () => {
     await ok(`run -d --name pub -p 127.0.0.1:18080:80 busybox ${httpd('published')}`);
     expect(await ok('port pub')).toBe('80/tcp -> 127.0.0.1:18080\n');
     expect(await ok('ps')).toMatch(/127\.0\.0\.1:18080->80\/tcp\s+pub\n/);
+    await firstFetch('http://127.0.0.1:18080/');
     for (let i = 0; i < 5; i++) {
       const res = await fetch('http://127.0.0.1:18080/');
       expect(res.status).toBe(200);
