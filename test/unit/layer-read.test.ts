@@ -273,6 +273,8 @@ describe('pax extended headers', () => {
     expect(bad(`${'9'.repeat(30)} path=a\n`)).toBe('tar entry `PaxHeaders/x` at offset 0: bad pax record at byte 0');
     expect(bad('10 path=a\nxx')).toBe('tar entry `PaxHeaders/x` at offset 0: bad pax record at byte 10');
     expect(bad('10 path=a\n\0\0' + '10 path=b\n')).toBe('tar entry `PaxHeaders/x` at offset 0: bad pax record at byte 12');
+    // a length with a character past '9' (':' would count as 10: "1:" as 20)
+    expect(bad(`1: comment=${'c'.repeat(8)}\n`)).toBe('tar entry `PaxHeaders/x` at offset 0: bad pax record at byte 0');
   });
 
   it('refuses a NUL byte in a path or link target', () => {
@@ -347,6 +349,7 @@ describe('limits, each at its boundary', () => {
     const files = (n: number): Entry[] => [{ name: 'd/', type: 'raw', typeflag: '0', data: 'x'.repeat(8) }, { name: 'a', data: 'x'.repeat(4) }, { name: 'h', type: 'hardlink', link: 'a', size: 9 }, { name: 'b', data: 'x'.repeat(n) }];
     expect(read(files(6), { maxTotalSize: 10 }).map((e) => e.size)).toEqual([8, 4, 0, 6]);
     expect(refused(files(7), { maxTotalSize: 10 })).toBe('tar entry `b` at offset 2560: layer over the limit of 10 bytes');
+    expect(read([{ name: 'd/', type: 'raw', typeflag: '0', data: 'x'.repeat(11) }], { maxTotalSize: 10 })[0]!.kind).toBe('dir');
   });
 
   it('names and link targets, in bytes', () => {
