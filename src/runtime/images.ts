@@ -294,7 +294,7 @@ export class ImageStore {
   /**
    * Mounts the layers the store lacks lazily (none of them downloaded); the
    * record is returned, not kept. Undefined when some missing layer has no
-   * lazy form (then the caller pulls it whole).
+   * lazy form, or none is missing (then the caller pulls it whole).
    */
   private async mountLazy(
     ref: Reference,
@@ -310,7 +310,8 @@ export class ImageStore {
     const chain = await chainIds(config.rootfs.diff_ids);
     const have = new Set(await this.store.snapshotList());
     const sources = await Promise.all(manifest.layers.map((l, i) => (have.has(chain[i]!) ? undefined : lazyLayer(l))));
-    if (manifest.layers.some((_, i) => !have.has(chain[i]!) && !sources[i])) return undefined;
+    // every layer here already (an ordinary pull costs nothing more), or one that has no lazy form
+    if (sources.every((x) => x === undefined) || manifest.layers.some((_, i) => !have.has(chain[i]!) && !sources[i])) return undefined;
     let size = 0;
     for (const [i, layer] of manifest.layers.entries()) {
       const id = layer.digest.slice(7, 19);

@@ -123,9 +123,10 @@ describe('a lazy pull', () => {
     // the build's own step over the layout: the same index digest as above
     const made = lazyLayers(work, ['docker.io/library/lazy'], work);
     expect(Object.values(made.layers)).toEqual([s.tocDigest]);
+    // every repository of this source is the one layout (`other` below: an image whose layers are here)
     const base = layoutSource(async (rel) => {
       try {
-        return new Uint8Array(readFileSync(join(work, rel)));
+        return new Uint8Array(readFileSync(join(work, rel.replace(/^docker\.io\/library\/[^/]+\//, 'docker.io/library/lazy/'))));
       } catch {
         return undefined;
       }
@@ -165,5 +166,9 @@ describe('a lazy pull', () => {
     const bigNode = (await host.snapshots.tree(key)).lookup('d/big')!;
     expect(await host.snapshots.readSource(layerTarKey(key), bigNode.offset, bigNode.size)).toEqual(big);
     expect(s.fetched.length).toBe(before);
+    // an image whose layers are all here is pulled as usual, not lazily
+    const other = await images.pull(src, 'other', () => {}, undefined, { lazy: true });
+    expect(images.isLazy(other)).toBe(false);
+    expect((await images.list()).map((r) => r.name)).toContain('docker.io/library/other:latest');
   });
 });
