@@ -65,7 +65,8 @@ interface BufChain {
 
 /** Where file bytes come from, and who hears of a read that failed. */
 export interface FileReads {
-  read(source: string, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /** `fileEnd`: where the file read ends in `source` */
+  read(source: string, offset: number, length: number, fileEnd: number): Promise<Uint8Array | undefined>;
   /** a read of `path` (in the image's tree) failed: the process gets EIO */
   failed(path: string, error: Error): void;
 }
@@ -129,7 +130,7 @@ export function useStoreForFiles(fs: Fs9p, reads: FileReads, device?: Virtio9pDe
       const n = Math.max(0, Math.min(count, size - offset));
       const at = `${key}@${offset}`;
       try {
-        const bytes = (await reads.read(key.slice(colon + 1), base + offset, n)) ?? new Uint8Array(0);
+        const bytes = (await reads.read(key.slice(colon + 1), base + offset, n, base + size)) ?? new Uint8Array(0);
         take(at);
         return bytes;
       } catch (e) {

@@ -262,7 +262,7 @@ export class Vm implements VmApi {
       useStoreForFiles(
         fs,
         {
-          read: (source, offset, length) => st.snapshots.readSource(source, offset, length),
+          read: (source, offset, length, fileEnd) => st.snapshots.readSource(source, offset, length, fileEnd),
           failed: (path, e) => st.noteLazyFailure(`${path}: ${e.message}`),
         },
         emulator.v86?.cpu?.devices?.virtio_9p,

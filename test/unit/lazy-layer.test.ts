@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { indexLayer, lazyLayers } from '../../build/lazy-layers.js';
 import { MemoryBlobs } from '../../src/common/store/blobs.js';
 import { HostStore } from '../../src/common/store/host-store.js';
@@ -82,6 +82,22 @@ describe('lazy layers in the store', () => {
     const sm = tree.lookup('d/small')!;
     expect(new TextDecoder().decode(await host.snapshots.readSource(sm.source, sm.offset, sm.size))).toBe('small file\n');
     expect((await host.snapshotArchive(key, 'd/small'))!.length).toBeGreaterThan(0);
+  });
+
+  it("fetches the next pieces of a file while its reader is still at the first (not past the file's end)", async () => {
+    const s = served();
+    const host = new HostStore(new MemoryBlobs(), inflate, undefined, s.fetchBytes);
+    const key = (await chainIds([s.diffId]))[0]!;
+    await host.snapshotApplyLazy({ key, diffId: s.diffId, toc: s.toc, tocDigest: s.tocDigest, chunkBase: 'mem:' });
+    const tree = await host.snapshots.tree(key);
+    const sm = tree.lookup('d/small')!;
+    await host.snapshots.readSource(sm.source, sm.offset, sm.size, sm.offset + sm.size);
+    expect(s.fetched).toHaveLength(1); // small ends in the first piece: nothing ahead of it
+    const node = tree.lookup('d/big')!;
+    await host.snapshots.readSource(node.source, node.offset, 10, node.offset + node.size);
+    const pieces = (end: number) => Math.floor((end - 1) / LAZY_CHUNK_SIZE) + 1;
+    await vi.waitFor(() => expect(new Set(s.fetched).size).toBe(pieces(node.offset + node.size)));
+    expect(s.fetched.length).toBe(new Set(s.fetched).size);
   });
 
   it('refuses a piece changed on the server, keeps nothing of it, and reads it once the server has it right', async () => {

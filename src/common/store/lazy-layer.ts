@@ -47,6 +47,9 @@ export class LazyLayerError extends Error {
   }
 }
 
+/** Pieces of a file fetched ahead of its reader (LazyTar.read). */
+const READAHEAD = 4;
+
 /** Pieces per tar: 256 KiB of tar each (README: src/web/README.md, "Lazy pulling"). */
 export const LAZY_CHUNK_SIZE = 256 * 1024;
 /** Where the pieces and indexes live, under the bundled registry's base URL. */
@@ -107,12 +110,23 @@ export class LazyTar {
     private readonly keep = 32,
   ) {}
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  /**
+   * `length` bytes at `offset` of the tar. `fileEnd`: where the file being
+   * read ends in the tar — the next pieces of it (up to READAHEAD) are
+   * fetched meanwhile, as a reader of a large file (a program being
+   * loaded) usually goes on, and each piece it waits for is a stall.
+   */
+  async read(offset: number, length: number, fileEnd?: number): Promise<Uint8Array> {
     const end = Math.min(offset + length, this.toc.tarSize);
     if (offset >= end) return new Uint8Array(0);
     const cs = this.toc.chunkSize;
     const first = Math.floor(offset / cs);
     const last = Math.floor((end - 1) / cs);
+    if (fileEnd !== undefined && fileEnd > (last + 1) * cs) {
+      const upTo = Math.min(last + READAHEAD, Math.floor((Math.min(fileEnd, this.toc.tarSize) - 1) / cs));
+      // a failure here is the failure of the read that needs the piece, if one does
+      for (let j = last + 1; j <= upTo; j++) this.chunk(j).catch(() => {});
+    }
     const parts = await Promise.all(Array.from({ length: last - first + 1 }, (_, i) => this.chunk(first + i)));
     if (parts.length === 1) return parts[0]!.slice(offset - first * cs, end - first * cs);
     const out = new Uint8Array(end - offset);

@@ -174,10 +174,14 @@ export class Snapshots {
     if (this.lazy.delete(key)) this.lazyTars.delete(layerTarKey(key));
   }
 
-  /** `length` bytes at `offset` of a tree node's `source`: a stored layer.tar, or a lazy layer's pieces. */
-  readSource(source: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+  /**
+   * `length` bytes at `offset` of a tree node's `source`: a stored
+   * layer.tar, or a lazy layer's pieces (`fileEnd`: where the file read
+   * ends, for LazyTar's read-ahead).
+   */
+  readSource(source: string, offset: number, length: number, fileEnd?: number): Promise<Uint8Array | undefined> {
     const lazy = this.lazyTars.get(source);
-    return lazy ? lazy.read(offset, length) : this.blobs.read(source, offset, length);
+    return lazy ? lazy.read(offset, length, fileEnd) : this.blobs.read(source, offset, length);
   }
 
   /**
