@@ -150,7 +150,8 @@ static _Noreturn void extract_child(int mntns, const char *rootfs, const char *o
 static int extract(const struct cl_request *req, int archive, struct cl_error *err)
 {
 	char upper[CL_PATH_MAX], work[CL_PATH_MAX], lower[CL_PATH_MAX], rootfs[CL_PATH_MAX], opts[3 * CL_PATH_MAX + 40];
-	char snap[128], dir[CL_PATH_MAX], msg[200] = "";
+	char snap[128], dir[CL_PATH_MAX], said[1024];
+	const char *msg;
 	cleanup_close int pidfd = -1;
 	cleanup_close int mntns = -1;
 	int pipefd[2], status, ret = 1;
@@ -204,12 +205,15 @@ static int extract(const struct cl_request *req, int archive, struct cl_error *e
 			close(pipefd[0]);
 			return cl_fail(err, errno, "container.extract: waitpid");
 		}
-	/* what it said, once it is gone: a few lines at most, within the pipe's buffer */
+	/* what it said, once it is gone (a few lines, within the pipe's buffer):
+	 * its last line, the error after any warnings */
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	n = read(pipefd[0], msg, sizeof msg - 1);
+	n = read(pipefd[0], said, sizeof said - 1);
 	close(pipefd[0]);
-	msg[n > 0 ? n : 0] = '\0';
-	msg[strcspn(msg, "\n")] = '\0';
+	said[n > 0 ? n : 0] = '\0';
+	while (n > 0 && said[n - 1] == '\n')
+		said[--n] = '\0';
+	msg = strrchr(said, '\n') ? strrchr(said, '\n') + 1 : said;
 	if (ret == 0)
 		return cl_fail_plain(err, ETIMEDOUT, "container.extract %.12s: tar still running after %d ms: killed", c->id,
 				     EXTRACT_TIMEOUT_MS);

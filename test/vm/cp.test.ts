@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDockyard } from '../../src/node/cli.js';
 import { readLayer } from '../../src/common/store/layer.js';
+import { TarBuilder } from '../../src/common/store/layer-write.js';
+import { copyInto } from '../../src/runtime/commit.js';
 import { dockerCli } from './docker-cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 
@@ -126,6 +128,30 @@ describe('docker cp', () => {
     expect(slash.err).toBe('Error response from daemon: Could not find the file /nope/ in container fresh\n');
     const none = await docker(`cp ${join(tmp, 'single.txt')} ghost:/tmp/`);
     expect(none.err).toBe('Error response from daemon: No such container: ghost\n');
+  });
+});
+
+describe('docker cp of a hostile archive', () => {
+  it('keeps what a tar names, through links or .., inside the container, running or not', async () => {
+    const t = new TarBuilder();
+    const item = { mode: 0o644, uid: 0, gid: 0, mtime: 1 };
+    t.add({ ...item, path: 'evil', kind: 'symlink', link: '/' });
+    t.add({ ...item, path: 'evil/escaped-through-link', kind: 'file', data: new TextEncoder().encode('x') });
+    t.add({ ...item, path: 'up', kind: 'symlink', link: '../../../../..' });
+    t.add({ ...item, path: 'up/escaped-through-dotdot-link', kind: 'file', data: new TextEncoder().encode('x') });
+    t.add({ ...item, path: '../../../../escaped-dotdot', kind: 'file', data: new TextEncoder().encode('x') });
+    const tar = t.finish();
+    expect((await docker('run --name hostile-stopped busybox true')).status).toBe(0);
+    expect((await docker('run -d --name hostile-running busybox sleep 600')).status).toBe(0);
+    // a refusal is fine; what lands, lands inside: busybox tar strips a leading ../ and makes links leading out last (then refused: a directory is there)
+    for (const c of ['hostile-stopped', 'hostile-running']) await copyInto(d.containers, c, '/tmp/', tar).catch(() => {});
+    expect((await docker('exec hostile-running cat /tmp/escaped-dotdot')).out).toBe('x');
+    // the VM's own tree (a bind of its /, which this sees) has none of them
+    const vm = await docker('run --rm -v /:/vm busybox sh -c "ls -d /vm/mnt/host /vm/escaped* /vm/tmp/escaped* /vm/*/escaped* 2>/dev/null; true"');
+    expect(vm.out).toBe('/vm/mnt/host\n');
+    // and a fresh container of the same image neither
+    expect((await docker('run --rm busybox sh -c "ls -d /escaped* /tmp/escaped* 2>/dev/null; true"')).out).toBe('');
+    await docker('rm -f hostile-stopped hostile-running');
   });
 });
 
