@@ -16,6 +16,8 @@ export interface EmulatorOptions {
   memory_size: number;
   vga_memory_size?: number;
   virtio_console: boolean;
+  /** the VM's uplink NIC (workers/uplink.ts); without relay_url v86 makes no adapter of its own */
+  net_device?: { type: 'virtio' | 'ne2k' };
   filesystem?: Record<string, never>;
   autostart: boolean;
   disable_keyboard: boolean;

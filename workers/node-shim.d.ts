@@ -36,3 +36,22 @@ declare module 'node:fs/promises' {
 declare module 'node:zlib' {
   export function gunzip(data: Uint8Array, cb: (err: Error | null, out: Uint8Array) => void): void;
 }
+
+// What workers/dial-socket.ts uses of node:net (loaded only under Node).
+declare module 'node:net' {
+  export interface Socket {
+    readonly writableLength: number;
+    write(data: Uint8Array): boolean;
+    end(): void;
+    destroy(error?: Error): void;
+    pause(): void;
+    resume(): void;
+    setTimeout(ms: number, cb?: () => void): void;
+    once(event: 'connect', cb: () => void): void;
+    on(event: 'error', cb: (e: Error & { code?: string }) => void): void;
+    on(event: 'data', cb: (b: Uint8Array) => void): void;
+    on(event: 'end' | 'drain', cb: () => void): void;
+    on(event: 'close', cb: (hadError: boolean) => void): void;
+  }
+  export function connect(o: { host: string; port: number; allowHalfOpen?: boolean; noDelay?: boolean }): Socket;
+}

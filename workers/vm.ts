@@ -13,6 +13,7 @@ import { HostStore, type StoreApi } from '../src/common/store/host-store.js';
 import { MemoryBlobs, type Blobs } from '../src/common/store/blobs.js';
 import type { StoreLocation } from '../src/common/vm-api.js';
 import { isMounted, mountTree, useStoreForFiles } from './fs9p-rootfs.js';
+import { attachUplink } from './uplink.js';
 
 export const PROTOCOL_PORT = 1;
 export const SHELL_PORT = 0;
@@ -31,6 +32,7 @@ export class Vm implements VmApi {
   private hostStore: Promise<HostStore> | undefined;
   /** the emulator whose 9p reads files from the store (set up on the first mount) */
   private storageFor: Emulator | undefined;
+  private stopUplink: (() => void) | undefined;
 
   async boot(opts: BootOptions, listener: VmListener = {}): Promise<BootResult> {
     if (this.emulator) throw new VmError('the VM is already running');
@@ -110,6 +112,7 @@ export class Vm implements VmApi {
       memory_size: opts.memoryMB * 1024 * 1024,
       vga_memory_size: VGA_MEMORY_BYTES,
       virtio_console: true,
+      net_device: { type: 'virtio' },
       filesystem: {},
       disable_keyboard: true,
       disable_mouse: true,
@@ -120,6 +123,7 @@ export class Vm implements VmApi {
       write: (chunk) => emulator.bus.send(`virtio-console${PROTOCOL_PORT}-input-bytes`, chunk),
     });
     this.channel = channel;
+    this.stopUplink = attachUplink(emulator, opts.uplink, (text) => notify(() => listener.notice?.(text)));
     emulator.bus.register(`virtio-console${PROTOCOL_PORT}-output-bytes`, (b) => channel.receive(b), this);
     for (const port of [0, 2, 3]) {
       emulator.bus.register(`virtio-console${port}-output-bytes`, (b) => notify(() => listener.console?.(port, b)), this);
@@ -285,6 +289,8 @@ export class Vm implements VmApi {
     this.emulator = undefined;
     this.channel?.close(new VmError('the VM was shut down'));
     this.channel = undefined;
+    this.stopUplink?.();
+    this.stopUplink = undefined;
     if (e) await e.destroy();
   }
 

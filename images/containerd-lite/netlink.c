@@ -255,3 +255,43 @@ int cl_nl_delete(const char *ifname, struct cl_error *err)
 	start(&m, RTM_DELLINK, 0, &i, sizeof i);
 	return talk(&m, "delete link", err);
 }
+
+int cl_nl_route(uint32_t table, unsigned char type, uint32_t dst, unsigned prefix, uint32_t gw, const char *ifname,
+		bool add, struct cl_error *err)
+{
+	struct rtmsg r = { .rtm_family = AF_INET, .rtm_dst_len = (unsigned char)prefix,
+			   .rtm_table = table < 256 ? (unsigned char)table : 0, .rtm_protocol = RTPROT_BOOT,
+			   .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = type };
+	uint32_t to = htonl(dst), via = htonl(gw);
+	struct msg m;
+	int ret, index;
+
+	start(&m, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_EXCL : 0, &r, sizeof r);
+	put(&m, RTA_TABLE, &table, sizeof table);
+	if (prefix)
+		put(&m, RTA_DST, &to, 4);
+	if (gw)
+		put(&m, RTA_GATEWAY, &via, 4);
+	if (ifname) {
+		if ((index = ifindex(ifname, err)) < 0)
+			return cl_error_ret(err);
+		put(&m, RTA_OIF, &index, sizeof index);
+	}
+	ret = talk(&m, add ? "add route" : "delete route", err);
+	return add && ret == -EEXIST ? 0 : ret;
+}
+
+int cl_nl_rule(uint32_t priority, const char *iif, uint32_t table, struct cl_error *err)
+{
+	struct fib_rule_hdr h = { .family = AF_INET, .table = table < 256 ? (uint8_t)table : 0, .action = FR_ACT_TO_TBL };
+	struct msg m;
+	int ret;
+
+	start(&m, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, &h, sizeof h);
+	put(&m, FRA_PRIORITY, &priority, sizeof priority);
+	put(&m, FRA_TABLE, &table, sizeof table);
+	if (iif)
+		put(&m, FRA_IIFNAME, iif, strlen(iif) + 1);
+	ret = talk(&m, "add rule", err);
+	return ret == -EEXIST ? 0 : ret;
+}

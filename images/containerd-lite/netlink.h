@@ -7,6 +7,7 @@
 #ifndef CL_NETLINK_H
 #define CL_NETLINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -33,6 +34,17 @@ int cl_nl_configure(int index, const uint8_t mac[6], uint32_t ip, unsigned prefi
 /* Undoes cl_nl_configure: ip/prefix off link `index` and the link down
  * (which takes its routes and neighbour entries along). */
 int cl_nl_unconfigure(int index, uint32_t ip, unsigned prefix, struct cl_error *err);
+
+/* In table `table`: a route to dst/prefix (0/0: the default route) of
+ * `type` (RTN_UNICAST through gw out of ifname, or RTN_PROHIBIT: the sender
+ * is told "administratively prohibited" at once), added (EEXIST is not an
+ * error) or deleted. */
+int cl_nl_route(uint32_t table, unsigned char type, uint32_t dst, unsigned prefix, uint32_t gw, const char *ifname,
+		bool add, struct cl_error *err);
+
+/* A policy rule at `priority`: packets that came in on `iif` (NULL: any;
+ * "lo": made by this host) look up `table`. EEXIST is not an error. */
+int cl_nl_rule(uint32_t priority, const char *iif, uint32_t table, struct cl_error *err);
 
 /* Deletes link `ifname` of the current namespace (a veth takes its peer along). */
 int cl_nl_delete(const char *ifname, struct cl_error *err);

@@ -25,6 +25,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "tasks.h"
+#include "uplink.h"
 
 #define NET_SPEC_MAX 65536
 #define ALIASES_MAX 16
@@ -208,7 +209,8 @@ static int net_add(struct network *w, struct cl_error *err)
 	uint8_t mac[6];
 
 	mac_of(w->gateway, mac);
-	if (cl_nl_bridge(w->bridge, w->gateway, w->prefix, mac, err) < 0 || (w->ifindex = cl_nl_index(w->bridge, err)) < 0)
+	if (cl_nl_bridge(w->bridge, w->gateway, w->prefix, mac, err) < 0 || (w->ifindex = cl_nl_index(w->bridge, err)) < 0 ||
+	    cl_uplink_isolate(w->subnet, w->prefix, true, err) < 0)
 		return cl_error_ret(err);
 	if (!w->builtin &&
 	    (cl_path(dir, sizeof dir, err, "%s/networks", cl_state_root) < 0 || cl_mkdir_p(dir, 0755, err) < 0 ||
@@ -230,28 +232,15 @@ static void random_hex(char *out, size_t nhex)
 	out[nhex] = '\0';
 }
 
-void cl_networks_init(void)
+/* The networks a previous daemon made (networks/<name>). */
+static void load_saved(void)
 {
-	cleanup_attrbuf struct cl_attrbuf b = { 0 };
-	char id[65], dir[CL_PATH_MAX], path[CL_PATH_MAX];
+	char dir[CL_PATH_MAX], path[CL_PATH_MAX];
 	struct cl_error e = { 0 };
 	struct network *w;
 	DIR *d;
 	struct dirent *ent;
 
-	random_hex(id, 64);
-	if (cl_attrbuf_add_str(&b, "name", "bridge") < 0 || cl_attrbuf_add_str(&b, "id", id) < 0 ||
-	    cl_attrbuf_add_str(&b, "bridge", "docker0") < 0 || cl_attrbuf_add_str(&b, "subnet", "172.17.0.0/16") < 0 ||
-	    cl_attrbuf_add_str(&b, "gateway", "172.17.0.1") < 0 || cl_attrbuf_add_str(&b, "builtin", "1") < 0)
-		return cl_log("default network: out of memory");
-	w = net_new(b.data, b.len, &e);
-	if (!w || net_add(w, &e) < 0) {
-		cl_log("default network: %s", e.msg);
-		if (w) {
-			free(w->spec);
-			free(w);
-		}
-	}
 	if (cl_path(dir, sizeof dir, &e, "%s/networks", cl_state_root) < 0 || !(d = opendir(dir)))
 		return;
 	while ((ent = readdir(d))) {
@@ -271,6 +260,31 @@ void cl_networks_init(void)
 		}
 	}
 	closedir(d);
+}
+
+void cl_networks_init(void)
+{
+	cleanup_attrbuf struct cl_attrbuf b = { 0 };
+	char id[65];
+	struct cl_error e = { 0 };
+	struct network *w;
+
+	random_hex(id, 64);
+	if (cl_attrbuf_add_str(&b, "name", "bridge") < 0 || cl_attrbuf_add_str(&b, "id", id) < 0 ||
+	    cl_attrbuf_add_str(&b, "bridge", "docker0") < 0 || cl_attrbuf_add_str(&b, "subnet", "172.17.0.0/16") < 0 ||
+	    cl_attrbuf_add_str(&b, "gateway", "172.17.0.1") < 0 || cl_attrbuf_add_str(&b, "builtin", "1") < 0)
+		return cl_log("default network: out of memory");
+	w = net_new(b.data, b.len, &e);
+	if (!w || net_add(w, &e) < 0) {
+		cl_log("default network: %s", e.msg);
+		if (w) {
+			free(w->spec);
+			free(w);
+		}
+	}
+	load_saved();
+	/* last: forwarding goes on once every network's prohibit route is in */
+	cl_uplink_init();
 }
 
 /* --- a container's attachments ------------------------------------------------ */
@@ -403,6 +417,12 @@ static size_t dns_lookup(void *ctx, const char *name, uint32_t *ips)
 	struct lookup *l = ctx;
 	size_t k = 0;
 
+	/* Docker Desktop's names for the host, on every network */
+	if (strcasecmp(name, "host.docker.internal") == 0 || strcasecmp(name, "gateway.docker.internal") == 0) {
+		ips[0] = htonl(CL_UPLINK_HOST);
+		return 1;
+	}
+
 	for (struct endpoint *mine = l->from->eps; mine; mine = mine->next) {
 		if (!mine->ip || mine->net->builtin)
 			continue;
@@ -463,14 +483,12 @@ static int write_files(struct netc *n, const char *hostname, const char *mode, s
 	while (cl_attrs_next(&n->c->attrs, &pos, &at) == 1) {
 		const uint8_t *colon;
 
-		/* `extra_host` NAME:IP; IP `host-gateway`: the first network's gateway */
+		/* `extra_host` NAME:IP; IP `host-gateway`: the host, as Docker Desktop's */
 		if (!cl_attr_is(&at, "extra_host") || at.vlen > 300 || memchr(at.val, '\n', at.vlen) ||
 		    !(colon = memchr(at.val, ':', at.vlen)))
 			continue;
 		if ((size_t)(at.val + at.vlen - colon - 1) == 12 && memcmp(colon + 1, "host-gateway", 12) == 0) {
-			if (!first)
-				continue;
-			ip_str(first->net->gateway, ip, sizeof ip);
+			ip_str(CL_UPLINK_HOST, ip, sizeof ip);
 			used += (size_t)snprintf(text + used, sizeof text - used, "%s\t%.*s\n", ip,
 						 (int)(colon - at.val), (const char *)at.val);
 		} else
@@ -948,6 +966,7 @@ static int op_remove(const struct cl_request *req, struct cl_attrbuf *resp, stru
 		unlink(path);
 	slots_drop(w);
 	cl_nl_delete(w->bridge, &ignored);
+	cl_uplink_isolate(w->subnet, w->prefix, false, &ignored);
 	for (struct network **p = &networks; *p; p = &(*p)->next)
 		if (*p == w) {
 			*p = w->next;

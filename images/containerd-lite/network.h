@@ -9,7 +9,8 @@
  * files Docker writes for a container (/etc/hosts, /etc/resolv.conf,
  * /etc/hostname). The default network `bridge` (docker0, 172.17.0.0/16) is
  * made at start; names resolve only on user-defined networks, as Docker's.
- * Different bridges are isolated: the VM does not forward between them. */
+ * Different bridges are isolated: the VM forwards only to and from its
+ * uplink (uplink.h), and never between bridges. */
 #ifndef CL_NETWORK_H
 #define CL_NETWORK_H
 

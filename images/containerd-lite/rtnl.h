@@ -88,12 +88,27 @@ struct rtmsg {
 	unsigned rtm_flags;
 };
 
-enum { RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_NEWROUTE = 24 };
+/* linux/fib_rules.h */
+struct fib_rule_hdr {
+	uint8_t family;
+	uint8_t dst_len;
+	uint8_t src_len;
+	uint8_t tos;
+	uint8_t table;
+	uint8_t res1;
+	uint8_t res2;
+	uint8_t action;
+	uint32_t flags;
+};
+
+enum { RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_NEWROUTE = 24, RTM_DELROUTE = 25, RTM_NEWRULE = 32 };
 enum { IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MASTER = 10, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28 };
 enum { IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2 };
 enum { VETH_INFO_PEER = 1 };
 enum { IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_BROADCAST = 4 };
-enum { RTA_OIF = 4, RTA_GATEWAY = 5 };
-enum { RT_TABLE_MAIN = 254, RTPROT_BOOT = 3, RT_SCOPE_UNIVERSE = 0, RTN_UNICAST = 1 };
+enum { RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_TABLE = 15 };
+enum { RT_TABLE_MAIN = 254, RTPROT_BOOT = 3, RT_SCOPE_UNIVERSE = 0, RTN_UNICAST = 1, RTN_PROHIBIT = 8 };
+enum { FRA_IIFNAME = 3, FRA_PRIORITY = 6, FRA_TABLE = 15 };
+enum { FR_ACT_TO_TBL = 1 };
 
 #endif

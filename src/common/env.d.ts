@@ -23,6 +23,7 @@ declare const console: {
 // fetch, as the registry client uses it (the platform's in every realm).
 interface Headers {
   get(name: string): string | null;
+  forEach(fn: (value: string, name: string) => void): void;
 }
 interface ReadableStreamDefaultReader<R> {
   read(): Promise<{ done: true; value?: undefined } | { done: false; value: R }>;
@@ -54,6 +55,7 @@ interface RequestInit {
   body?: Uint8Array<ArrayBuffer> | string;
   signal?: AbortSignal;
   redirect?: 'follow' | 'error' | 'manual';
+  credentials?: 'omit' | 'same-origin' | 'include';
 }
 declare function fetch(url: string, init?: RequestInit): Promise<Response>;
 declare function btoa(data: string): string;

@@ -142,3 +142,48 @@ export class ResponseReader {
     this.resolve({ status, statusText: m[2] ?? '', headers: headers.filter(([k]) => !HOP.has(k.toLowerCase())), body: body.slice() });
   }
 }
+
+/**
+ * Reads one request from the bytes of a connection (a container's, relayed
+ * to fetch in a page): undefined until the head and the body (by its
+ * Content-Length or chunked framing) are complete; throws on bytes that are
+ * not an HTTP/1 request.
+ */
+export function parseRequest(b: Uint8Array): HttpRequest | undefined {
+  const requestLine = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r?$/;
+  const end = headerEnd(b);
+  if (!end) {
+    // another protocol is told apart by its first byte or first line, not left waiting
+    const nl = b.indexOf(10);
+    const first = dec.decode(b.subarray(0, nl < 0 ? Math.min(b.length, 1) : nl));
+    if ((b.length > 0 && !/^[A-Z]/.test(first)) || (nl >= 0 && !requestLine.test(first))) throw new Error('not an HTTP request');
+    return undefined;
+  }
+  const [line, ...headerLines] = dec.decode(b.subarray(0, end.head)).replace(/\r$/, '').split(/\r?\n/);
+  const m = requestLine.exec(line ?? '');
+  if (!m) throw new Error(`not an HTTP request: ${JSON.stringify((line ?? '').slice(0, 80))}`);
+  const headers = headerLines.flatMap((l): Array<[string, string]> => {
+    const c = l.indexOf(':');
+    return c > 0 ? [[l.slice(0, c).trim(), l.slice(c + 1).trim()]] : [];
+  });
+  const get = (k: string) => headers.find(([n]) => n.toLowerCase() === k)?.[1];
+  const rest = b.subarray(end.body);
+  let body: Uint8Array | undefined = new Uint8Array(0);
+  if (/chunked/i.test(get('transfer-encoding') ?? '')) body = dechunk(rest);
+  else if (get('content-length') !== undefined) {
+    const n = Number(get('content-length'));
+    body = rest.length >= n ? rest.subarray(0, n) : undefined;
+  }
+  if (body === undefined) return undefined;
+  return { method: m[1]!, target: m[2]!, headers: headers.filter(([k]) => !HOP.has(k.toLowerCase())), body: body.slice() };
+}
+
+/** A response's bytes: the body framed by Content-Length, `Connection: close`. */
+export function encodeResponse(r: HttpResponse): Uint8Array {
+  const lines = [`HTTP/1.1 ${r.status} ${r.statusText.replace(/[\r\n]/g, ' ')}`, 'Connection: close', `Content-Length: ${r.body.length}`];
+  for (const [k, v] of r.headers) {
+    if (HOP.has(k.toLowerCase()) || k.toLowerCase() === 'content-encoding' || /[\r\n]/.test(k + v)) continue;
+    lines.push(`${k}: ${v}`);
+  }
+  return concat([enc.encode(`${lines.join('\r\n')}\r\n\r\n`), r.body]);
+}

@@ -27,7 +27,17 @@ interface BootCommon {
   timeoutMs?: number;
   /** the image store (default: memory) */
   store?: StoreLocation;
+  /** how containers' outbound TCP leaves the VM (default: refused) */
+  uplink?: Uplink;
 }
+
+/**
+ * Where the host's relay on the VM's uplink (src/common/netstack) sends a
+ * container's outbound connections: `socket` (Node: real sockets;
+ * host.docker.internal is this machine's 127.0.0.1), `fetch` (a page: HTTP
+ * requests through fetch(); host.docker.internal is `host`, the page's).
+ */
+export type Uplink = { kind: 'socket' } | { kind: 'fetch'; host: string };
 
 /**
  * What to boot. The kernel and initramfs may be left out when a `state` is
@@ -97,6 +107,8 @@ export interface VmListener {
   console?(port: number, data: Uint8Array): void;
   /** kernel log bytes (ttyS0) */
   serial?(data: Uint8Array): void;
+  /** a line for the user from the host's side of the VM (why an outbound connection was refused) */
+  notice?(text: string): void;
 }
 
 /** Attrs as they cross postMessage: ordered [key, bytes] pairs. */

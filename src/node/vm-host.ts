@@ -66,6 +66,8 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{ vm: NodeVm; boot
         noStateReason: a.noStateReason,
         timeoutMs: o.timeoutMs,
         ...(o.store ? { store: o.store } : {}),
+        // containers' outbound TCP: real sockets from this process
+        uplink: { kind: 'socket' },
       },
       o.listener,
     );

@@ -33,5 +33,5 @@ export function remoteBackend(
 
 /** The worker sees a proxy and cannot tell which callbacks exist: give it all. */
 export function completeListener(l: VmListener): Required<VmListener> {
-  return { console: l.console?.bind(l) ?? (() => {}), serial: l.serial?.bind(l) ?? (() => {}) };
+  return { console: l.console?.bind(l) ?? (() => {}), serial: l.serial?.bind(l) ?? (() => {}), notice: l.notice?.bind(l) ?? (() => {}) };
 }

@@ -77,6 +77,13 @@ export class DockerShell {
     void this.pump(); // keys typed while the VM was starting
   }
 
+  /** A line from the host's side (why a container's outbound connection failed): between a command's output, or below the prompt. */
+  notice(text: string): void {
+    const line = `\x1b[33m${text}\x1b[0m`;
+    if (this.d && !this.running) this.editor.printBelow(line);
+    else this.term.write(`${this.term.buffer.active.cursorX !== 0 ? '\r\n' : ''}${line}\r\n`);
+  }
+
   /** Types text as if the user had (e.g. "docker images\r"). */
   type(text: string): void {
     this.input(text);

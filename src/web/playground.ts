@@ -132,6 +132,7 @@ try {
       (lost ? `\x1b[33m${wrapWords(lost, Math.max(40, view.term.cols - 1))}\x1b[0m\n` : ''),
   );
   vmConsole.attach(session);
+  session.onNotice((text) => shell.notice(text));
   panel = new SidePanel($('side-panel'), d, () => view.term.focus(), figures);
   panel.start(3000);
   hook.state = 'ready';

@@ -19,6 +19,8 @@ export interface Session {
   onConsole(cb: ConsoleListener): () => void;
   /** the kernel log (ttyS0); replays what came before */
   onKernelLog(cb: ConsoleListener): () => void;
+  /** lines for the user from the VM's host side (why a container's outbound connection failed) */
+  onNotice(cb: (text: string) => void): () => void;
 }
 
 /** Output that arrives before anyone listens is kept (a bounded tail) and replayed. */
@@ -78,12 +80,16 @@ export async function startSession(o: StartOptions = {}): Promise<Session> {
   const shell = new Fanout(64 * 1024);
   const kernel = new Fanout(64 * 1024);
   const listenKernel = (cb: ConsoleListener) => kernel.listen(cb);
+  const notices = new Set<(text: string) => void>();
   o.onKernelLogReady?.(listenKernel);
   const listener = {
     console: (port: number, data: Uint8Array) => {
       if (port === 0) shell.emit(data);
     },
     serial: (data: Uint8Array) => kernel.emit(data),
+    notice: (text: string) => {
+      for (const l of notices) l(text);
+    },
   };
   const { vm, boot, manifest } = await startVm(listener, o.onProgress ?? (() => {}));
   // a guest that stops answering is replaced by a fresh VM (Dockyard.recover)
@@ -93,5 +99,14 @@ export async function startSession(o: StartOptions = {}): Promise<Session> {
   const d = new Dockyard(vm, boot, bundledThenRemote(webRegistry(manifest), remoteSource(registries.client)), reboot, undefined, registries);
   // -p: ports/<port>/ on this origin, through the preview service worker
   d.containers.publisher = new PagePublisher();
-  return { d, manifest, onConsole: (cb) => shell.listen(cb), onKernelLog: listenKernel };
+  return {
+    d,
+    manifest,
+    onConsole: (cb) => shell.listen(cb),
+    onKernelLog: listenKernel,
+    onNotice: (cb) => {
+      notices.add(cb);
+      return () => notices.delete(cb);
+    },
+  };
 }

@@ -138,7 +138,8 @@ export async function startVm(listener: VmListener, onProgress: (p: Progress) =>
   // images persist in origin storage, as Docker's do on disk; ask the browser
   // not to evict them under pressure (only a page can ask; refusal is fine)
   void navigator.storage?.persist?.().catch(() => false);
-  const common = { wasmPath: wasmBlobUrl, cmdline: manifest.cmdline, memoryMB: manifest.memoryMB, store: { kind: 'opfs' } as const };
+  // containers' outbound HTTP goes through fetch; host.docker.internal is the page's host
+  const common = { wasmPath: wasmBlobUrl, cmdline: manifest.cmdline, memoryMB: manifest.memoryMB, store: { kind: 'opfs' } as const, uplink: { kind: 'fetch', host: location.hostname } as const };
   const attempt = (opts: BootOptions): Promise<BootResult> => {
     onProgress({ stage: 'boot', startedAt: performance.now() });
     return Promise.race([vm.boot(opts, listener), workerFailed]);

@@ -7,8 +7,21 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type {} from '../../src/web/debug-api.js';
 import { HAVE_CHROMIUM, SKIP_REASON, launch, screenshotOnFailure } from './chromium.js';
-import { docker, freshPrompt, waitReady } from './page-helpers.js';
+import { docker, freshPrompt, screenText, waitReady } from './page-helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An HTTP server on 127.0.0.1 answering `text`; with CORS headers allowing any origin, or none. */
+async function hostServer(text: string, cors: boolean): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (cors) res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(`${text} ${req.method} ${req.url}\n`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
 
 if (!HAVE_CHROMIUM) console.warn(SKIP_REASON);
 
@@ -74,6 +87,27 @@ describe.skipIf(!HAVE_CHROMIUM)('published ports in the page', () => {
     const frame = page.frameLocator('#preview iframe');
     await expect.poll(() => frame.locator('#t').textContent({ timeout: 5000 }).catch(() => ''), { timeout: 20_000 }).toBe('Served by a container');
   }, 60_000);
+
+  it('a container reaches host.docker.internal through fetch where CORS allows it, and is told why not elsewhere', async () => {
+    screenshotOnFailure(page, 'outbound');
+    const open = await hostServer('cors-ok', true);
+    const closed = await hostServer('no-cors', false);
+    try {
+      await freshPrompt(page);
+      const ok = await docker(page, `docker run --rm busybox wget -qO- http://host.docker.internal:${open.port}/hello`, 90_000);
+      expect(ok).toContain('cors-ok GET /hello');
+      const refused = await docker(page, `docker run --rm busybox wget -qO- http://host.docker.internal:${closed.port}/x`, 90_000);
+      expect(refused).toMatch(/502 Bad Gateway: the browser refused fetch http:\/\/127\.0\.0\.1:\d+\/x/);
+      // the terminal says why, in its own line
+      expect(await screenText(page)).toMatch(/outbound HTTP from a container failed: the browser refused fetch/);
+      // TLS cannot go through the page: refused at once
+      const tls = await docker(page, 'docker run --rm busybox wget -qO- https://host.docker.internal/', 90_000);
+      expect(tls).toMatch(/refused/i);
+    } finally {
+      open.server.close();
+      closed.server.close();
+    }
+  }, 240_000);
 
   it('says so, plainly, when nothing is published there', async () => {
     const tab = await context.newPage();

@@ -1,7 +1,7 @@
 // HTTP/1.1 over a published port's relay (src/common/http1.ts): requests as
 // the page writes them, responses framed every way a server frames them.
 import { describe, expect, it } from 'vitest';
-import { encodeRequest, ResponseReader } from '../../src/common/http1.js';
+import { encodeRequest, encodeResponse, parseRequest, ResponseReader } from '../../src/common/http1.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -73,5 +73,25 @@ describe('ResponseReader', () => {
     const junk = new ResponseReader();
     junk.push(enc('SSH-2.0-OpenSSH\r\n\r\n'));
     await expect(junk.done).rejects.toThrow(/not an HTTP response/);
+  });
+});
+
+describe('parseRequest / encodeResponse (a container’s request relayed through fetch)', () => {
+  it('waits for the head and a Content-Length or chunked body; drops hop-by-hop headers', () => {
+    expect(parseRequest(enc('POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nq='))).toBeUndefined();
+    expect(parseRequest(enc('POST /a HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nContent-Length: 4\r\n\r\nq=hi'))).toEqual({ method: 'POST', target: '/a', headers: [['X-A', '1']], body: enc('q=hi') });
+    expect(parseRequest(enc('PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'))?.body).toEqual(enc('ok'));
+    expect(parseRequest(enc('GET / HTTP/1.0\r\n\r\n'))?.body).toEqual(new Uint8Array(0));
+  });
+
+  it('tells another protocol apart at its first line', () => {
+    expect(parseRequest(enc('GET / HT'))).toBeUndefined();
+    expect(() => parseRequest(enc('SSH-2.0-x\r\n'))).toThrow(/not an HTTP request/);
+    expect(() => parseRequest(new Uint8Array([0x16, 3, 1]))).toThrow(/not an HTTP request/);
+  });
+
+  it('frames the answer by Content-Length, Connection: close', () => {
+    const r = encodeResponse({ status: 404, statusText: 'Not Found', headers: [['Content-Type', 'text/plain'], ['Content-Encoding', 'gzip'], ['Transfer-Encoding', 'chunked']], body: enc('no') });
+    expect(text(r)).toBe('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nno');
   });
 });

@@ -5,6 +5,8 @@
 // client.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startDockyard } from '../../src/node/cli.js';
 import { dockerCli } from './docker-cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
@@ -94,8 +96,10 @@ describe('user-defined networks', () => {
     expect(other.status).not.toBe(0);
     const webIp = (await ok('inspect -f {{.NetworkSettings.Networks.appnet.IPAddress}} web')).trim();
     expect(webIp).toMatch(/^172\.18\.0\.\d+$/);
-    const isolated = await docker(`run --rm --network othernet busybox wget -T 2 -qO- http://${webIp}/`);
+    // refused by the VM at once (no timeout needed: busybox's `wget -T` segfaults on this guest)
+    const isolated = await docker(`run --rm --network othernet busybox wget -qO- http://${webIp}/`);
     expect(isolated.status).not.toBe(0);
+    expect(isolated.out + isolated.err).toMatch(new RegExp(`can't connect to remote host \\(${webIp.replace(/\./g, '\\.')}\\): (No route to host|Network is unreachable)`));
     // connect joins it to othernet: now it resolves there too
     await ok('network connect othernet web');
     expect(await ok('run --rm --network othernet busybox wget -qO- http://web/')).toBe('hello-from-web\n');
@@ -106,10 +110,33 @@ describe('user-defined networks', () => {
     expect((await docker('network rm appnet')).err).toBe('Error response from daemon: network appnet not found\n');
   }, 120_000);
 
+  it('two containers with the same alias: the name gives both addresses, then the one left', async () => {
+    await ok('network create aliasnet');
+    await ok(`run -d --name a1 --network aliasnet --network-alias db busybox ${httpd('one')}`);
+    await ok(`run -d --name a2 --network aliasnet --network-alias db busybox ${httpd('two')}`);
+    const ips = await Promise.all(['a1', 'a2'].map(async (n) => (await ok(`inspect -f {{.NetworkSettings.Networks.aliasnet.IPAddress}} ${n}`)).trim()));
+    const both = await ok('run --rm --network aliasnet busybox nslookup db');
+    for (const ip of ips) expect(both).toContain(`Address: ${ip}`);
+    await ok('rm -f a1');
+    const left = await ok('run --rm --network aliasnet busybox sh -c "nslookup db; wget -qO- http://db/"');
+    expect(left).toContain(`Address: ${ips[1]}`);
+    expect(left).not.toContain(`Address: ${ips[0]}\n`);
+    expect(left).toMatch(/two\n$/);
+    await ok('rm -f a2');
+    await ok('network rm aliasnet');
+  }, 120_000);
+
   it('refuses an unknown network, and aliases on the default bridge', async () => {
     const r = await docker('run --rm --network nosuch busybox true');
     expect(r.status).toBe(125);
     expect(r.err).toMatch(/network nosuch not found/);
+    await ok('run -d --name nx busybox sleep 1000');
+    for (const line of ['network connect nosuch nx', 'network inspect nosuch', 'network disconnect nosuch nx']) {
+      const u = await docker(line);
+      expect(u.status, line).not.toBe(0);
+      expect(u.err, line).toMatch(/network nosuch not found/);
+    }
+    await ok('rm -f nx');
     const a = await docker('run --rm --network-alias x busybox true');
     expect(a.err).toMatch(/network-scoped alias is supported only for containers in user defined networks/);
   });
@@ -197,6 +224,9 @@ describe('published ports', () => {
     const bad = await docker('run --rm -p 70000:80 busybox true');
     expect(bad.status).toBe(125);
     expect(bad.err).toMatch(/^docker: Invalid hostPort: 70000\./);
+    const badContainer = await docker('run --rm -p 8080:65536 busybox true');
+    expect(badContainer.status).toBe(125);
+    expect(badContainer.err).toMatch(/^docker: Invalid containerPort: 65536\./);
   });
 
   it('a container that accepts and never answers does not stall the VM', async () => {
@@ -206,4 +236,59 @@ describe('published ports', () => {
     expect(await hung).toBeInstanceOf(Error);
     await ok('rm -f mute');
   });
+});
+
+describe('the host from a container', () => {
+  let server: Server;
+  let port: number;
+  let closedPort: number;
+
+  beforeAll(async () => {
+    server = createHttpServer((req, res) => {
+      res.setHeader('Content-Type', 'text/plain');
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => res.end(`host says hi to ${req.method} ${req.url}${body ? ` with ${body}` : ''}\n`));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    // a port nothing listens on: take one and let it go
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('host.docker.internal reaches a server on the host’s 127.0.0.1, from the default bridge and a user network', async () => {
+    expect(await ok(`run --rm busybox wget -qO- http://host.docker.internal:${port}/hello`)).toBe('host says hi to GET /hello\n');
+    expect(await ok(`run --rm busybox nslookup host.docker.internal`)).toMatch(/Address: 192\.168\.65\.254/);
+    await ok('network create outnet');
+    expect(await ok(`run --rm --network outnet busybox wget -qO- --post-data a=1 http://host.docker.internal:${port}/form`)).toBe('host says hi to POST /form with a=1\n');
+    await ok('network rm outnet');
+    // Docker Engine's way to name the host
+    expect(await ok(`run --rm --add-host myhost:host-gateway busybox sh -c "grep myhost /etc/hosts; wget -qO- http://myhost:${port}/gw"`)).toBe(`192.168.65.254\tmyhost\nhost says hi to GET /gw\n`);
+  }, 120_000);
+
+  it('a closed host port is refused at once, not a hang', async () => {
+    const r = await docker(`run --rm busybox wget -qO- http://host.docker.internal:${closedPort}/`);
+    expect(r.status).not.toBe(0);
+    expect(r.out + r.err).toMatch(/can't connect to remote host \(192\.168\.65\.254\): Connection refused/);
+    // and the VM keeps serving
+    expect(await ok(`run --rm busybox wget -qO- http://host.docker.internal:${port}/again`)).toBe('host says hi to GET /again\n');
+  }, 120_000);
+
+  it('a large answer arrives whole', async () => {
+    const big = createHttpServer((_req, res) => res.end('x'.repeat(1 << 20)));
+    await new Promise<void>((r) => big.listen(0, '127.0.0.1', r));
+    try {
+      const out = await ok(`run --rm busybox sh -c "wget -qO- http://host.docker.internal:${(big.address() as AddressInfo).port}/ | wc -c"`);
+      expect(out.trim()).toBe(String(1 << 20));
+    } finally {
+      await new Promise((r) => big.close(r));
+    }
+  }, 120_000);
 });
