@@ -31,6 +31,7 @@ export class FilesPanel {
   private readonly editorLabel: HTMLElement;
   private readonly textarea: HTMLTextAreaElement;
   private readonly newInput: HTMLInputElement;
+  private readonly uploadInput: HTMLInputElement;
   private open: string | undefined;
   /** the bytes this panel last wrote to the open file (anything else came from elsewhere: docker cp) */
   private mine: Uint8Array | undefined;
@@ -41,6 +42,7 @@ export class FilesPanel {
     this.textarea = h('textarea', { id: 'file-text', className: 'file-text', spellcheck: false, wrap: 'off', rows: 12 });
     this.textarea.setAttribute('autocapitalize', 'off');
     this.textarea.addEventListener('input', () => this.edited());
+    this.uploadInput = h('input', { type: 'file', multiple: true, hidden: true, id: 'files-upload-input', onchange: () => void this.upload() });
     this.newInput = h('input', { type: 'text', id: 'new-file-name', placeholder: 'new file, e.g. app/main.py', autocomplete: 'off', spellcheck: false, 'aria-label': 'New file name' });
     this.el = h(
       'section',
@@ -59,6 +61,8 @@ export class FilesPanel {
         },
         this.newInput,
         h('button', { type: 'submit' }, 'New file'),
+        h('button', { type: 'button', id: 'files-upload', title: 'Add files from your computer (docker load -i reads a tar from here)', onclick: () => this.uploadInput.click() }, 'Upload…'),
+        this.uploadInput,
       ),
       (this.messageEl = h('p', { className: 'panel-message', id: 'files-message', role: 'status' })),
       (this.editorEl = h(
@@ -117,6 +121,19 @@ export class FilesPanel {
       this.render();
       this.textarea.focus();
     }
+  }
+
+  /** The chosen files, added at the project's top (a file of the same name is replaced). */
+  private async upload(): Promise<void> {
+    const chosen = [...(this.uploadInput.files ?? [])];
+    this.uploadInput.value = '';
+    const added: string[] = [];
+    for (const f of chosen) {
+      const data = new Uint8Array(await f.arrayBuffer());
+      if (!this.try(() => void this.project.writeFile(f.name, data))) return;
+      added.push(f.name);
+    }
+    if (added.length > 0) this.say(`Added ${added.join(', ')}.`);
   }
 
   private edited(): void {

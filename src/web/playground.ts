@@ -64,8 +64,8 @@ addEventListener('pagehide', () => void project.flush());
 const shell = new DockerShell(view.term, {
   history: loadHistory(),
   pullable: bundledRepositories(manifest),
-  // save -o and export -o download; the rest reads and writes the project (a file it does not hold is asked for)
-  files: { ...projectIO(project, browserFiles.readFile), writeFile: browserFiles.writeFile },
+  // save -o and export -o download; the rest reads and writes the project
+  files: { ...projectIO(project), writeFile: browserFiles.writeFile },
   onCommandDone: () => {
     saveHistory(shell.history);
     void panel?.refresh();

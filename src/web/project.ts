@@ -313,19 +313,14 @@ export class Project {
 }
 
 /**
- * The docker commands' view of a project: the context, `docker cp`'s files,
- * and files read by name (`-f`, `load -i`), falling back to `readFile` for
- * a name the project does not hold (the playground asks the user for it).
+ * The docker commands' view of a project: the build context, `docker cp`'s
+ * files, and files read by name (`-f`, `load -i`, `--env-file`).
  */
-export function projectIO(p: Project, readFile?: (path: string) => Promise<Uint8Array>): Required<Pick<CliIO, 'readFile' | 'readContext' | 'readArchive' | 'writeArchive'>> {
+export function projectIO(p: Project): Required<Pick<CliIO, 'readFile' | 'readContext' | 'readArchive' | 'writeArchive'>> {
   return {
     readContext: async (dir) => p.context(dir),
     readArchive: async (path) => p.tarOf(path),
     writeArchive: async (dest, tar) => p.writeTar(dest, tar),
-    readFile: async (path) => {
-      const e = p.get(path);
-      if (e || !readFile) return p.readFile(path);
-      return readFile(path);
-    },
+    readFile: async (path) => p.readFile(path),
   };
 }

@@ -267,6 +267,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground page', () => {
     await docker(page, 'docker rm -f cp-src cp-dst');
   }, 180_000);
 
+  it('adds files from the computer with Upload…, which --env-file and load -i then read', async () => {
+    screenshotOnFailure(page, 'playground-files-upload');
+    await page.locator('#files-upload-input').setInputFiles({ name: 'vars.env', mimeType: 'text/plain', buffer: Buffer.from('GREETING=uploaded\n') });
+    await page.locator('#files-list li[data-file="vars.env"]').waitFor();
+    expect(await page.locator('#files-message').textContent()).toBe('Added vars.env.');
+    await freshPrompt(page);
+    expect(await docker(page, "docker run --rm --env-file vars.env busybox sh -c 'echo $GREETING'")).toMatch(/^uploaded$/m);
+    // a name the panel does not hold: docker's words, and no file chooser left waiting
+    expect(await docker(page, 'docker load -i missing.tar')).toMatch(/open missing.tar: no such file or directory/);
+  }, 120_000);
+
   it('keeps an edited file of the panel across a reload', async () => {
     screenshotOnFailure(page, 'playground-files-reload');
     await page.locator('#new-file-name').fill('kept.txt');

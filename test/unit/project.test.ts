@@ -64,14 +64,12 @@ describe('the project as a build context', () => {
     expect(() => p.context('.', 64)).toThrow('build context . is over the limit of 64 bytes: list what the build does not need in .dockerignore');
   });
 
-  it('reads -f files from the project and asks elsewhere for a name it does not hold', async () => {
+  it('reads -f and load -i files from the project, and says when it does not hold one', async () => {
     const p = await Project.open(undefined, [file('other/Dockerfile', 'FROM scratch\n')]);
-    const asked: string[] = [];
-    const io = projectIO(p, async (path) => (asked.push(path), enc.encode('picked')));
+    const io = projectIO(p);
     expect(dec.decode(await io.readFile('other/Dockerfile'))).toBe('FROM scratch\n');
-    expect(dec.decode(await io.readFile('image.tar'))).toBe('picked');
-    expect(asked).toEqual(['image.tar']);
-    await expect(projectIO(p).readFile('nope')).rejects.toThrow('open nope: no such file or directory');
+    await expect(io.readFile('image.tar')).rejects.toThrow('open image.tar: no such file or directory');
+    await expect(io.readFile('other')).rejects.toThrow('open other: is a directory');
   });
 });
 
