@@ -109,6 +109,8 @@ export function useStoreForFiles(fs: Fs9p, reads: FileReads, device?: Virtio9pDe
           if (inode?.status === STATUS_ON_STORAGE && isTreeKey(inode.sha256sum)) {
             const at = `${inode.sha256sum}@${v.getUint32(11, true) + v.getUint32(15, true) * 2 ** 32}`;
             pending.set(at, [...(pending.get(at) ?? []), { tag: v.getUint16(5, true), chain }]);
+            // a read v86 answers without the storage (none known, but cheap to bound) must not pile up
+            if (pending.size > 4096) pending.delete(pending.keys().next().value!);
           }
         }
         return n;
