@@ -9,6 +9,7 @@ declare module 'node:worker_threads' {
 // What workers/store-dir.ts uses of node:fs/promises (loaded only under Node).
 declare module 'node:fs/promises' {
   export interface FileHandle {
+    readonly fd: number;
     read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
     write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
     stat(): Promise<Stats>;
@@ -29,6 +30,11 @@ declare module 'node:fs/promises' {
   export function unlink(path: string): Promise<void>;
   export function mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
   export function readdir(path: string, options: { withFileTypes: true }): Promise<Dirent[]>;
+}
+
+// ... and of node:fs: small reads of an open file without a thread-pool round trip.
+declare module 'node:fs' {
+  export function readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
 }
 
 // What the worker's layer inflater uses of node:zlib (loaded only under Node,

@@ -11,6 +11,16 @@ import type { FileHandle } from 'node:fs/promises';
 import { checkKey, putThroughWriter, StoreFullError, TEMP_PREFIX, type BlobWriter, type Blobs } from '../src/common/store/blobs.js';
 
 type Fs = typeof import('node:fs/promises');
+type ReadSync = typeof import('node:fs').readSync;
+
+/**
+ * Reads up to this size are synchronous: the guest waits on each 9p read of
+ * an image file (a program's first start reads ~100 of them, ≤ 128 KiB
+ * each), and an async read costs a thread-pool hop plus a turn of this
+ * worker's event loop, which v86 keeps busy (~30 ms each measured on a
+ * loaded host; a page-cached pread is microseconds).
+ */
+const SYNC_READ_MAX = 1024 * 1024;
 
 /** Open read handles kept per key (layers are read by byte range, file by file). */
 const OPEN_FDS = 16;
@@ -45,9 +55,10 @@ class Fd {
 
 export async function dirBlobs(dir: string): Promise<Blobs> {
   const fs: Fs = await import('node:fs/promises');
+  const { readSync } = await import('node:fs');
   const root = dir.replace(/\/+$/, '') || '/';
   await fs.mkdir(root, { recursive: true });
-  return new DirBlobs(fs, root);
+  return new DirBlobs(fs, readSync, root);
 }
 
 class DirBlobs implements Blobs {
@@ -56,6 +67,7 @@ class DirBlobs implements Blobs {
 
   constructor(
     private readonly fs: Fs,
+    private readonly readSync: ReadSync,
     readonly where: string,
   ) {}
 
@@ -144,7 +156,7 @@ class DirBlobs implements Blobs {
       const buf = new Uint8Array(length);
       let n = 0;
       while (n < length) {
-        const { bytesRead } = await h.read(buf, n, length - n, offset + n);
+        const bytesRead = length <= SYNC_READ_MAX ? this.readSync(h.fd, buf, n, length - n, offset + n) : (await h.read(buf, n, length - n, offset + n)).bytesRead;
         if (bytesRead === 0) break;
         n += bytesRead;
       }
