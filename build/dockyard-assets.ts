@@ -104,7 +104,13 @@ export function dockyardAssets(root: string): Plugin {
       if (!anchor) this.error(`no bundled registry under ${registry}: run \`npm run images\``);
       // the catalog's layers in lazy form (made once, kept in the catalog's cache folder): pieces and
       // indexes under registry/lazy/sha256/, each index's digest here, in what the page trusts
-      const lazy = catalog ? lazyLayers(join(catalog.dir, CATALOG_REGISTRY_DIR), Object.keys(catalog.manifest.images), catalog.dir) : undefined;
+      let lazy: ReturnType<typeof lazyLayers> | undefined;
+      try {
+        lazy = catalog ? lazyLayers(join(catalog.dir, CATALOG_REGISTRY_DIR), Object.keys(catalog.manifest.images), catalog.dir) : undefined;
+      } catch (e) {
+        // (a catalog folder this user cannot write, say): the site still works, its catalog pulled whole
+        this.warn(`the catalog's layers were not made lazy, so the page pulls them whole: ${(e as Error).message}`);
+      }
       if (lazy) {
         for (const hex of lazyFiles(lazy.dir, lazy.layers)) {
           this.emitFile({ type: 'asset', fileName: `${REGISTRY_DIR}/${LAZY_DIR}/${hex}`, source: readFileSync(join(lazy.dir, 'sha256', hex)) });
