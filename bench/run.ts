@@ -67,7 +67,7 @@ if (want('cold_boot_ms')) {
 // measured in the worker like cold_boot_ms. restore_first_output_ms: that plus
 // ready → first stdout byte of `run --rm busybox echo hi`, pull included (a
 // restored VM has no images). pull_busybox_ms: that pull, into each fresh VM.
-{
+if (want('restore_ready_ms', 'restore_first_output_ms', 'pull_busybox_ms')) {
   const ready: number[] = [];
   const first: number[] = [];
   const pulls: number[] = [];
