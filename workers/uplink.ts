@@ -5,7 +5,7 @@
 import type { Emulator } from './emulator.js';
 import type { Uplink } from '../src/common/vm-api.js';
 import type { NetStack } from '../src/common/netstack/stack.js';
-import { DialRefused, type Dialer } from '../src/common/netstack/dialer.js';
+import type { Dialer } from '../src/common/netstack/dialer.js';
 
 /** Relays the emulator's uplink frames; the result stops it (every connection reset). */
 export function attachUplink(emulator: Emulator, uplink: Uplink | undefined, notice: (text: string) => void): () => void {
@@ -30,6 +30,7 @@ async function load(uplink: Uplink | undefined, send: (f: Uint8Array) => void, n
 async function dialer(uplink: Uplink | undefined, notice: (text: string) => void): Promise<Dialer> {
   if (uplink?.kind === 'socket') return (await import('./dial-socket.js')).socketDialer();
   if (uplink?.kind === 'fetch') return (await import('../src/common/netstack/fetch-dialer.js')).fetchDialer(uplink.host, notice);
+  const { DialRefused } = await import('../src/common/netstack/dialer.js');
   return async () => {
     throw new DialRefused('this host relays no outbound connections');
   };
