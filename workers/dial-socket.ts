@@ -1,7 +1,9 @@
-// Outbound connections from containers under Node: a real TCP socket each.
+// Outbound connections from containers under Node: a real TCP socket each,
+// and the names the daemon does not know resolved as this machine does.
 // host.docker.internal (HOST_IP) is this machine's 127.0.0.1, as Docker
 // Desktop's reaches the host's loopback; any other address is dialed as is.
 import { connect } from 'node:net';
+import { lookup } from 'node:dns/promises';
 import { DialRefused, type Dialer } from '../src/common/netstack/dialer.js';
 import { HOST_IP, ipText } from '../src/common/netstack/wire.js';
 
@@ -42,4 +44,14 @@ export function socketDialer(): Dialer {
         if (open && hadError) sink.reset();
       });
     });
+}
+
+/** A name's IPv4 addresses as this machine resolves them (undefined: it does not). */
+export async function socketResolve(name: string): Promise<number[] | undefined> {
+  try {
+    const found = await lookup(name, { all: true, family: 4 });
+    return found.map((a) => a.address.split('.').reduce((n, x) => n * 256 + Number(x), 0));
+  } catch {
+    return undefined;
+  }
 }

@@ -61,3 +61,8 @@ declare module 'node:net' {
   }
   export function connect(o: { host: string; port: number; allowHalfOpen?: boolean; noDelay?: boolean }): Socket;
 }
+
+// What workers/dial-socket.ts uses of node:dns (loaded only under Node).
+declare module 'node:dns/promises' {
+  export function lookup(name: string, o: { all: true; family: 4 }): Promise<Array<{ address: string }>>;
+}

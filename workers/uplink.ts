@@ -23,15 +23,25 @@ export function attachUplink(emulator: Emulator, uplink: Uplink | undefined, not
 }
 
 async function load(uplink: Uplink | undefined, send: (f: Uint8Array) => void, notice: (text: string) => void): Promise<NetStack> {
-  const [{ NetStack }, dial] = await Promise.all([import('../src/common/netstack/stack.js'), dialer(uplink, notice)]);
-  return new NetStack({ send, dial, notice });
+  const [{ NetStack }, realm] = await Promise.all([import('../src/common/netstack/stack.js'), realmOf(uplink, notice)]);
+  return new NetStack({ send, notice, ...realm });
 }
 
-async function dialer(uplink: Uplink | undefined, notice: (text: string) => void): Promise<Dialer> {
-  if (uplink?.kind === 'socket') return (await import('./dial-socket.js')).socketDialer();
-  if (uplink?.kind === 'fetch') return (await import('../src/common/netstack/fetch-dialer.js')).fetchDialer(uplink.host, notice);
+/** How this realm dials, and resolves the names the daemon passes on. */
+async function realmOf(uplink: Uplink | undefined, notice: (text: string) => void): Promise<{ dial: Dialer; resolve?: (name: string) => Promise<number[] | undefined> }> {
+  if (uplink?.kind === 'socket') {
+    const { socketDialer, socketResolve } = await import('./dial-socket.js');
+    return { dial: socketDialer(), resolve: socketResolve };
+  }
+  if (uplink?.kind === 'fetch') {
+    const { fetchDialer, FetchNames } = await import('../src/common/netstack/fetch-dialer.js');
+    const names = new FetchNames();
+    return { dial: fetchDialer(uplink.host, notice, undefined, names), resolve: async (name) => names.resolve(name) };
+  }
   const { DialRefused } = await import('../src/common/netstack/dialer.js');
-  return async () => {
-    throw new DialRefused('this host relays no outbound connections');
+  return {
+    dial: async () => {
+      throw new DialRefused('this host relays no outbound connections');
+    },
   };
 }

@@ -4,7 +4,7 @@
  * container's resolver asks is answered: A records of the names the callback
  * knows (NOERROR and no answer for another type of a known name, so that
  * an AAAA query beside the A one does not fail the lookup), NXDOMAIN for the
- * rest: the VM has no upstream server to forward to. */
+ * rest (which network.c then asks of the host, when the VM has its uplink). */
 #ifndef CL_DNS_H
 #define CL_DNS_H
 

@@ -262,6 +262,8 @@ static void load_saved(void)
 	closedir(d);
 }
 
+static void upstream_open(void);
+
 void cl_networks_init(void)
 {
 	cleanup_attrbuf struct cl_attrbuf b = { 0 };
@@ -284,7 +286,8 @@ void cl_networks_init(void)
 	}
 	load_saved();
 	/* last: forwarding goes on once every network's prohibit route is in */
-	cl_uplink_init();
+	if (cl_uplink_init())
+		upstream_open();
 }
 
 /* --- a container's attachments ------------------------------------------------ */
@@ -434,6 +437,89 @@ static size_t dns_lookup(void *ctx, const char *name, uint32_t *ips)
 	return k;
 }
 
+/* Names the daemon does not know are asked of the host (the uplink's relay
+ * answers DNS at CL_UPLINK_HOST:53) from one socket in the VM's namespace;
+ * its answer goes back to the asker with the asker's id. A slot per id in
+ * flight (the id's low bits): a query whose answer never comes is
+ * overwritten in turn; the high bits are random, so that a container cannot
+ * guess another's id. */
+#define FWD_MAX 32u
+static struct fwd {
+	struct netc *from; /* NULL: free */
+	struct sockaddr_in to;
+	uint16_t id, orig;
+} fwds[FWD_MAX];
+static int upstream = -1;
+static unsigned fwd_next;
+
+static int on_upstream(void *ctx, int fd, short rev, struct cl_error *err)
+{
+	uint8_t r[512];
+
+	(void)ctx;
+	(void)rev;
+	(void)err;
+	for (int i = 0; i < 8; i++) {
+		ssize_t n = recv(fd, r, sizeof r, 0);
+		uint16_t id;
+		struct fwd *f;
+
+		if (n < 0)
+			return 0;
+		if (n < 12)
+			continue;
+		id = (uint16_t)(r[0] << 8 | r[1]);
+		f = &fwds[id % FWD_MAX];
+		if (!f->from || f->id != id)
+			continue;
+		r[0] = (uint8_t)(f->orig >> 8);
+		r[1] = (uint8_t)f->orig;
+		if (f->from->dns_fd >= 0)
+			sendto(f->from->dns_fd, r, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&f->to, sizeof f->to);
+		f->from = NULL;
+	}
+	return 0;
+}
+
+/* Passes query q on to the host; false when there is no uplink to ask. */
+static bool forward(struct netc *n, const uint8_t *q, size_t len, const struct sockaddr_in *asker)
+{
+	uint8_t b[512];
+	uint16_t rnd = 0;
+	struct fwd *f;
+
+	if (upstream < 0 || len < 12 || len > sizeof b)
+		return false;
+	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+		rnd = (uint16_t)(fwd_next * 2654435761u >> 16);
+	f = &fwds[fwd_next++ % FWD_MAX];
+	f->from = n;
+	f->to = *asker;
+	f->orig = (uint16_t)(q[0] << 8 | q[1]);
+	f->id = (uint16_t)((rnd & ~(FWD_MAX - 1)) | (unsigned)(f - fwds));
+	memcpy(b, q, len);
+	b[0] = (uint8_t)(f->id >> 8);
+	b[1] = (uint8_t)f->id;
+	return send(upstream, b, len, MSG_DONTWAIT) == (ssize_t)len;
+}
+
+static void upstream_open(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(CL_UPLINK_HOST) };
+	struct cl_error e = { 0 };
+	cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
+		cl_log("dns upstream: %s", strerror(errno));
+		return;
+	}
+	if (cl_loop_watch(fd, POLLIN, on_upstream, NULL, &e) < 0) {
+		cl_log("dns upstream: %s", e.msg);
+		return;
+	}
+	upstream = cl_steal_fd(&fd);
+}
+
 static int on_dns(void *ctx, int fd, short rev, struct cl_error *err)
 {
 	struct lookup l = { .from = ctx };
@@ -450,6 +536,9 @@ static int on_dns(void *ctx, int fd, short rev, struct cl_error *err)
 		if (n < 0)
 			return 0; /* EAGAIN, or an ICMP error of an earlier reply */
 		len = cl_dns_answer(q, (size_t)n, out, sizeof out, dns_lookup, &l);
+		/* not a name of ours: the host's resolver may know it */
+		if (len >= 4 && (out[3] & 0xf) == 3 && forward(ctx, q, (size_t)n, &from))
+			continue;
 		if (len)
 			sendto(fd, out, len, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
 	}
@@ -787,6 +876,9 @@ void cl_net_stop(struct cl_container *c)
 		close(n->dns_fd);
 		n->dns_fd = -1;
 	}
+	for (unsigned k = 0; k < FWD_MAX; k++)
+		if (fwds[k].from == n)
+			fwds[k].from = NULL;
 	ns_release(n);
 	for (struct endpoint *ep = n->eps; ep; ep = ep->next)
 		ep->ip = 0;

@@ -33,7 +33,7 @@ int cl_tasks_init(struct cl_error *err);
 /* Watches a task may hold (stdout, stderr, stdin, one master with a tty; a
  * main task on a network also its DNS socket, network.h),
  * and the loop's watches that are not tasks' (the channel, the SIGCHLD
- * signalfd, the netns helper, published-port connections): spawn() refuses a task the loop has no room
+ * signalfd, the netns helper, the DNS upstream socket, published-port connections): spawn() refuses a task the loop has no room
  * for, so that no watch of a running task can fail later. */
 #define CL_TASK_WATCHES 4
 #define CL_LOOP_OTHERS (4 + CL_PORTS_MAX)

@@ -24,18 +24,21 @@ static int forwarding_on(struct cl_error *err)
 	return 0;
 }
 
-void cl_uplink_init(void)
+bool cl_uplink_init(void)
 {
 	struct cl_error e = { 0 };
 	unsigned index = if_nametoindex(CL_UPLINK_IFNAME);
 
 	if (!index)
-		return; /* a VM without the NIC */
+		return false; /* a VM without the NIC */
 	/* the VM's own default route (and --network host's) in main; what it
 	 * forwards for containers in CL_UPLINK_TABLE */
 	if (cl_nl_configure((int)index, NULL, CL_UPLINK_SELF, CL_UPLINK_PREFIX, CL_UPLINK_HOST, &e) < 0 ||
 	    cl_nl_route(CL_UPLINK_TABLE, RTN_UNICAST, 0, 0, CL_UPLINK_HOST, CL_UPLINK_IFNAME, true, &e) < 0 ||
 	    cl_nl_rule(100, "lo", RT_TABLE_MAIN, &e) < 0 || cl_nl_rule(101, CL_UPLINK_IFNAME, RT_TABLE_MAIN, &e) < 0 ||
-	    cl_nl_rule(102, NULL, CL_UPLINK_TABLE, &e) < 0 || forwarding_on(&e) < 0)
+	    cl_nl_rule(102, NULL, CL_UPLINK_TABLE, &e) < 0 || forwarding_on(&e) < 0) {
 		cl_log("uplink: %s", e.msg);
+		return false;
+	}
+	return true;
 }

@@ -22,9 +22,10 @@
 #define CL_UPLINK_TABLE 100u
 
 /* Configures the uplink, the rules and forwarding, once the networks'
- * prohibit routes exist. Without the NIC (or on failure, logged) the VM
- * does not forward: containers reach only their own network. */
-void cl_uplink_init(void);
+ * prohibit routes exist; true when it is up. Without the NIC (or on
+ * failure, logged) the VM does not forward: containers reach only their
+ * own network. */
+bool cl_uplink_init(void);
 
 /* Forwarded traffic to subnet/prefix is refused (add) or the refusal
  * removed: called for each network made or removed. */

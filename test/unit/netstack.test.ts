@@ -4,8 +4,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NetStack, MAX_CONNECTIONS } from '../../src/common/netstack/stack.js';
 import { DialRefused, type Dialer, type Outbound, type OutboundSink } from '../../src/common/netstack/dialer.js';
-import { fetchDialer } from '../../src/common/netstack/fetch-dialer.js';
-import { ACK, FIN, HOST_IP, HOST_MAC, PROTO_TCP, PROTO_UDP, PSH, RST, SYN, checksum, ipv4Frame, parseFrame, parseIpv4, parseTcp, tcpSegment, type Tcp } from '../../src/common/netstack/wire.js';
+import { FetchNames, fetchDialer } from '../../src/common/netstack/fetch-dialer.js';
+import { parseQuery } from '../../src/common/netstack/dns.js';
+import { ACK, FIN, HOST_IP, HOST_MAC, PROTO_TCP, PROTO_UDP, PSH, RST, SYN, checksum, ipv4Frame, parseFrame, parseIpv4, parseTcp, tcpSegment, udpDatagram, type Tcp } from '../../src/common/netstack/wire.js';
 
 const GUEST = 0xac110002; // 172.17.0.2
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -170,6 +171,55 @@ describe('NetStack', () => {
     const icmp = parseIpv4(parseFrame(frames[0]!)!.payload)!;
     expect([icmp.proto, icmp.payload[0], icmp.payload[1]]).toEqual([1, 3, 3]);
     expect(checksum(icmp.payload)).toBe(0);
+  });
+});
+
+describe('DNS to the host', () => {
+  /** a query for name/type as a resolver sends it */
+  const query = (id: number, name: string, type: number) => {
+    const labels = name.split('.').flatMap((l) => [l.length, ...enc(l)]);
+    return new Uint8Array([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...labels, 0, 0, type, 0, 1]);
+  };
+  const ask = async (stack: NetStack, frames: Uint8Array[], q: Uint8Array) => {
+    stack.receive(ipv4Frame(HOST_MAC, GUEST, HOST_IP, PROTO_UDP, udpDatagram(GUEST, HOST_IP, 33333, 53, q)));
+    await vi.waitFor(() => expect(frames.length).toBe(1));
+    const ip = parseIpv4(parseFrame(frames.pop()!)!.payload)!;
+    const pseudo = (ip.src >>> 16) + (ip.src & 0xffff) + (ip.dst >>> 16) + (ip.dst & 0xffff) + PROTO_UDP + ip.payload.length;
+    expect(checksum(ip.payload, pseudo)).toBe(0);
+    expect((ip.payload[2]! << 8) | ip.payload[3]!).toBe(33333);
+    return ip.payload.subarray(8);
+  };
+
+  it('answers A queries through the realm’s resolver; NXDOMAIN for a name it does not know; empty for AAAA', async () => {
+    const frames: Uint8Array[] = [];
+    const stack = new NetStack({ send: (f) => frames.push(f), dial: async () => Promise.reject(new Error('x')), notice() {}, resolve: async (n) => (n === 'example.test' ? [0x0a000001, 0x0a000002] : undefined) });
+    const a = await ask(stack, frames, query(0x1234, 'Example.TEST', 1));
+    expect([a[0], a[1], a[3]! & 15, a[7]]).toEqual([0x12, 0x34, 0, 2]);
+    expect([...a.subarray(a.length - 4)]).toEqual([10, 0, 0, 2]);
+    expect(parseQuery(query(1, 'example.test', 1))!.name).toBe('example.test');
+    const nx = await ask(stack, frames, query(7, 'nope.test', 1));
+    expect([nx[3]! & 15, nx[7]]).toEqual([3, 0]);
+    const aaaa = await ask(stack, frames, query(8, 'example.test', 28));
+    expect([aaaa[3]! & 15, aaaa[7]]).toEqual([0, 0]);
+    const nxAaaa = await ask(stack, frames, query(9, 'nope.test', 28));
+    expect([nxAaaa[3]! & 15, nxAaaa[7]]).toEqual([3, 0]);
+  });
+
+  it('in a page, a name gets an address of its own that fetch dials by the name', async () => {
+    const names = new FetchNames();
+    const [ip] = names.resolve('api.example.test')!;
+    expect(names.resolve('api.example.test')).toEqual([ip]);
+    expect(ip! >>> 17).toBe(0xc612 >>> 1); // 198.18.0.0/15
+    expect(names.resolve('bad name')).toBeUndefined();
+    const urls: string[] = [];
+    const dial = fetchDialer('h', () => {}, (async (url: string) => {
+      urls.push(url);
+      return new Response('ok');
+    }) as unknown as typeof fetch, names);
+    const got: string[] = [];
+    const o = await dial({ ip: ip!, port: 8080 }, { data: (b) => void got.push(text(b)), end() {}, reset() {}, drain() {} });
+    o.write(enc('GET /v1 HTTP/1.1\r\n\r\n'));
+    await vi.waitFor(() => expect(urls).toEqual(['http://api.example.test:8080/v1']));
   });
 });
 

@@ -273,6 +273,14 @@ describe('the host from a container', () => {
     expect(await ok(`run --rm --add-host myhost:host-gateway busybox sh -c "grep myhost /etc/hosts; wget -qO- http://myhost:${port}/gw"`)).toBe(`192.168.65.254\tmyhost\nhost says hi to GET /gw\n`);
   }, 120_000);
 
+  it('names the daemon does not know are resolved by the host', async () => {
+    // busybox nslookup asks DNS only (never /etc/hosts): the daemon passes "localhost" on to this process's resolver
+    expect(await ok('run --rm busybox nslookup localhost')).toMatch(/Name:\s+localhost\nAddress: 127\.0\.0\.1/);
+    const unknown = await docker('run --rm busybox nslookup no-such-host.invalid');
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.out + unknown.err).toMatch(/NXDOMAIN|can't find/);
+  }, 120_000);
+
   it('a closed host port is refused at once, not a hang', async () => {
     const r = await docker(`run --rm busybox wget -qO- http://host.docker.internal:${closedPort}/`);
     expect(r.status).not.toBe(0);

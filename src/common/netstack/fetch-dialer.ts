@@ -15,11 +15,37 @@ const MAX_REQUEST = 8 * 1024 * 1024;
 
 const TLS_WHY = 'the page cannot relay TLS (that would need a certificate the container trusts); use http:// from containers in the page';
 
-/** hostName: what host.docker.internal is here (the page's own host). */
-export function fetchDialer(hostName: string, notice: (text: string) => void, fetchFn: typeof fetch = (...a) => fetch(...a)): Dialer {
+/**
+ * A page cannot resolve names; fetch() can use them. So a name a container
+ * asks for gets an address of its own from 198.18.0.0/15 (reserved for
+ * benchmarks: no real host has one), and a connection to that address is
+ * fetched by the name.
+ */
+export class FetchNames {
+  private readonly byName = new Map<string, number>();
+  private readonly byIp = new Map<number, string>();
+
+  resolve(name: string): number[] | undefined {
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(name) || this.byName.size >= 0x1ffff) return undefined;
+    let ip = this.byName.get(name);
+    if (ip === undefined) {
+      ip = 0xc6120000 + this.byName.size + 1; // 198.18.0.1, …
+      this.byName.set(name, ip);
+      this.byIp.set(ip, name);
+    }
+    return [ip];
+  }
+
+  nameOf(ip: number): string | undefined {
+    return this.byIp.get(ip);
+  }
+}
+
+/** hostName: what host.docker.internal is here (the page's own host); names: the addresses given for names. */
+export function fetchDialer(hostName: string, notice: (text: string) => void, fetchFn: typeof fetch = (...a) => fetch(...a), names = new FetchNames()): Dialer {
   return async ({ ip, port }, sink) => {
     if (port === 443) throw new DialRefused(`https: ${TLS_WHY}`);
-    const origin = `http://${ip === HOST_IP ? hostName : ipText(ip)}${port === 80 ? '' : `:${port}`}`;
+    const origin = `http://${ip === HOST_IP ? hostName : (names.nameOf(ip) ?? ipText(ip))}${port === 80 ? '' : `:${port}`}`;
     const abort = new AbortController();
     let held = new Uint8Array(0);
     let started = false;

@@ -3,11 +3,13 @@
 // It owns the host's address (ARP, ping), and terminates every TCP
 // connection a container opens, to whatever address: the source is the
 // container's own 172.x address (the VM routes, it does not translate), the
-// far end is dialed through the realm's Dialer. UDP is answered "port
-// unreachable" (there is no DNS or other UDP relay), so it fails at once.
+// far end is dialed through the realm's Dialer. DNS to the host is answered
+// through the realm's resolver; other UDP is answered "port unreachable"
+// (there is no UDP relay), so it fails at once.
 import { DialRefused, type Dialer } from './dialer.js';
 import { TcpConnection, type Segment } from './tcp-connection.js';
-import { ETH_ARP, ETH_IPV4, HOST_IP, PROTO_ICMP, PROTO_TCP, PROTO_UDP, RST, SYN, ACK, arpReply, icmp, ipText, ipv4Frame, parseFrame, parseIpv4, parseTcp, tcpSegment, type Ipv4, type Tcp } from './wire.js';
+import { ETH_ARP, ETH_IPV4, HOST_IP, PROTO_ICMP, PROTO_TCP, PROTO_UDP, RST, SYN, ACK, arpReply, icmp, ipText, ipv4Frame, parseFrame, parseIpv4, parseTcp, tcpSegment, udpDatagram, type Ipv4, type Tcp } from './wire.js';
+import { answer, parseQuery } from './dns.js';
 
 /** Connections relayed at once; a SYN beyond them is refused (and said so). */
 export const MAX_CONNECTIONS = 64;
@@ -18,7 +20,12 @@ export interface NetStackOptions {
   dial: Dialer;
   /** a line for the user: why a connection was refused */
   notice(text: string): void;
+  /** a name's IPv4 addresses (undefined: unknown), for DNS queries to the host; absent: every name is unknown */
+  resolve?(name: string): Promise<number[] | undefined>;
 }
+
+/** a lookup the realm has not answered by then is answered "unknown" */
+const RESOLVE_TIMEOUT_MS = 3000;
 
 export class NetStack {
   private readonly conns = new Map<string, TcpConnection>();
@@ -47,11 +54,30 @@ export class NetStack {
       // ping host.docker.internal
       const v = new DataView(ip.payload.buffer, ip.payload.byteOffset, ip.payload.byteLength);
       this.o.send(ipv4Frame(mac, HOST_IP, ip.src, PROTO_ICMP, icmp(0, 0, v.getUint32(4), ip.payload.subarray(8))));
+    } else if (ip.proto === PROTO_UDP && ip.dst === HOST_IP && ip.payload.length >= 8 && ((ip.payload[2]! << 8) | ip.payload[3]!) === 53) {
+      void this.dns(mac, ip);
     } else if (ip.proto === PROTO_UDP) {
       // port unreachable, quoting the header and 8 bytes as ICMP errors do
       const quoted = ip.packet.length - ip.payload.length + 8;
       this.o.send(ipv4Frame(mac, ip.dst, ip.src, PROTO_ICMP, icmp(3, 3, 0, ip.packet.subarray(0, quoted))));
     }
+  }
+
+  private async dns(mac: Uint8Array, ip: Ipv4): Promise<void> {
+    const q = parseQuery(ip.payload.subarray(8));
+    if (!q) return;
+    let ips: number[] | undefined;
+    // another type of a known name is an empty NOERROR (answer() gives A records only), of an unknown one NXDOMAIN
+    if (this.o.resolve && q.name !== '') {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      ips = await Promise.race([
+        this.o.resolve(q.name).catch(() => undefined),
+        new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), RESOLVE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    const sport = (ip.payload[0]! << 8) | ip.payload[1]!;
+    this.o.send(ipv4Frame(mac, HOST_IP, ip.src, PROTO_UDP, udpDatagram(HOST_IP, ip.src, 53, sport, answer(q, ips))));
   }
 
   /** Every connection reset (the VM stops). */

@@ -178,3 +178,15 @@ export function icmp(type: number, code: number, head: number, body: Uint8Array)
   v.setUint16(2, checksum(m));
   return m;
 }
+
+/** A UDP datagram src:sport → dst:dport, checksummed. */
+export function udpDatagram(src: number, dst: number, sport: number, dport: number, data: Uint8Array): Uint8Array {
+  const u = new Uint8Array(8 + data.length);
+  const v = new DataView(u.buffer);
+  v.setUint16(0, sport);
+  v.setUint16(2, dport);
+  v.setUint16(4, u.length);
+  u.set(data, 8);
+  v.setUint16(6, checksum(u, pseudoSum(src, dst, PROTO_UDP, u.length)) || 0xffff);
+  return u;
+}
