@@ -10,21 +10,38 @@ import type { Dialer } from '../src/common/netstack/dialer.js';
 /** Relays the emulator's uplink frames; the result stops it (every connection reset). */
 export function attachUplink(emulator: Emulator, uplink: Uplink | undefined, notice: (text: string) => void): () => void {
   let stack: Promise<NetStack> | undefined;
-  const send = (frame: Uint8Array) => emulator.bus.send('net0-receive', frame);
+  let stopped = false;
+  // nothing goes to an emulator that is being destroyed
+  const send = (frame: Uint8Array) => {
+    if (!stopped) emulator.bus.send('net0-receive', frame);
+  };
   emulator.bus.register(
     'net0-send',
     (frame) => {
+      if (stopped) return;
       // in order: every frame waits on the same promise
-      void (stack ??= load(uplink, send, notice)).then((s) => s.receive(frame));
+      (stack ??= load(uplink, send, notice)).then(
+        (s) => s.receive(frame),
+        () => {}, // the stack could not load (said once, below)
+      );
     },
     undefined,
   );
-  return () => void stack?.then((s) => s.close());
+  return () => {
+    stopped = true;
+    // the far ends' sockets closed; the guest's resets are not sent (it is going away)
+    void stack?.then((s) => s.close(), () => {});
+  };
 }
 
 async function load(uplink: Uplink | undefined, send: (f: Uint8Array) => void, notice: (text: string) => void): Promise<NetStack> {
-  const [{ NetStack }, realm] = await Promise.all([import('../src/common/netstack/stack.js'), realmOf(uplink, notice)]);
-  return new NetStack({ send, notice, ...realm });
+  try {
+    const [{ NetStack }, realm] = await Promise.all([import('../src/common/netstack/stack.js'), realmOf(uplink, notice)]);
+    return new NetStack({ send, notice, ...realm });
+  } catch (e) {
+    notice(`containers cannot reach the host: the network relay did not load (${(e as Error).message})`);
+    throw e;
+  }
 }
 
 /** How this realm dials, and resolves the names the daemon passes on. */
