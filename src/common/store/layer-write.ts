@@ -102,7 +102,9 @@ export class TarBuilder {
       out.set(b, off);
       off += b.length;
     }
+    // ready for another archive
     this.parts = [];
+    this.length = 0;
     return out;
   }
 }
