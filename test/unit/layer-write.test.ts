@@ -92,11 +92,11 @@ describe('writeLayer, byte by byte', () => {
   it('a pax header only for what does not fit: names and targets over 100 bytes, ids over 0o7777777', () => {
     const n100 = 'n'.repeat(100);
     expect(readLayer(writeLayer([item(n100, 'symlink', { link: n100 })])).map((e) => e.off)).toEqual([0]);
-    const big = writeLayer([item('u', 'file', { uid: 0o10000000 }), item('g', 'file', { gid: 0o10000000 }), item(`${n100}x`, 'file'), item('l', 'symlink', { link: `${n100}y` })]);
+    const big = writeLayer([item('u', 'file', { uid: 0o10000005 }), item('g', 'file', { gid: 0o10000005 }), item(`${n100}x`, 'file'), item('l', 'symlink', { link: `${n100}y` })]);
     const es = readLayer(big);
     expect(es.map((e) => [e.path, e.off, e.uid, e.gid, e.link])).toEqual([
-      ['u', 1024, 0o10000000, 0, ''],
-      ['g', 2560, 0, 0o10000000, ''],
+      ['u', 1024, 0o10000005, 0, ''],
+      ['g', 2560, 0, 0o10000005, ''],
       [`${n100}x`, 4096, 0, 0, ''],
       ['l', 5632, 0, 0, `${n100}y`],
     ]);
@@ -104,6 +104,13 @@ describe('writeLayer, byte by byte', () => {
     expect([field(u!, 108, 8), field(u!, 116, 8)]).toEqual(['0000000\0', '0000000\0']);
     const x = big.subarray(0, 512);
     expect([field(x, 0, 15), String.fromCharCode(x[156]!), field(x, 157, 100)]).toEqual(['././@PaxHeader\0', 'x', '\0'.repeat(100)]);
+  });
+
+  it('an mtime before 1970 or past eleven octal digits goes in a pax header; the field holds the nearest it can', () => {
+    const tar = writeLayer([item('old', 'file', { mtime: -86400 }), item('far', 'file', { mtime: 0o100000000005 }), item('max', 'file', { mtime: 0o77777777777 })]);
+    expect(readLayer(tar).map((e) => [e.path, e.off, e.mtime])).toEqual([['old', 1024, -86400], ['far', 2560, 0o100000000005], ['max', 3072, 0o77777777777]]);
+    const [old, far] = headers(tar);
+    expect([field(old!, 136, 12), field(far!, 136, 12)]).toEqual(['00000000000\0', '77777777777\0']);
   });
 
   it('pads data to 512 bytes, and a builder can write a second archive', () => {

@@ -26,6 +26,8 @@ export interface TarItem {
 
 const enc = new TextEncoder();
 const BLOCK = 512;
+/** the largest mtime eleven octal digits hold */
+const MAX_MTIME = 0o77777777777;
 const TYPE: Record<EntryKind, string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
 
 function putOctal(h: Uint8Array, off: number, len: number, v: number): void {
@@ -47,7 +49,7 @@ function header(name: string, type: string, mode: number, uid: number, gid: numb
   putOctal(h, 108, 8, uid > 0o7777777 ? 0 : uid);
   putOctal(h, 116, 8, gid > 0o7777777 ? 0 : gid);
   putOctal(h, 124, 12, size);
-  putOctal(h, 136, 12, mtime);
+  putOctal(h, 136, 12, Math.min(Math.max(mtime, 0), MAX_MTIME));
   h[156] = type.charCodeAt(0);
   h.set(enc.encode(link).subarray(0, 100), 157);
   h.set(enc.encode('ustar\u000000'), 257);
@@ -80,6 +82,8 @@ export class TarBuilder {
     if (enc.encode(name).length > 100) pax += paxRecord('path', name);
     if (enc.encode(link).length > 100) pax += paxRecord('linkpath', link);
     if (e.uid > 0o7777777 || e.gid > 0o7777777) pax += paxRecord('uid', String(e.uid)) + paxRecord('gid', String(e.gid));
+    // before 1970 or after 2242: the octal field cannot hold it (it wrapped or became 0)
+    if (e.mtime < 0 || e.mtime > MAX_MTIME) pax += paxRecord('mtime', String(Math.floor(e.mtime)));
     if (pax) {
       const p = enc.encode(pax);
       this.push(header('././@PaxHeader', 'x', 0o644, 0, 0, 0, p.length, '', 0, 0));
