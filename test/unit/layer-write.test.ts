@@ -100,8 +100,8 @@ describe('writeLayer, byte by byte', () => {
       [`${n100}x`, 4096, 0, 0, ''],
       ['l', 5632, 0, 0, `${n100}y`],
     ]);
-    const [u] = headers(big);
-    expect([field(u!, 108, 8), field(u!, 116, 8)]).toEqual(['0000000\0', '0000000\0']);
+    const [u, g] = headers(big);
+    expect([field(u!, 108, 8), field(g!, 116, 8)]).toEqual(['0000000\0', '0000000\0']);
     const x = big.subarray(0, 512);
     expect([field(x, 0, 15), String.fromCharCode(x[156]!), field(x, 157, 100)]).toEqual(['././@PaxHeader\0', 'x', '\0'.repeat(100)]);
   });
