@@ -1,6 +1,6 @@
 // Builds the catalog (src/common/catalog.ts: debian:bookworm-slim, then
-// python:3.11-slim as one layer on it) from Debian 12 i386 packages, and
-// caches it:
+// python:3.11-slim, nginx, redis and postgres:15 as one layer each on it)
+// from Debian 12 i386 packages, and caches it:
 //
 //   npm run catalog            (as root; prints a JSON summary)
 //   import { catalog } from '../../images/tools/catalog.js'
@@ -28,9 +28,13 @@
 //      the time of the build is dropped or fixed: logs, *-old backups,
 //      ld.so's aux-cache, /etc/shadow's day of last change;
 //   5. one layer per image (GNU tar, sorted, every mtime SOURCE_DATE_EPOCH,
-//      gzip -n): debian's is the whole tree, python's the files that differ
-//      from it (whiteouts for any that went), so python sits on debian's
-//      very layer blob.
+//      gzip -n): debian's is the whole tree, each other's the files that
+//      differ from it (whiteouts for any that went), so they all sit on
+//      debian's very layer blob.
+// The other images' packages go over debian's configured tree with their
+// recipe's rootfs/ before the guest configures them, and the recipe's
+// finish.sh (host sh, paths relative to the tree) lays the result out; two
+// guests take them side by side (DOCKYARD_CATALOG_GUESTS).
 // Same packages, same builder → same bytes: SOURCE_DATE_EPOCH is the newest
 // changelog date of the packages (or the environment's).
 //
@@ -59,6 +63,7 @@ import {
   writeFileSync,
   type Stats,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATALOG, CATALOG_MANIFEST, CATALOG_REGISTRY_DIR, type CatalogImage, type CatalogManifest } from '../../src/common/catalog.js';
@@ -84,7 +89,7 @@ export function recipePackages(name: string): string[] {
     .filter((l) => l !== '');
 }
 
-function recipeConfig(name: string): RunConfig {
+export function recipeConfig(name: string): RunConfig {
   return JSON.parse(readFileSync(join(REPO, 'images', 'recipes', name, 'config.json'), 'utf8')) as RunConfig;
 }
 
@@ -125,7 +130,22 @@ function sourcesHash(): string {
   const h = createHash('sha256');
   for (const f of SOURCES) h.update(readFileSync(f));
   h.update(JSON.stringify(CATALOG.map((c) => [c.name, c.repo, c.tags, c.parent ?? ''])));
-  for (const img of CATALOG) for (const f of ['packages', 'config.json']) h.update(readFileSync(join(REPO, 'images', 'recipes', img.name, f)));
+  for (const img of CATALOG) {
+    // every file of the recipe (packages, config.json, finish.sh, rootfs/…): name, mode, bytes
+    const dir = join(REPO, 'images', 'recipes', img.name);
+    const walk = (rel: string) => {
+      for (const e of readdirSync(join(dir, rel)).sort(byteOrder)) {
+        const p = rel ? `${rel}/${e}` : e;
+        const st = lstatSync(join(dir, p));
+        // (as git keeps modes: executable or not)
+        h.update(`${img.name}/${p}\0${st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.mode & 0o111 ? 'x' : 'f'}\0`);
+        if (st.isDirectory()) walk(p);
+        else if (st.isSymbolicLink()) h.update(readlinkSync(join(dir, p)));
+        else h.update(readFileSync(join(dir, p)));
+      }
+    };
+    walk('');
+  }
   return h.digest('hex');
 }
 
@@ -268,6 +288,42 @@ function hostUnpack(root: string, debs: Deb[], work: string, log: Log): string[]
   return withPre;
 }
 
+/**
+ * The recipe's rootfs/ (entrypoints, config the packages do not ship) into
+ * ROOT before the guest configures it: root's, modes as git keeps them
+ * (0755 executable, else 0644), so a checkout's umask changes nothing.
+ */
+export function copyRecipeRootfs(name: string, root: string): void {
+  const src = join(REPO, 'images', 'recipes', name, 'rootfs');
+  if (!existsSync(src)) return;
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(src, rel)).sort(byteOrder)) {
+      const p = rel ? `${rel}/${e}` : e;
+      const st = lstatSync(join(src, p));
+      const to = join(root, p);
+      if (st.isDirectory()) {
+        mkdirSync(to, { recursive: true, mode: 0o755 });
+        walk(p);
+      } else if (st.isFile()) {
+        if (lstatSync(dirname(to)).isSymbolicLink()) throw new Error(`images/recipes/${name}/rootfs/${p}: its folder is a link in the image`);
+        rmSync(to, { force: true });
+        copyFileSync(join(src, p), to);
+        chmodSync(to, st.mode & 0o111 ? 0o755 : 0o644);
+      } else throw new Error(`images/recipes/${name}/rootfs/${p}: only folders and files`);
+    }
+  };
+  walk('');
+}
+
+/** The recipe's finish.sh, run by the host's sh in the finished tree (it names paths relative to it). */
+function runRecipeFinish(name: string, root: string): void {
+  const script = join(REPO, 'images', 'recipes', name, 'finish.sh');
+  if (!existsSync(script)) return;
+  const r = spawnSync('sh', [script], { cwd: root, encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+  if (r.error) throw new Error(`${script}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${script} exited ${r.status ?? r.signal}:\n${(r.stderr + r.stdout).trim()}`);
+}
+
 // --- the guest ------------------------------------------------------------------------
 
 /** What the container runs: the preinsts, then dpkg --configure -a, as a minbase debootstrap would. */
@@ -278,6 +334,8 @@ function configureScript(preinsts: string[]): string {
     // no service may start while the image is made
     "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d",
     'chmod 755 /usr/sbin/policy-rc.d',
+    // no snakeoil key and certificate (ssl-cert): a new random key would make every build differ
+    'if [ -x /usr/sbin/make-ssl-cert ]; then mv /usr/sbin/make-ssl-cert /usr/sbin/make-ssl-cert.dockyard; printf \'#!/bin/sh\\nexit 0\\n\' > /usr/sbin/make-ssl-cert; chmod 755 /usr/sbin/make-ssl-cert; fi',
     // as dpkg runs a preinst (dpkg-maintscript-helper reads these)
     'export DPKG_ADMINDIR=/var/lib/dpkg DPKG_ROOT= DPKG_MAINTSCRIPT_NAME=preinst DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1',
     'export DPKG_RUNNING_VERSION=$(dpkg-query -W -f=\'${Version}\' dpkg)',
@@ -287,6 +345,7 @@ function configureScript(preinsts: string[]): string {
     'unset DPKG_ADMINDIR DPKG_ROOT DPKG_MAINTSCRIPT_NAME DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT DPKG_RUNNING_VERSION',
     'dpkg --configure -a',
     'rm -f /usr/sbin/policy-rc.d',
+    'if [ -e /usr/sbin/make-ssl-cert.dockyard ]; then mv /usr/sbin/make-ssl-cert.dockyard /usr/sbin/make-ssl-cert; fi',
     // nothing may be left half-configured
     "dpkg-query -W -f='${db:Status-Abbrev} ${Package}\\n' | awk '$1 != \"ii\" { print \"not configured: \" $0; bad = 1 } END { exit bad }'",
   ].join('\n');
@@ -575,15 +634,25 @@ function writeImage(out: string, img: CatalogImage, epoch: number, layers: Layer
   return { index, digest: layout.manifest.digest };
 }
 
+/** How many guests configure the images on debian's layer side by side. */
+function guestCount(): number {
+  const env = process.env.DOCKYARD_CATALOG_GUESTS;
+  if (env !== undefined && env !== '') {
+    if (!/^[1-9][0-9]*$/.test(env)) throw new Error(`DOCKYARD_CATALOG_GUESTS must be a number of guests, not ${env}`);
+    return Number(env);
+  }
+  return Math.min(2, availableParallelism());
+}
+
 async function build(dir: string, key: string, log: Log): Promise<Catalog> {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new Error('catalog: building needs root (mmdebstrap and dpkg --root)');
   const t0 = Date.now();
   const work = mkdtempSync(join(CACHE, '.work-'));
   const guest = await startGuest(join(work, 'store'));
+  const guests = [guest];
   try {
     const debian = CATALOG.find((c) => c.name === 'debian')!;
-    const python = CATALOG.find((c) => c.name === 'python')!;
-    const all = download(allPackages(python), join(work, 'debs'), work, log);
+    const all = download([...new Set(CATALOG.flatMap(allPackages))], join(work, 'debs'), work, log);
     const pick = (names: string[]) => names.map((n) => all.get(n)!);
     const versions = (names: string[]) => Object.fromEntries(names.map((n) => [n, all.get(n)!.version]));
 
@@ -602,35 +671,60 @@ async function build(dir: string, key: string, log: Log): Promise<Catalog> {
       createdBy: `Debian ${SUITE} i386 minbase (${recipePackages('debian').length} packages): unpacked by dpkg on the host, configured by dpkg in Dockyard's guest`,
     };
 
-    // python: its packages unpacked over the configured debian tree, configured in the guest
-    const py = join(work, 'python');
-    runTool('cp', ['-a', base, py]);
-    const pyPre = hostUnpack(py, pick(recipePackages('python')), work, log);
-    const pyUnpacked = join(work, 'python-unpacked');
-    mkdirSync(pyUnpacked);
-    const names = diffLayer(base, py, pyUnpacked);
-    const pyTar0 = reproducibleTar(pyUnpacked, epoch, { owners: 'keep', names });
-    await guest.load(layered(baseLayer, pyTar0, 'dockyard-catalog/python-unpacked:build', work));
-    applyLayer(py, await guest.runAndDiff('dockyard-catalog/python-unpacked:build', configureScript(pyPre), log), work);
-    compilePython(py, epoch, log);
-    finishTree(py, epoch);
-    const pyStage = join(work, 'python-layer');
-    mkdirSync(pyStage);
-    const pyNames = diffLayer(base, py, pyStage);
-    const pyTar = reproducibleTar(pyStage, epoch, { owners: 'keep', names: pyNames });
-    const pyLayer: LayerInput = {
-      tar: pyTar,
-      gzip: runTool('gzip', ['-n', '-9', '-c'], pyTar),
-      createdBy: `Debian ${SUITE} i386 ${recipePackages('python').join(' ')}: unpacked on the host, configured in the guest, bytecode by the host's python3.11`,
+    // each other image: its packages unpacked over the configured debian tree
+    // (with its recipe's rootfs/), configured in a guest, finished on the host.
+    // They are independent: two guests take them from one queue (the emulated
+    // CPU is the cost; the biggest first), as many as DOCKYARD_CATALOG_GUESTS
+    // says (default: 2 if the host has 2 cores). The bytes do not depend on it.
+    const childLayers = new Map<string, LayerInput>();
+    const makeChild = async (img: CatalogImage, g: Guest) => {
+      const t1 = Date.now();
+      const tree = join(work, img.name);
+      runTool('cp', ['-a', base, tree]);
+      const pre = hostUnpack(tree, pick(recipePackages(img.name)), work, log);
+      copyRecipeRootfs(img.name, tree);
+      const unpacked = join(work, `${img.name}-unpacked`);
+      mkdirSync(unpacked);
+      const names = diffLayer(base, tree, unpacked);
+      const tar0 = reproducibleTar(unpacked, epoch, { owners: 'keep', names });
+      rmSync(unpacked, { recursive: true, force: true });
+      const buildName = `dockyard-catalog/${img.name}-unpacked:build`;
+      await g.load(layered(baseLayer, tar0, buildName, work));
+      applyLayer(tree, await g.runAndDiff(buildName, configureScript(pre), (m) => log(m.replace(/^catalog: /, `catalog: ${img.name}: `))), work);
+      if (img.name === 'python') compilePython(tree, epoch, log);
+      finishTree(tree, epoch);
+      runRecipeFinish(img.name, tree);
+      const stage = join(work, `${img.name}-layer`);
+      mkdirSync(stage);
+      const layerNames = diffLayer(base, tree, stage);
+      const tar = reproducibleTar(stage, epoch, { owners: 'keep', names: layerNames });
+      rmSync(stage, { recursive: true, force: true });
+      rmSync(tree, { recursive: true, force: true });
+      childLayers.set(img.name, {
+        tar,
+        gzip: runTool('gzip', ['-n', '-9', '-c'], tar),
+        createdBy:
+          img.name === 'python'
+            ? `Debian ${SUITE} i386 ${recipePackages('python').join(' ')}: unpacked on the host, configured in the guest, bytecode by the host's python3.11`
+            : `Debian ${SUITE} i386 ${recipePackages(img.name).join(' ')}: unpacked on the host, configured in the guest; images/recipes/${img.name}/`,
+      });
+      log(`catalog: ${img.name} made in ${((Date.now() - t1) / 1000).toFixed(0)} s`);
     };
+    const queue = CATALOG.filter((c) => c.parent === debian.name).sort((a, b) => recipePackages(b.name).length - recipePackages(a.name).length);
+    while (guests.length < Math.min(queue.length, guestCount())) guests.push(await startGuest(join(work, `store-${guests.length}`)));
+    await Promise.all(
+      guests.map(async (g) => {
+        for (let img = queue.shift(); img !== undefined; img = queue.shift()) await makeChild(img, g);
+      }),
+    );
 
     const reg = join(dir, CATALOG_REGISTRY_DIR);
     const images: BuiltImage[] = [];
     const manifest: CatalogManifest = { schema: 1, images: {} };
-    for (const [img, layers, pkgs] of [
-      [debian, [baseLayer], recipePackages('debian')],
-      [python, [baseLayer, pyLayer], allPackages(python)],
-    ] as const) {
+    for (const img of CATALOG) {
+      const own = childLayers.get(img.name);
+      const layers = own !== undefined ? [baseLayer, own] : [baseLayer];
+      const pkgs = img === debian ? recipePackages('debian') : allPackages(img);
       const out = join(reg, ...img.repo.split('/'));
       const { index, digest } = writeImage(out, img, epoch, [...layers]);
       const built: BuiltImage = {
@@ -652,7 +746,7 @@ async function build(dir: string, key: string, log: Log): Promise<Catalog> {
     );
     return { dir, key, epoch, images };
   } finally {
-    await guest.close();
+    await Promise.allSettled(guests.map((g) => g.close()));
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
-// The catalog: the Debian-based images people reach for (debian, python),
+// The catalog: the Debian-based images people reach for (debian, python,
+// nginx, redis, postgres),
 // built from Debian 12 i386 packages on demand by `npm run catalog`
 // (images/tools/catalog.ts, recipes in images/recipes/<name>/) and cached,
 // not committed. Realm-neutral: names, tags and what a pull says.
@@ -31,6 +32,27 @@ export const CATALOG: readonly CatalogImage[] = [
     parent: 'debian',
     description: "Debian's python3.11 on debian:bookworm-slim (no pip)",
   },
+  {
+    name: 'nginx',
+    repo: 'docker.io/library/nginx',
+    tags: ['1.22', '1.22.1', 'bookworm', 'latest'],
+    parent: 'debian',
+    description: "Debian's nginx 1.22 laid out as the official image: the welcome page on port 80, logs to stdout/stderr",
+  },
+  {
+    name: 'redis',
+    repo: 'docker.io/library/redis',
+    tags: ['7.0', '7', 'bookworm', 'latest'],
+    parent: 'debian',
+    description: "Debian's redis-server 7.0 and redis-cli, listening on every interface, protected mode off",
+  },
+  {
+    name: 'postgres',
+    repo: 'docker.io/library/postgres',
+    tags: ['15', '15-bookworm', 'bookworm', 'latest'],
+    parent: 'debian',
+    description: "Debian's PostgreSQL 15 with the official image's POSTGRES_PASSWORD/USER/DB contract, sized for the 128 MB guest",
+  },
 ];
 
 /** The catalog's registry folder, under the cache directory the builder writes. */
@@ -57,6 +79,6 @@ export function catalogImage(repo: string): CatalogImage | undefined {
 export const NO_386: Readonly<Record<string, { why: string; instead: string }>> = {
   'docker.io/library/node': { why: 'node is built for amd64, arm and arm64, ppc64le and s390x only', instead: 'python:3.11-slim (a language runtime) or debian:bookworm-slim' },
   'docker.io/library/ubuntu': { why: 'Ubuntu has built no i386 image since 18.04', instead: 'debian:bookworm-slim' },
-  'docker.io/library/mysql': { why: 'mysql is built for amd64 and arm64 only', instead: 'debian:bookworm-slim' },
+  'docker.io/library/mysql': { why: 'mysql is built for amd64 and arm64 only', instead: 'postgres:15 (another SQL database) or debian:bookworm-slim' },
   'docker.io/jenkins/jenkins': { why: 'jenkins/jenkins is built for amd64, arm64, ppc64le and s390x only', instead: 'debian:bookworm-slim' },
 };

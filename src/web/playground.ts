@@ -14,7 +14,7 @@ import { lostContainersNote, wrapWords } from './lost-containers.js';
 import { timeRuns } from './run-timing.js';
 import { startSession } from './session.js';
 import { SidePanel } from './side-panel.js';
-import { bundledRepositories } from './web-registry.js';
+import { bundledRepositories, pullableWithSizes } from './web-registry.js';
 import { manifest, timeColdBoot } from './vm-client.js';
 import { VmConsole } from './vm-console.js';
 import { openTerminal } from './xterm-view.js';
@@ -118,7 +118,9 @@ try {
   });
   const d = session.d;
   hook.bootMs = d.boot.bootMs;
-  const repos = bundledRepositories(session.manifest);
+  const repos = pullableWithSizes(session.manifest);
+  // once the catalog is in the site, the command a learner reaches for next
+  const tryNext = repos.some((r) => r.startsWith('nginx ')) ? `, then \x1b[1mdocker run -d -p 8080:80 nginx\x1b[0m (opens as ports/8080/)` : '';
   hook.restored = d.boot.restored;
   if (d.boot.coldBootReason) hook.coldBootReason = d.boot.coldBootReason;
   const figures = new Figures(d, session.manifest, timeColdBoot);
@@ -128,7 +130,7 @@ try {
     ` ${readyText(d.boot)}.\n\n` +
       `Linux ${d.hello.kernel} (${d.hello.machine}) is running containerd-lite ${d.hello.version}.\n` +
       `Type docker commands ("docker" is optional). Tab completes, \u2191 recalls, Ctrl-L clears.\n` +
-      `Images you can pull: ${repos.join(', ')}. Try: \x1b[1mdocker run --rm busybox echo hello\x1b[0m\n\n` +
+      `Images you can pull: ${repos.join(', ')}. Try: \x1b[1mdocker run --rm busybox echo hello\x1b[0m${tryNext}\n\n` +
       (lost ? `\x1b[33m${wrapWords(lost, Math.max(40, view.term.cols - 1))}\x1b[0m\n` : ''),
   );
   vmConsole.attach(session);

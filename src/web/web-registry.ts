@@ -79,3 +79,16 @@ function withLazyLayers<S extends ImageSource & { has(ref: Reference): boolean }
 export function bundledRepositories(manifest: Manifest): string[] {
   return bundledNames(withMirror(manifest));
 }
+
+/**
+ * The playground's list of what it can pull: the bundled images, then the
+ * catalog's with their compressed size ("nginx (33 MB)"; the catalog's
+ * images share debian's layer, so the size is what a first pull downloads).
+ */
+export function pullableWithSizes(manifest: Manifest): string[] {
+  const sizes = new Map(Object.entries(catalogManifest?.images ?? {}).map(([repo, e]) => [repo.replace(/^docker\.io\/(library\/)?/, ''), e.compressed]));
+  return bundledRepositories(manifest).map((name) => {
+    const size = sizes.get(name);
+    return size === undefined ? name : `${name} (${Math.round(size / 1e6)} MB)`;
+  });
+}

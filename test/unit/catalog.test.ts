@@ -6,9 +6,9 @@ import { chownSync, mkdirSync, statSync, mkdtempSync, readFileSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { diffLayer, finishTree } from '../../images/tools/catalog.js';
-import { reproducibleTar, sha256 } from '../../images/tools/oci-layout.js';
-import { CATALOG_MANIFEST } from '../../src/common/catalog.js';
+import { copyRecipeRootfs, diffLayer, finishTree, recipeConfig, recipePackages } from '../../images/tools/catalog.js';
+import { buildLayout, reproducibleTar, RUN_CONFIG_KEYS, sha256 } from '../../images/tools/oci-layout.js';
+import { CATALOG, CATALOG_MANIFEST } from '../../src/common/catalog.js';
 import { catalogCache, withCatalog } from '../../src/node/catalog.js';
 import { parseReference } from '../../src/common/oci/reference.js';
 import { NotFoundError } from '../../src/runtime/distribution.js';
@@ -162,5 +162,29 @@ describe('the builder: same packages, same bytes', () => {
     expect(readFileSync(join(stage, 'etc/changed'), 'utf8')).toBe('new\n');
     // owners as they were (the shadow group's files, say)
     if (root) expect(statSync(join(stage, 'usr/bin/python3')).gid).toBe(42);
+  });
+
+  it("every recipe's config reaches the image's config, in the image spec's field order", () => {
+    for (const img of CATALOG) {
+      expect(recipePackages(img.name).length, img.name).toBeGreaterThan(0);
+      const run = recipeConfig(img.name);
+      const layout = buildLayout({ name: img.repo, tag: img.tags[0]!, created: '2026-01-01T00:00:00Z', run, layers: [] });
+      const configBlob = [...layout.blobs.values()].find((b) => b.includes('"rootfs"'))!;
+      const config = (JSON.parse(configBlob.toString('utf8')) as { config: Record<string, unknown> }).config;
+      expect(config, img.name).toEqual(run);
+      const order = Object.keys(config).map((k) => RUN_CONFIG_KEYS.indexOf(k as (typeof RUN_CONFIG_KEYS)[number]));
+      expect(order, img.name).toEqual([...order].sort((x, y) => x - y));
+      expect(order, img.name).not.toContain(-1);
+    }
+    expect(recipeConfig('nginx')).toMatchObject({ Cmd: ['nginx', '-g', 'daemon off;'], StopSignal: 'SIGQUIT', ExposedPorts: { '80/tcp': {} } });
+    expect(recipeConfig('postgres')).toMatchObject({ StopSignal: 'SIGINT', Volumes: { '/var/lib/postgresql/data': {} }, ExposedPorts: { '5432/tcp': {} } });
+  });
+
+  it("a recipe's rootfs lands with git's modes (0755 or 0644), whatever the checkout's umask", () => {
+    const a = tmp();
+    copyRecipeRootfs('postgres', a);
+    expect(statSync(join(a, 'usr/local/bin/docker-entrypoint.sh')).mode & 0o7777).toBe(0o755);
+    expect(statSync(join(a, 'etc/postgresql-common/createcluster.d/docker.conf')).mode & 0o7777).toBe(0o644);
+    expect(readFileSync(join(a, 'etc/postgresql-common/createcluster.d/docker.conf'), 'utf8')).toMatch(/^create_main_cluster = false$/m);
   });
 });
