@@ -120,7 +120,8 @@ async function recoverVm(ctx: Ctx): Promise<void> {
   }
 }
 
-function report(ctx: Ctx, def: CommandDef, name: string, e: unknown): number {
+/** Prints a command's error as docker does; returns its exit status. */
+export function report(ctx: Ctx, def: CommandDef, name: string, e: unknown): number {
   const msg = (e as Error).message ?? String(e);
   const runLike = def.runLike ?? false;
   if (e instanceof FlagError) {
@@ -134,7 +135,7 @@ function report(ctx: Ctx, def: CommandDef, name: string, e: unknown): number {
   if (e instanceof DockerError || e instanceof InvalidReferenceError || e instanceof ImageError || e instanceof GuestError) {
     const status = e instanceof DockerError ? e.status : runLike ? 125 : 1;
     if (msg.startsWith('"docker ')) ctx.io.err(`${runLike ? 'docker: ' : ''}${msg}\n`);
-    else ctx.io.err(`${runLike ? 'docker: ' : ''}Error response from daemon: ${msg}${runLike ? "\n\nRun 'docker ${name} --help' for more information" : ''}\n`);
+    else ctx.io.err(`${runLike ? 'docker: ' : ''}Error response from daemon: ${msg}${runLike ? `\n\nRun 'docker ${name} --help' for more information` : ''}\n`);
     return runLike ? 125 : status === 125 ? 1 : status;
   }
   ctx.io.err(`${runLike ? 'docker: ' : ''}Error: ${msg}\n`);

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { flagUsages, GROUPS } from '../../src/cli/help.js';
 import { parseFlags } from '../../src/cli/flags.js';
-import { plan, USAGE } from '../../src/cli/interpreter.js';
+import { plan, report, USAGE } from '../../src/cli/interpreter.js';
+import type { Ctx } from '../../src/cli/context.js';
+import { DockerError } from '../../src/runtime/errors.js';
 
 const words = (name: string) => name.split(' ');
 const said = (argv: string[]) => {
@@ -120,6 +122,16 @@ describe('errors point at help that exists', () => {
       expect(said([...words(name), '--help']).status).toBe(0);
     });
   }
+
+  it("ends a run-like command's daemon error with where its help is, as docker run does", () => {
+    for (const name of ['run', 'create']) {
+      const def = COMMANDS.find((d) => d.names.includes(name))!;
+      let err = '';
+      const ctx = { io: { out: () => {}, err: (s: string | Uint8Array) => (err += String(s)) } } as unknown as Ctx;
+      expect(report(ctx, def, name, new DockerError('No such image: nosuch:latest'))).toBe(125);
+      expect(err).toBe(`docker: Error response from daemon: No such image: nosuch:latest\n\nRun 'docker ${name} --help' for more information\n`);
+    }
+  });
 
   it('counts operands as docker does', () => {
     expect(said(['logs'])).toEqual({
