@@ -1702,12 +1702,15 @@ static int op_stop(const struct cl_request *req, struct cl_attrbuf *resp, struct
 {
 	struct cl_container *c;
 	struct cl_task *t;
-	uint64_t timeout, at;
+	uint64_t timeout, sig, at;
 	int ret;
 
 	if (cl_container_arg(req, "task.stop", &c, err) < 0 ||
-	    cl_arg_u64(&req->attrs, "task.stop", "timeout", DEFAULT_STOP_TIMEOUT, &timeout, err) < 0)
+	    cl_arg_u64(&req->attrs, "task.stop", "timeout", DEFAULT_STOP_TIMEOUT, &timeout, err) < 0 ||
+	    cl_arg_u64(&req->attrs, "task.stop", "signal", SIGTERM, &sig, err) < 0)
 		return cl_error_ret(err);
+	if (sig == 0 || sig >= 65)
+		return cl_fail_plain(err, EINVAL, "Invalid signal: %" PRIu64, sig);
 	cl_container_stopped_by_user(c);
 	if (!(t = c->task)) {
 		/* Not running: the last exit's code. */
@@ -1721,7 +1724,8 @@ static int op_stop(const struct cl_request *req, struct cl_attrbuf *resp, struct
 		thaw(c);
 		return CL_OP_DEFERRED;
 	}
-	kill(t->pid, SIGTERM);
+	/* the image's STOPSIGNAL, or the run's --stop-signal (SIGTERM if neither) */
+	kill(t->pid, (int)sig);
 	thaw(c);
 	if (timeout > 86400 * 365)
 		timeout = 86400 * 365;

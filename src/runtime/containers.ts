@@ -3,6 +3,7 @@
 import { concat } from '../common/protocol/frame.js';
 import { Op, reply, request, type OpRequest, type OpSpec } from '../common/protocol/ops.js';
 import { DockerError, NoSuchContainerError, NoSuchImageError } from './errors.js';
+import { parseSignal } from './signals.js';
 import type { ImageRecord, ImageStore } from './images.js';
 import { randomId, randomName } from './names.js';
 import { mergeArgs, mergeEnv, parseTmpfs, parseVolume, type MountSpec } from './spec.js';
@@ -19,6 +20,8 @@ export interface RunOptions {
   env?: string[];
   hostEnv?: Record<string, string | undefined>;
   workdir?: string;
+  /** `--stop-signal`: what `docker stop` sends instead of the image's STOPSIGNAL */
+  stopSignal?: string;
   hostname?: string;
   user?: string;
   name?: string;
@@ -207,7 +210,17 @@ function commitConfig(image: RunConfig, o: RunOptions, env: string[]): RunConfig
   });
   if (o.workdir !== undefined) cfg.WorkingDir = o.workdir;
   if (o.user !== undefined) cfg.User = o.user;
+  if (o.stopSignal !== undefined) cfg.StopSignal = o.stopSignal;
   return cfg;
+}
+
+/** The signal `docker stop` sends: the config's StopSignal, SIGTERM if it has none or one no kernel knows. */
+function stopSignalOf(cfg: RunConfig): number {
+  try {
+    return cfg.StopSignal ? parseSignal(cfg.StopSignal) : 15;
+  } catch {
+    return 15;
+  }
 }
 
 /** `--add-host NAME:IP` (IPv4 or `host-gateway`), as docker validates it. */
@@ -584,9 +597,14 @@ export class Containers {
     };
   }
 
-  async stop(ref: string, timeoutS = 10): Promise<string> {
+  /**
+   * `docker stop`: `signal` (else the container's stop signal: the run's
+   * --stop-signal or the image's STOPSIGNAL, else SIGTERM), then SIGKILL
+   * after `timeoutS`.
+   */
+  async stop(ref: string, timeoutS = 10, signal?: number): Promise<string> {
     const c = await this.find(ref);
-    if (c.status === 'running') await this.call(request(Op.TaskStop, { id: c.id, timeout: timeoutS }));
+    if (c.status === 'running') await this.call(request(Op.TaskStop, { id: c.id, timeout: timeoutS, signal: signal ?? stopSignalOf(c.config) }));
     await this.unpublish(c.id);
     return c.id;
   }

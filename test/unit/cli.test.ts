@@ -3,7 +3,7 @@ import { shellSplit, ShellSyntaxError } from '../../src/cli/shellwords.js';
 import { FlagError, parseFlags } from '../../src/cli/flags.js';
 import { RUN_FLAGS } from '../../src/cli/commands/run.js';
 import { bytesSize, humanDuration, humanSize, quoteCommand, table } from '../../src/cli/format.js';
-import { parseSignal } from '../../src/cli/commands/lifecycle.js';
+import { parseSignal } from '../../src/runtime/signals.js';
 
 describe('shell-style splitting', () => {
   it.each([

@@ -31,6 +31,48 @@ afterAll(async () => {
   await d?.close();
 });
 
+describe('stop signals', () => {
+  // a shell that says which signal reached it and exits with a code of its own per signal
+  const trapping = `sh -c 'trap "echo got USR1; exit 71" USR1; trap "echo got USR2; exit 72" USR2; trap "echo got HUP; exit 73" HUP; trap "echo got TERM; exit 74" TERM; echo ready; while :; do sleep 0.2; done'`;
+
+  it("docker stop sends the run's --stop-signal, the image's STOPSIGNAL, or stop -s's", async () => {
+    // --stop-signal, shown in inspect as docker shows it
+    expect((await docker(`run -d --name sig1 --stop-signal SIGUSR1 busybox ${trapping}`)).status).toBe(0);
+    await until('logs sig1', /ready/);
+    expect((await docker('inspect -f {{.Config.StopSignal}} sig1')).out).toBe('SIGUSR1\n');
+    expect(await docker('stop sig1')).toEqual({ status: 0, out: 'sig1\n', err: '' });
+    expect((await docker('inspect -f {{.State.ExitCode}} sig1')).out).toBe('71\n');
+    // the image's STOPSIGNAL (docker commit -c), kept by the containers made from it
+    expect((await docker('commit -c "STOPSIGNAL USR2" sig1 stopsig:usr2')).status).toBe(0);
+    expect((await docker(`run -d --name sig2 stopsig:usr2 ${trapping}`)).status).toBe(0);
+    await until('logs sig2', /ready/);
+    expect((await docker('stop sig2')).status).toBe(0);
+    expect((await docker('logs sig2')).out).toBe('ready\ngot USR2\n');
+    // stop -s wins over both; a container with none gets SIGTERM
+    expect((await docker('start sig2')).status).toBe(0);
+    await until('logs sig2', (o) => o.split('ready').length > 2);
+    expect((await docker('stop -s HUP sig2')).status).toBe(0);
+    expect((await docker('inspect -f {{.State.ExitCode}} sig2')).out).toBe('73\n');
+    expect((await docker(`run -d --name sig3 busybox ${trapping}`)).status).toBe(0);
+    await until('logs sig3', /ready/);
+    expect((await docker('stop sig3')).status).toBe(0);
+    expect((await docker('inspect -f {{.State.ExitCode}} sig3')).out).toBe('74\n');
+    expect((await docker('rm sig1 sig2 sig3')).status).toBe(0);
+    expect((await docker('rmi stopsig:usr2')).status).toBe(0);
+  }, 120_000);
+
+  it('refuses a --stop-signal or stop -s it does not know, creating nothing and stopping nothing', async () => {
+    const r = await docker('run -d --name nosig --stop-signal NOPE busybox sleep 300');
+    expect(r.status).toBe(125);
+    expect(r.err).toContain('Invalid signal: NOPE');
+    expect((await docker('ps -a')).out).not.toMatch(/\snosig$/m);
+    await docker('run -d --name keeps busybox sleep 300');
+    expect(await docker('stop -s NOPE keeps')).toMatchObject({ status: 1, err: 'Error response from daemon: Invalid signal: NOPE\n' });
+    expect((await docker('ps')).out).toMatch(/\skeeps$/m);
+    expect((await docker('rm -f keeps')).status).toBe(0);
+  });
+});
+
 describe('kill -s', () => {
   it('delivers the named or numbered signal to the container\'s process', async () => {
     // pid 1 of a pid namespace gets only the signals it handles (as under docker): trap them

@@ -80,7 +80,7 @@ export function containerJson(c: ContainerInfo, networks: readonly NetworkInfo[]
     Image: c.imageId,
     Name: `/${c.name}`,
     RestartCount: c.restartCount,
-    Config: { Hostname: c.hostname, Image: c.image, Cmd: c.command.split(' ') },
+    Config: { Hostname: c.hostname, Image: c.image, Cmd: c.command.split(' '), ...(c.config.StopSignal ? { StopSignal: c.config.StopSignal } : {}) },
     ...withRestartPolicy(networkJson(c, networks), c.restartPolicy),
   };
 }

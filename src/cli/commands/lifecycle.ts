@@ -1,32 +1,9 @@
 // stop, kill, rm: each takes one or more containers and prints what it acted on.
 import { DockerError } from '../../runtime/errors.js';
+import { parseSignal } from '../../runtime/signals.js';
 import type { Ctx } from '../context.js';
 import type { CommandDef } from '../command.js';
 import { bool, FlagError, str, type FlagSpec, type Parsed } from '../flags.js';
-
-/** Linux's signal names (i386 numbering), as moby's signal.SignalMap has them. */
-const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15,
-  STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, POLL: 29,
-  PWR: 30, SYS: 31, UNUSED: 31, RTMIN: 34, RTMAX: 64,
-};
-for (let i = 1; i <= 15; i++) {
-  SIGNALS[`RTMIN+${i}`] = 34 + i;
-  SIGNALS[`RTMAX-${i}`] = 64 - i;
-}
-
-/** `kill -s`: a name (with or without SIG, any case) or a number, refused in docker's daemon's words. */
-export function parseSignal(s: string): number {
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n === 0) throw new DockerError(`Invalid signal: ${s}`);
-    if (n > 64) throw new DockerError(`the linux daemon does not support signal ${n}`);
-    return n;
-  }
-  const n = SIGNALS[s.toUpperCase().replace(/^SIG/, '')];
-  if (n === undefined) throw new DockerError(`Invalid signal: ${s}`);
-  return n;
-}
 
 /** Acts on each container named, printing it as docker does; one failure does not stop the rest. */
 export async function each(ctx: Ctx, refs: readonly string[], fn: (ref: string) => Promise<unknown>): Promise<number> {
@@ -60,12 +37,14 @@ export const stop: CommandDef = {
   names: ['container stop', 'stop'],
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Stop one or more running containers',
-  flags: STOP_TIMEOUT,
+  flags: [...STOP_TIMEOUT, { long: 'signal', short: 's', kind: 'string', description: 'Signal to send to the container' }],
   args: { min: 1 },
   operands: ['running'],
   run: (ctx, p) => {
     const t = stopTimeout(p);
-    return each(ctx, p.args, (ref) => ctx.d.containers.stop(ref, t));
+    const signal = str(p, 'signal');
+    const sig = signal === undefined ? undefined : parseSignal(signal);
+    return each(ctx, p.args, (ref) => ctx.d.containers.stop(ref, t, sig));
   },
 };
 

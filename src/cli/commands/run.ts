@@ -9,6 +9,7 @@ import type { Ctx } from '../context.js';
 import type { CommandDef } from '../command.js';
 import { bool, FlagError, list, str, type FlagSpec, type Parsed } from '../flags.js';
 import { pullPrinter } from './pull.js';
+import { parseSignal } from '../../runtime/signals.js';
 
 export const RUN_FLAGS: FlagSpec[] = [
   { long: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
@@ -19,6 +20,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { long: 'env', short: 'e', kind: 'list', description: 'Set environment variables' },
   { long: 'env-file', kind: 'list', description: 'Read in a file of environment variables' },
   { long: 'workdir', short: 'w', kind: 'string', description: 'Working directory inside the container' },
+  { long: 'stop-signal', kind: 'string', description: 'Signal to stop the container' },
   { long: 'hostname', short: 'h', kind: 'string', description: 'Container host name' },
   { long: 'user', short: 'u', kind: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { long: 'entrypoint', kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
@@ -59,6 +61,9 @@ export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOption
   }
   const addHosts = list(p, 'add-host');
   addHosts.forEach(checkAddHost);
+  const stopSignal = str(p, 'stop-signal');
+  // docker refuses an unknown --stop-signal when the container is created
+  if (stopSignal !== undefined) parseSignal(stopSignal);
   const opts: RunOptions = {
     image: p.args[0]!,
     cmd: p.args.slice(1),
@@ -76,6 +81,7 @@ export async function runOptions(ctx: Ctx, p: Parsed): Promise<{ opts: RunOption
     ...(network !== undefined ? { network } : {}),
     ...(str(p, 'name') !== undefined ? { name: str(p, 'name')! } : {}),
     ...(str(p, 'workdir') !== undefined ? { workdir: str(p, 'workdir')! } : {}),
+    ...(stopSignal !== undefined ? { stopSignal } : {}),
     ...(str(p, 'hostname') !== undefined ? { hostname: str(p, 'hostname')! } : {}),
     ...(str(p, 'user') !== undefined ? { user: str(p, 'user')! } : {}),
     ...(str(p, 'entrypoint') !== undefined ? { entrypoint: str(p, 'entrypoint')! } : {}),

@@ -143,7 +143,7 @@ export const Op = {
   TaskStart: { name: 'task.start', request: { id: str }, reply: { pid: int } },
   TaskResize: { name: 'task.resize', request: { id: str, rows: opt(int), cols: opt(int), exec: opt(int) }, reply: {} },
   TaskKill: { name: 'task.kill', request: { id: str, signal: opt(int) }, reply: { exit_code: opt(int) } },
-  TaskStop: { name: 'task.stop', request: { id: str, timeout: opt(int) }, reply: { exit_code: int } },
+  TaskStop: { name: 'task.stop', request: { id: str, timeout: opt(int), signal: opt(int) }, reply: { exit_code: int } },
   TaskPause: { name: 'task.pause', request: { id: str }, reply: {} },
   TaskResume: { name: 'task.resume', request: { id: str }, reply: {} },
   TaskWait: { name: 'task.wait', request: { id: str }, reply: { exit_code: int } },
