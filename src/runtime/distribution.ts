@@ -162,14 +162,15 @@ async function readLimited(res: Response, limit: number, tooBig: () => Error, on
   return out;
 }
 
+/** The registry whose login a domain uses: registry-1.docker.io/… names Docker Hub too, whose login is docker.io's. */
+function loginDomain(domain: string): string {
+  return domain === DOCKER_HUB_REGISTRY || domain === 'index.docker.io' ? DEFAULT_DOMAIN : domain;
+}
+
 export class DistributionClient {
   private readonly f: FetchFn;
-  /**
-   * Authorization header per `domain scope` (bearer tokens) or per domain
-   * (basic), with the login it was made from: after a logout or another
-   * login, a header made from the old one is not sent again.
-   */
-  private readonly auth = new Map<string, { header: string; login: string }>();
+  /** Authorization header per `domain scope` (bearer tokens) or per domain (basic); forget() drops a registry's. */
+  private readonly auth = new Map<string, string>();
 
   constructor(private readonly o: RegistryOptions = {}) {
     this.f = o.fetch ?? ((url, init) => fetch(url, init));
@@ -185,8 +186,12 @@ export class DistributionClient {
   }
 
   private async creds(domain: string): Promise<Credentials | undefined> {
-    // registry-1.docker.io/… names Docker Hub too: its login is docker.io's
-    return this.o.credentials?.(domain === DOCKER_HUB_REGISTRY || domain === 'index.docker.io' ? DEFAULT_DOMAIN : domain);
+    return this.o.credentials?.(loginDomain(domain));
+  }
+
+  /** Drops the auth made from `domain`'s login: after a logout or another login it is not sent again. */
+  forget(domain: string): void {
+    for (const key of [...this.auth.keys()]) if (loginDomain(key.split(' ')[0]!) === loginDomain(domain)) this.auth.delete(key);
   }
 
   private async send(url: string, init: RequestInit): Promise<Response> {
@@ -212,22 +217,20 @@ export class DistributionClient {
       headers: { ...init.headers, ...(h ? { Authorization: h } : {}) },
       ...(signal ? { signal } : {}),
     });
-    const creds = await this.creds(domain);
-    const login = creds ? JSON.stringify([creds.username, creds.password]) : '';
-    const cached = this.auth.get(key) ?? this.auth.get(domain);
-    const known = cached?.login === login ? cached.header : undefined;
+    const known = this.auth.get(key) ?? this.auth.get(domain);
     const res = await this.send(url, withAuth(known));
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     if (!challenge) return res;
+    const creds = await this.creds(domain);
     let header: string | undefined;
     if (challenge.scheme === 'basic') {
       if (!creds) return res;
       header = basicAuth(creds);
-      this.auth.set(domain, { header, login });
+      this.auth.set(domain, header);
     } else {
       header = `Bearer ${await this.token(challenge, scope, creds, signal)}`;
-      this.auth.set(key, { header, login });
+      this.auth.set(key, header);
     }
     await res.body?.getReader().cancel().catch(() => {});
     return this.send(url, withAuth(header));

@@ -5,11 +5,27 @@ import { DistributionClient, type RegistryOptions } from './distribution.js';
 
 export class Registries {
   readonly client: DistributionClient;
+  /** The user's logins; a login or logout through it drops what the client made from the old one. */
+  readonly credentials: CredentialStore;
 
   constructor(
-    readonly credentials: CredentialStore = memoryCredentials(),
+    store: CredentialStore = memoryCredentials(),
     readonly options: Omit<RegistryOptions, 'credentials'> = {},
   ) {
-    this.client = new DistributionClient({ ...options, credentials: (d) => credentials.get(d) });
+    const client = new DistributionClient({ ...options, credentials: (d) => store.get(d) });
+    this.client = client;
+    this.credentials = {
+      ...(store.where !== undefined ? { where: store.where } : {}),
+      get: (d) => store.get(d),
+      set: async (d, c) => {
+        await store.set(d, c);
+        client.forget(d);
+      },
+      remove: async (d) => {
+        const had = await store.remove(d);
+        client.forget(d);
+        return had;
+      },
+    };
   }
 }

@@ -17,6 +17,7 @@ import { memoryCredentials } from '../../src/runtime/credentials.js';
 import { DistributionClient, isLoopback, parseChallenge, type Credentials } from '../../src/runtime/distribution.js';
 import { ImageStore, type PullEvent } from '../../src/runtime/images.js';
 import { push, type PushEvent } from '../../src/runtime/push.js';
+import { Registries } from '../../src/runtime/registries.js';
 import { remoteSource, type ImageSource } from '../../src/runtime/registry.js';
 import { bundledLayout, freePort, HAVE_OPENSSL, HAVE_REGISTRY, multiArchLayout, skopeo, skopeoCopy, startRegistry, type LocalRegistry } from '../fixtures/registry.js';
 
@@ -53,9 +54,10 @@ const NOTHING = { images: [], snapshots: [], content: [] };
  * in, after logout, after a login with a wrong password. Returns each error.
  */
 async function loggedOutPull(domain: string, ref: string, creds: Credentials): Promise<Array<{ err: string | undefined }>> {
-  const logins = memoryCredentials();
-  const client = new DistributionClient({ credentials: (d) => logins.get(d) });
-  const src = { ...remoteSource(client), runnable: ['busybox', 'hello-world'] };
+  // as a session keeps them: one Registries, its client and its logins
+  const registries = new Registries();
+  const logins = registries.credentials;
+  const src = { ...remoteSource(registries.client), runnable: ['busybox', 'hello-world'] };
   const out: Array<{ err: string | undefined }> = [];
   await logins.set(domain, creds);
   out.push({ err: (await pull(src, ref)).err?.message });
