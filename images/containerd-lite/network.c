@@ -789,7 +789,17 @@ static void ns_release(struct netc *n)
 	bool ok;
 
 	n->ns = -1;
-	if (ns < 0 || !ep || ep->next || !ep->ip || strcmp(ep->ifname, "eth0") != 0 || n->eth0 <= 0 || nslots == SLOTS_MAX || ns_shared(n->c) ||
+	if (ns >= 0 && ns_shared(n->c)) {
+		/* A container that joined it (--network container:) keeps the
+		 * namespace, but, as in Docker, not n's interfaces: their
+		 * addresses are free again from now on and must not stay in use
+		 * there. Deleting the VM's end of a veth pair deletes both. */
+		for (; ep; ep = ep->next)
+			if (ep->ip && ep->veth[0] && cl_nl_delete(ep->veth, &e) < 0)
+				cl_log("network: %s", e.msg);
+		return;
+	}
+	if (ns < 0 || !ep || ep->next || !ep->ip || strcmp(ep->ifname, "eth0") != 0 || n->eth0 <= 0 || nslots == SLOTS_MAX ||
 	    (self = open_self_ns(&e)) < 0 || setns(ns, CLONE_NEWNET) < 0)
 		return;
 	ok = no_sockets() && cl_nl_unconfigure(n->eth0, ep->ip, ep->net->prefix, &e) == 0;
