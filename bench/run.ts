@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { buildNode } from '../bin/build-node.mjs';
-import { bootNodeVm } from '../src/node/vm-host.js';
+import { bootNodeVm, wasmTiering } from '../src/node/vm-host.js';
 import { v86Version } from '../src/node/artifacts.js';
 import { startDockyard } from '../src/node/cli.js';
 import type { Dockyard } from '../src/runtime/dockyard.js';
@@ -429,6 +429,8 @@ if (want('first_load_bytes', 'page_ready_ms', 'page_python_first_output_ms', 'pa
 }
 
 results.v86_version = v86Version(root);
+// how V8 runs v86's WebAssembly in the Node host (src/node/vm-host.ts)
+results.node_wasm = wasmTiering();
 results.machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 
 const rows = Object.entries(results);

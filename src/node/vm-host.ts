@@ -2,6 +2,7 @@
 // comlink's node adapter — the same worker module a browser page uses.
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { BootResult, StoreLocation, VmApi, VmListener } from '../common/vm-api.js';
 import type { RemoteVmApi } from '../runtime/backend.js';
@@ -14,7 +15,27 @@ export interface NodeVm extends RemoteVmApi {
   readonly worker: Worker;
 }
 
+/**
+ * V8 runs WebAssembly first as Liftoff (baseline) code and recompiles what
+ * is hot with TurboFan in the background. v86 is one 2 MB module and makes a
+ * small module of every hot guest code page; on a 2-core machine that
+ * recompiling competes with the emulator for the CPU while a VM warms up,
+ * and doubles the time of its first few dozen container starts. Liftoff
+ * only: `npm run bench` run_true_first30_ms 130 → 65, first_run_python_ms
+ * 2214 → 1360, port_rps 70 → 103; fully warm, a container start is ~10 %
+ * slower (33 vs 30 ms). V8's flags are the process's: set once, before the
+ * first worker compiles v86. DOCKYARD_WASM_TIERUP=1 keeps V8's default.
+ */
+let wasmFlagsSet = false;
+export const wasmTiering = (): 'liftoff-only' | 'v8 default' => (process.env.DOCKYARD_WASM_TIERUP === '1' ? 'v8 default' : 'liftoff-only');
+function liftoffOnly(): void {
+  if (wasmFlagsSet) return;
+  wasmFlagsSet = true;
+  if (wasmTiering() === 'liftoff-only') setFlagsFromString('--liftoff-only');
+}
+
 export function startVmWorker(workerPath: string): NodeVm {
+  liftoffOnly();
   const worker = new Worker(workerPath);
   const remote: Remote<VmApi> = wrap<VmApi>(nodeEndpoint(worker));
   let closed = false;
