@@ -2,6 +2,7 @@
 // comlink's node adapter — the same worker module a browser page uses.
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { BootResult, StoreLocation, VmApi, VmListener } from '../common/vm-api.js';
@@ -27,7 +28,23 @@ export interface NodeVm extends RemoteVmApi {
  * first worker compiles v86. DOCKYARD_WASM_TIERUP=1 keeps V8's default.
  */
 let wasmFlagsSet = false;
-export const wasmTiering = (): 'liftoff-only' | 'v8 default' => (process.env.DOCKYARD_WASM_TIERUP === '1' ? 'v8 default' : 'liftoff-only');
+export const wasmTiering = (): 'liftoff-only' | 'v8 default' => (process.env.DOCKYARD_WASM_TIERUP !== '1' && liftoffRunsV86() ? 'liftoff-only' : 'v8 default');
+
+/**
+ * v86.wasm uses SIMD, which Liftoff compiles on x64 only with SSE4.1 (else
+ * it hands the function to TurboFan, and with --liftoff-only that is a
+ * fatal error); arm64 always has it.
+ */
+function liftoffRunsV86(): boolean {
+  if (process.arch === 'arm64') return true;
+  if (process.arch !== 'x64') return false;
+  if (process.platform !== 'linux') return true; // every x64 Mac and current Windows machine has SSE4.1
+  try {
+    return /^flags\s*:.*\bsse4_1\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
 function liftoffOnly(): void {
   if (wasmFlagsSet) return;
   wasmFlagsSet = true;
