@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -20,7 +21,17 @@ static unsigned nready, asked, target;
 static int sock = -1; /* the daemon's end of the socketpair to the helper */
 static bool paused;
 
-/* The helper: one new namespace per byte asked, sent back as an fd. */
+/* Asked of the helper after a restore: rest a moment before the next
+ * namespace. At SCHED_IDLE it only runs while the VM has nothing else to do,
+ * but an unshare(CLONE_NEWNET) under way is ~1 M guest instructions of
+ * kernel work the daemon cannot preempt (a voluntary-preemption kernel): a
+ * refill begun just before the host's next request (the host pulling an
+ * image, a one-shot `dockyard run`) would delay it by that much. */
+#define REST 'r'
+#define REST_NS 2000000000L
+
+/* The helper: one new namespace per byte asked ('n'), sent back as an fd;
+ * REST: a pause, nothing sent back. */
 __attribute__((noreturn)) static void helper_main(int s)
 {
 	struct sched_param none = { 0 };
@@ -37,6 +48,13 @@ __attribute__((noreturn)) static void helper_main(int s)
 	while (read(s, &c, 1) == 1) {
 		struct cl_error e = { 0 };
 		int fd = -1;
+
+		if (c == REST) {
+			struct timespec rest = { .tv_sec = REST_NS / 1000000000L, .tv_nsec = REST_NS % 1000000000L };
+
+			nanosleep(&rest, NULL);
+			continue;
+		}
 
 		if (unshare(CLONE_NEWNET) < 0)
 			cl_log("netns helper: unshare(CLONE_NEWNET): %s", strerror(errno));
@@ -148,6 +166,18 @@ int cl_netns_take(void)
 	paused = false;
 	refill();
 	return fd;
+}
+
+void cl_netns_resume(void)
+{
+	if (!paused)
+		return;
+	paused = false;
+	if (sock >= 0 && write(sock, (char[]){ REST }, 1) != 1) {
+		stop(strerror(errno));
+		return;
+	}
+	refill();
 }
 
 void cl_netns_pause(void)

@@ -24,9 +24,16 @@ void cl_netns_start(unsigned target);
 int cl_netns_take(void);
 
 /* Before a VM snapshot: closes the ready namespaces and makes no more until
- * the next container start, so two VMs restored from one snapshot never share
- * one (nor the hash seeds drawn when it was made), and a restored VM's first
- * minute (the host syncing the clock, pulling an image) has the CPU to itself. */
+ * cl_netns_resume or the next container start, so two VMs restored from one
+ * snapshot never share one (nor the hash seeds drawn when it was made). */
 void cl_netns_pause(void);
+
+/* Ends a pause: called once the host has seeded the restored VM's random pool
+ * (sys.sync), so the namespaces made from now on draw their seeds from it.
+ * The helper rests 2 s first, then makes them while the VM idles (the
+ * reader reading), not during the first container's start, which would
+ * otherwise take its namespace from an empty pool and share the CPU with
+ * the refill. */
+void cl_netns_resume(void);
 
 #endif

@@ -94,6 +94,8 @@ static int op_sync(const struct cl_request *req, struct cl_attrbuf *resp, struct
 	}
 	if (has_seed && add_seed(seed.val, seed.vlen, &credited, &reseeded, err) < 0)
 		return cl_error_ret(err);
+	if (has_seed)
+		cl_netns_resume();
 	clock_gettime(CLOCK_REALTIME, &now);
 	if ((ret = cl_attrbuf_add_u64(resp, "time_ms",
 				      (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000)) < 0 ||
