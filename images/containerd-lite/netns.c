@@ -20,6 +20,7 @@ static int ready[NETNS_MAX];
 static unsigned nready, asked, target;
 static int sock = -1; /* the daemon's end of the socketpair to the helper */
 static bool paused;
+static void (*on_ready)(void);
 
 /* Asked of the helper after a restore: rest a moment before the next
  * namespace. At SCHED_IDLE it only runs while the VM has nothing else to do,
@@ -118,9 +119,17 @@ static int on_helper(void *ctx, int fd, short rev, struct cl_error *err)
 	(void)fd;
 	(void)rev;
 	(void)err;
-	if (receive())
+	if (receive()) {
 		refill();
+		if (on_ready && nready)
+			on_ready();
+	}
 	return 0;
+}
+
+void cl_netns_on_ready(void (*fn)(void))
+{
+	on_ready = fn;
 }
 
 void cl_netns_start(unsigned want)

@@ -36,4 +36,8 @@ void cl_netns_pause(void);
  * the refill. */
 void cl_netns_resume(void);
 
+/* fn runs each time the helper has added a namespace to the pool (the VM
+ * was idle: the helper runs at SCHED_IDLE). */
+void cl_netns_on_ready(void (*fn)(void));
+
 #endif

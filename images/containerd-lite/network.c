@@ -79,7 +79,7 @@ static struct netc *netcs;
  * gets its MAC, address and route anew at the next start. */
 struct slot {
 	int ns;
-	int eth0;	/* down, no address */
+	int eth0;	/* down, no address; 0: not known (found by name) */
 	char veth[16];	/* the host end, on the bridge */
 	struct network *net;
 };
@@ -263,6 +263,7 @@ static void load_saved(void)
 }
 
 static void upstream_open(void);
+static void prepare_default_slot(void);
 
 void cl_networks_init(void)
 {
@@ -285,6 +286,7 @@ void cl_networks_init(void)
 		}
 	}
 	load_saved();
+	cl_netns_on_ready(prepare_default_slot);
 	/* last: forwarding goes on once every network's prohibit route is in */
 	if (cl_uplink_init())
 		upstream_open();
@@ -721,10 +723,11 @@ static int ep_up(struct netc *n, struct endpoint *ep, int netns, unsigned index,
 	return ret;
 }
 
-/* A kept namespace for network w, taken out of the list (*sl), or false. */
+/* A kept namespace for network w, taken out of the list (*sl), or false:
+ * the one kept last (a container's, before one made ahead). */
 static bool slot_take(const struct network *w, struct slot *sl)
 {
-	for (size_t i = 0; i < nslots; i++)
+	for (size_t i = nslots; i-- > 0;)
 		if (slots[i].net == w) {
 			*sl = slots[i];
 			slots[i] = slots[--nslots];
@@ -746,6 +749,36 @@ static void slots_drop(const struct network *w)
 void cl_net_pause(void)
 {
 	slots_drop(NULL);
+}
+
+/* The default bridge's first container (after a boot, a restore, or one
+ * that left no slot) would make its veth pair during its start: ~1 M guest
+ * instructions of its ~4 M. Once the pool has a namespace ready (the VM was
+ * idle), the pair is made into it and kept as a slot, as one a container
+ * left: eth0 down, no address, the VM's end on the bridge. */
+static void prepare_default_slot(void)
+{
+	struct network *w = net_find("bridge");
+	struct cl_error e = { 0 };
+	char veth[16];
+	int ns;
+
+	if (!w || !w->builtin || nslots == SLOTS_MAX)
+		return;
+	for (size_t i = 0; i < nslots; i++)
+		if (slots[i].net == w)
+			return;
+	if ((ns = cl_netns_take()) < 0)
+		return;
+	veth_name(veth);
+	if (cl_nl_veth(veth, w->ifindex, "eth0", NULL, ns, &e) < 0) {
+		cl_log("network: a ready veth pair: %s", e.msg);
+		close(ns);
+		return;
+	}
+	/* eth0 0: the next start finds it by name */
+	slots[nslots++] = (struct slot){ .ns = ns, .eth0 = 0, .net = w };
+	memcpy(slots[nslots - 1].veth, veth, sizeof veth);
 }
 
 /* Whether a running (or starting) container other than c shares c's

@@ -115,14 +115,21 @@ describe('a VM restored from the snapshot', () => {
     expect(netnsAtRestore).toBe(0);
   });
 
-  it('makes network namespaces ahead again once the host has seeded it, before any container', async () => {
-    // 3: --netns-pool 3, drawn after sys.sync's seed, so the first container finds one ready
+  let aheadVeth = '';
+
+  it('makes network namespaces ahead again once the host has seeded it, and a veth pair for the default bridge, before any container', async () => {
+    // 4: --netns-pool 3, drawn after sys.sync's seed, and one more holding
+    // the pair made ahead (network.c, prepare_default_slot)
     let n = 0;
-    for (let t = 0; t < 100 && n < 3; t++) {
+    for (let t = 0; t < 100 && n < 4; t++) {
       n = await readyNetns(a);
-      if (n < 3) await new Promise((r) => setTimeout(r, 100));
+      if (n < 4) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(n).toBe(3);
+    expect(n).toBe(4);
+    const veths = (await sh(a, 'ls /sys/class/net | grep ^veth | tr "\\n" " "')).trim().split(' ');
+    expect(veths).toHaveLength(1);
+    expect(await sh(a, `cat /sys/class/net/${veths[0]}/master/uevent | grep INTERFACE`)).toBe('INTERFACE=docker0');
+    aheadVeth = await sh(a, `cat /sys/class/net/${veths[0]}/ifindex`);
   });
 
   it('pulls busybox and runs a container', async () => {
@@ -138,6 +145,10 @@ describe('a VM restored from the snapshot', () => {
     expect(err).toBe('');
     expect(status).toBe(0);
     expect(out).toBe('hi from a restored VM\n');
+    // the first container on the bridge got the pair made ahead
+    out = '';
+    expect(await execute(ctx, parseLine('run --rm busybox cat /sys/class/net/eth0/iflink')!)).toBe(0);
+    expect(out.trim()).toBe(aheadVeth);
   });
 
   it('makes network namespaces ahead again once a container has started', async () => {
