@@ -4,6 +4,7 @@ import type { TestProject } from 'vitest/node';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { CHROMIUM } from './chromium.js';
 
 declare module 'vitest' {
@@ -18,6 +19,7 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('siteDir', outDir);
   if (!existsSync(CHROMIUM)) return; // the browser tests skip; nothing to build for
   rmSync(join(root, 'test-results'), { recursive: true, force: true }); // screenshots of this run's failures only
+  await catalogIfPossible();
   const { build } = await import('vite');
   await build({
     root,
@@ -25,4 +27,28 @@ export default async function setup(project: TestProject): Promise<void> {
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, rollupOptions: { checks: { bundlerTimings: false } } },
   });
+}
+
+/**
+ * The catalog (images/tools/catalog.ts), so that the site has its images and
+ * test/browser/tutorial-catalog.test.ts runs the tutorial's blocks of them:
+ * built here where test/vm/catalog.test.ts would build it (as root, with
+ * mmdebstrap; minutes, then from ~/.cache), else the site goes without.
+ */
+async function catalogIfPossible(): Promise<void> {
+  const has = (cmd: string) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (process.getuid?.() !== 0 || !['mmdebstrap', 'dpkg', 'ar', 'tar', 'gzip', 'apt-cache'].every(has)) return;
+  try {
+    const { catalog } = await import('../../images/tools/catalog.js');
+    await catalog({ log: (s) => process.stderr.write(`${s}\n`) });
+  } catch (e) {
+    process.stderr.write(`browser tests: no catalog for the site (${(e as Error).message.split('\n')[0]}); its tutorial blocks are skipped\n`);
+  }
 }
