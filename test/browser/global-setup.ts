@@ -4,8 +4,8 @@ import type { TestProject } from 'vitest/node';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { CHROMIUM } from './chromium.js';
+import { catalogMissing } from '../fixtures/tools.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,15 +36,7 @@ export default async function setup(project: TestProject): Promise<void> {
  * mmdebstrap; minutes, then from ~/.cache), else the site goes without.
  */
 async function catalogIfPossible(): Promise<void> {
-  const has = (cmd: string) => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (process.getuid?.() !== 0 || !['mmdebstrap', 'dpkg', 'ar', 'tar', 'gzip', 'apt-cache'].every(has)) return;
+  if (catalogMissing().length > 0) return;
   try {
     const { catalog } = await import('../../images/tools/catalog.js');
     await catalog({ log: (s) => process.stderr.write(`${s}\n`) });

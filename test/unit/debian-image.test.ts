@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianImage, EDITS, IMAGE_NAME, IMAGE_TAG, type DebianImage } from '../fixtures/debian-image.js';
+import { has } from '../fixtures/tools.js';
 
-const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
 const missing = ['mmdebstrap', 'skopeo', 'umoci', 'tar', 'gzip'].filter((t) => !has(t));
 const skip = missing.length > 0 || !root;

@@ -3,7 +3,6 @@
 // packages with the maintainer scripts run in Dockyard's own guest; cached
 // in ~/.cache/dockyard/catalog, so only the first run on a machine builds
 // them), pulled and run as their Docker Hub namesakes are.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,27 +11,20 @@ import { catalog, recipePackages, type Catalog } from '../../images/tools/catalo
 import { startDockyard } from '../../src/node/cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 import { dockerCli } from './docker-cli.js';
+import { catalogMissing } from '../fixtures/tools.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
 
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const missing = ['mmdebstrap', 'dpkg', 'ar', 'tar', 'gzip', 'apt-cache'].filter((c) => !has(c));
-const skip = missing.length > 0 || process.getuid?.() !== 0;
+const missing = catalogMissing();
+const skip = missing.length > 0;
 
 let d: Dockyard;
 let home: string;
 let built: Catalog;
 const docker = dockerCli(() => d);
 
-describe.skipIf(skip)(`the catalog: debian, python, nginx, redis, postgres${skip ? ` (skipped: ${missing.length ? `no ${missing.join(', ')}` : 'not root'})` : ''}`, () => {
+describe.skipIf(skip)(`the catalog: debian, python, nginx, redis, postgres${skip ? ` (skipped: no ${missing.join(', ')})` : ''}`, () => {
   beforeAll(async () => {
     // built on the first run on a machine (minutes), then from the cache
     built = await catalog({ log: (s) => process.stderr.write(`${s}\n`) });

@@ -9,18 +9,11 @@ import { join } from 'node:path';
 import { startDockyard } from '../../src/node/cli.js';
 import { readLayer } from '../../src/common/store/layer.js';
 import { dockerCli } from './docker-cli.js';
+import { has } from '../fixtures/tools.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
-const has = (t: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${t}`]);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 let d: Dockyard;
 let tmp: string;

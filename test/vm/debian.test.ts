@@ -4,26 +4,18 @@
 // i386 packages, cached) loaded into a 128 MB guest through the host-side
 // image store, run as Docker would, and found again by the next CLI
 // invocation without loading it again.
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDockyard } from '../../src/node/cli.js';
 import type { Dockyard } from '../../src/runtime/dockyard.js';
 import { debianImage, EDITS, type DebianImage } from '../fixtures/debian-image.js';
 import { dockerCli } from './docker-cli.js';
 import { dockyardProcess } from './dockyard-process.js';
+import { missing as missingTools } from '../fixtures/tools.js';
 
 const root = inject('root');
 const workerPath = inject('workerPath');
 
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const missing = ['mmdebstrap', 'tar', 'gzip', 'apt-cache'].filter((c) => !has(c));
+const missing = missingTools(['mmdebstrap', 'tar', 'gzip', 'apt-cache']);
 const skip = missing.length > 0 || process.getuid?.() !== 0;
 
 let d: Dockyard;
