@@ -379,7 +379,17 @@ class OpfsBlobs implements Blobs {
         } else if (key.startsWith(prefix)) out.push(key);
       }
     };
-    await walk(base);
-    return out;
+    // A directory iterated while a write moves a temp file in it or out of
+    // it can end in NotFoundError (Chromium, a pull completing in the
+    // background beside another pull): the listing is taken again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await walk(base);
+        return out;
+      } catch (e) {
+        if (errName(e) !== 'NotFoundError' || attempt === 5) throw e;
+        out.length = 0;
+      }
+    }
   }
 }

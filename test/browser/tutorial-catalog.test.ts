@@ -102,7 +102,7 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_CATALOG)(`the tutorial's catalog blocks$
     let psql = '';
     for (let t = Date.now(); Date.now() - t < 300_000; ) {
       psql = await run("docker logs db\ndocker exec db psql -U postgres -c 'select version()'", 'any');
-      if (/PostgreSQL 15\.\d+/.test(psql)) break;
+      if (/^ PostgreSQL 15\.\d+ /m.test(psql)) break; // psql's answer (the log names the version too)
       await page.waitForTimeout(3000);
     }
     expect(psql).toMatch(/database system is ready to accept connections/);
