@@ -67,3 +67,12 @@ export async function freshPrompt(page: Page): Promise<void> {
   await page.keyboard.press('Control+C');
   await waitForScreen(page, AT_PROMPT);
 }
+
+/** Opens `url` in `tab` once it answers 200: a container's server may need a moment to listen after its process runs. */
+export async function gotoWhenServing(tab: Page, url: string, tries = 20): Promise<void> {
+  for (let i = 0; ; i++) {
+    const r = await tab.goto(url);
+    if (r?.status() === 200 || i >= tries) return;
+    await tab.waitForTimeout(250);
+  }
+}

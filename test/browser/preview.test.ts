@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type {} from '../../src/web/debug-api.js';
 import { HAVE_CHROMIUM, SKIP_REASON, launch, screenshotOnFailure } from './chromium.js';
-import { docker, freshPrompt, screenText, waitReady } from './page-helpers.js';
+import { docker, freshPrompt, gotoWhenServing, screenText, waitReady } from './page-helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -66,12 +66,7 @@ describe.skipIf(!HAVE_CHROMIUM)('published ports in the page', () => {
     expect(await docker(page, 'docker port web')).toMatch(/^80\/tcp -> 0\.0\.0\.0:8080$/m);
     const tab = await context.newPage();
     screenshotOnFailure(tab, 'preview-tab');
-    // httpd may need a moment to listen
-    for (let i = 0; ; i++) {
-      const r = await tab.goto(`${server.url}ports/8080/`);
-      if (r?.status() === 200 || i > 20) break;
-      await tab.waitForTimeout(250);
-    }
+    await gotoWhenServing(tab, `${server.url}ports/8080/`, 21);
     expect(await tab.textContent('#t')).toBe('Served by a container');
     expect(await tab.evaluate(() => getComputedStyle(document.getElementById('t')!).color)).toBe('rgb(1, 2, 3)');
     await tab.waitForFunction(() => document.title === 'from-data', undefined, { timeout: 10_000 });

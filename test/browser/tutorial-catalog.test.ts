@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { HAVE_CHROMIUM, SKIP_REASON, launch, screenshotOnFailure } from './chromium.js';
+import { gotoWhenServing } from './page-helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const siteDir = inject('siteDir');
@@ -64,12 +65,7 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_CATALOG)(`the tutorial's catalog blocks$
     expect(out).toMatch(/0\.0\.0\.0:8080->80\/tcp +web$/m);
     const tab = await context.newPage();
     screenshotOnFailure(tab, 'tutorial-catalog-nginx-tab');
-    // nginx may need a moment to listen once its process runs
-    for (let i = 0; ; i++) {
-      const r = await tab.goto(`${server.url}ports/8080/`);
-      if (r?.status() === 200 || i > 40) break;
-      await tab.waitForTimeout(250);
-    }
+    await gotoWhenServing(tab, `${server.url}ports/8080/`, 41);
     expect(await tab.title()).toBe('Welcome to nginx!');
     await tab.close();
     expect(await run('docker logs web')).toMatch(/"GET \/ HTTP\/1\.1" 200 /);

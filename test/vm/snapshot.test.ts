@@ -64,6 +64,16 @@ function scratchRoot(): string {
 const readyNetns = (b: Booted) =>
   sh(b, `for p in $(pidof containerd-lite); do ls -l /proc/$p/fd | grep -q hvc1 && ls -l /proc/$p/fd | grep -c 'net:\\['; done`).then(Number);
 
+/** readyNetns once it reaches `want` (the helper makes them while the VM idles), or what it was after 10 s. */
+async function netnsReaching(b: Booted, want: number): Promise<number> {
+  let n = 0;
+  for (let t = 0; t < 100 && n < want; t++) {
+    n = await readyNetns(b);
+    if (n < want) await new Promise((r) => setTimeout(r, 100));
+  }
+  return n;
+}
+
 describe('a VM restored from the snapshot', () => {
   let a: Booted & { manifest: Awaited<ReturnType<typeof bootNodeVm>>['manifest'] };
   let d: Dockyard;
@@ -120,12 +130,7 @@ describe('a VM restored from the snapshot', () => {
   it('makes network namespaces ahead again once the host has seeded it, and a veth pair for the default bridge, before any container', async () => {
     // 4: --netns-pool 3, drawn after sys.sync's seed, and one more holding
     // the pair made ahead (network.c, prepare_default_slot)
-    let n = 0;
-    for (let t = 0; t < 100 && n < 4; t++) {
-      n = await readyNetns(a);
-      if (n < 4) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(n).toBe(4);
+    expect(await netnsReaching(a, 4)).toBe(4);
     const veths = (await sh(a, 'ls /sys/class/net | grep ^veth | tr "\\n" " "')).trim().split(' ');
     expect(veths).toHaveLength(1);
     expect(await sh(a, `cat /sys/class/net/${veths[0]}/master/uevent | grep INTERFACE`)).toBe('INTERFACE=docker0');
@@ -154,12 +159,7 @@ describe('a VM restored from the snapshot', () => {
   it('makes network namespaces ahead again once a container has started', async () => {
     // 3 made ahead (--netns-pool 3), and the finished container's own, kept
     // for the next container on the default bridge (network.c, struct slot)
-    let n = 0;
-    for (let t = 0; t < 100 && n < 4; t++) {
-      n = await readyNetns(a);
-      if (n < 4) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(n).toBe(4);
+    expect(await netnsReaching(a, 4)).toBe(4);
   });
 
   it('sys.sync credits the seed to the kernel and reseeds its CRNG at once', async () => {
